@@ -1,0 +1,105 @@
+"""Checks across items and programmes: the warnings of ``g40cal check`` and cross-file errors."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from g40cal.errors import Problem
+from g40cal.model import Item, Programme
+
+_FIELD_NAMES = {
+    "date": "date", "start": "start time", "end": "end time", "room": "room",
+    "venue": "venue", "title": "title", "address": "address", "name": "venue name",
+}
+
+
+def check_programmes(programmes: Iterable[Programme]) -> list[Problem]:
+    programmes = list(programmes)
+    problems: list[Problem] = []
+    owners: dict[str, Programme] = {}
+    for programme in programmes:
+        if programme.id in owners:
+            problems.append(Problem(
+                "error", "duplicate-programme",
+                f"programme id {programme.id!r} is also used by {owners[programme.id].path}",
+                programme.path, field="id", hint="every programme needs its own id"))
+        owners.setdefault(programme.id, programme)
+        problems.extend(programme_warnings(programme))
+    return problems
+
+
+def programme_warnings(programme: Programme) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def warn(code: str, message: str, item: Item | None = None, field: str | None = None,
+             hint: str | None = None, line: int | None = None) -> None:
+        problems.append(Problem("warning", code, message, programme.path,
+                                line or (item.line if item else None),
+                                item.id if item else None, field, hint))
+
+    for day in programme.days:
+        for name in sorted(day.estimated):
+            warn("estimate", f"day {day.number}: the {_FIELD_NAMES[name]} is an estimate "
+                 f"(shown as 'onder voorbehoud'): {day.estimate_note}", field=name,
+                 hint="confirm it with the organisers and remove it from 'estimated'",
+                 line=day.line)
+    for venue in programme.venues:
+        for name in sorted(venue.estimated):
+            warn("estimate", f"venue '{venue.key}': the {_FIELD_NAMES[name]} is an estimate: "
+                 f"{venue.estimate_note}", field=name, hint="confirm it with the organisers")
+    for item in programme.items:
+        for name in sorted(item.estimated):
+            warn("estimate", f"the {_FIELD_NAMES[name]} is an estimate (shown as 'onder "
+                 f"voorbehoud'): {item.estimate_note}", item, name,
+                 "confirm it with the organisers and remove it from 'estimated'")
+        if item.end is None:
+            warn("no-end", "no end time: calendars show it as a moment, not a block", item, "end",
+                 'add end = "HH:MM" (mark it estimated if the programme does not say)')
+    problems.extend(_room_clashes(programme))
+    problems.extend(_round_times(programme))
+    return problems
+
+
+def _room_clashes(programme: Programme) -> list[Problem]:
+    problems = []
+    placed = [i for i in programme.items if i.room and not i.cancelled]
+    for index, first in enumerate(placed):
+        for second in placed[index + 1:]:
+            if (first.day, first.venue.name, first.room.lower()) != (
+                    second.day, second.venue.name, second.room.lower()):
+                continue
+            if _overlap(programme, first, second):
+                problems.append(Problem(
+                    "warning", "room-clash",
+                    f"room {first.room!r} is also used by item '{first.id}' at the same time",
+                    programme.path, second.line, second.id, "room",
+                    "give one of them another room, or correct the times"))
+    return problems
+
+
+def _overlap(programme: Programme, first: Item, second: Item) -> bool:
+    first_end = programme.end_of(first) or programme.start_of(first)
+    second_end = programme.end_of(second) or programme.start_of(second)
+    return programme.start_of(first) < second_end and programme.start_of(second) < first_end or (
+        programme.start_of(first) == programme.start_of(second))
+
+
+def _round_times(programme: Programme) -> list[Problem]:
+    rounds: dict[tuple[int, str], list[Item]] = defaultdict(list)
+    for item in programme.items:
+        if item.round:
+            rounds[(item.day, item.round)].append(item)
+    problems = []
+    for (_, name), members in rounds.items():
+        usual = Counter((i.start, i.end) for i in members).most_common(1)[0][0]
+        for item in members:
+            if (item.start, item.end) != usual and not item.time_note:
+                problems.append(Problem(
+                    "warning", "round-times",
+                    f"times differ from the rest of round {name!r} "
+                    f"({usual[0]:%H:%M}–{usual[1]:%H:%M})" if usual[1] else
+                    f"times differ from the rest of round {name!r}",
+                    programme.path, item.line, item.id, "start",
+                    'if intended, say why in time_note = "…"'))
+    return problems

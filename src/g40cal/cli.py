@@ -1,0 +1,128 @@
+"""The command line: a thin shell over the library.
+
+Exit codes: 0 ok, 1 input or user error, 2 usage error, 3 internal fault.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from g40cal import __version__
+from g40cal.config import STATE_ENV, Config, load_config
+from g40cal.errors import G40Error, StateError, UserError
+
+INTERNAL_FAULT = 3
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class AppContext:
+    root: Path
+    config_path: Path | None
+    debug: bool
+    now_override: str | None
+    _config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.root, self.config_path)
+        return self._config
+
+    def now(self) -> datetime:
+        raw = self.now_override or os.environ.get("G40CAL_NOW")
+        if not raw:
+            return datetime.now(UTC).replace(microsecond=0)
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            raise click.BadParameter(f"{raw!r} is not an ISO date-time", param_hint="--now") \
+                from None
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def emit_json(data: object) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))
+
+
+def handle_errors(func: F) -> F:
+    """One translator from exceptions to messages and exit codes, for every command."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except UserError as exc:
+            click.echo(f"Error: {exc.message}", err=True)
+            for problem in exc.problems:
+                click.echo(f"  {problem.format()}", err=True)
+            sys.exit(1)
+        except (StateError, G40Error) as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted; nothing half-written was left behind.", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            ctx = click.get_current_context(silent=True)
+            app = ctx.find_object(AppContext) if ctx else None
+            if app and app.debug:
+                traceback.print_exc()
+            click.echo(f"Internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo("This is a bug in g40cal. Run again with --debug to see the traceback.",
+                       err=True)
+            sys.exit(INTERNAL_FAULT)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="g40cal")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="Project folder (with programmes/ and g40cal.toml).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Configuration file (default: g40cal.toml in the project folder).")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
+              envvar=STATE_ENV, help=f"State database (default .g40cal/state.sqlite; "
+                                     f"env {STATE_ENV}).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.option("--now", "now_override", hidden=True, help="Pretend it is this time (tests).")
+@click.pass_context
+def cli(ctx: click.Context, root: Path, config_path: Path | None, state_path: Path | None,
+        debug: bool, now_override: str | None) -> None:
+    """g40cal: calendar feeds for the G40 Stedennetwerk's network days.
+
+    \b
+    Typical use by the bureau after editing a programme:
+      g40cal check          validate every definition
+      g40cal sync           show what changed and publish it
+      g40cal log            what was announced, and when
+    """
+    if state_path is not None:
+        os.environ[STATE_ENV] = str(state_path.resolve())
+    ctx.obj = AppContext(root=root, config_path=config_path, debug=debug,
+                         now_override=now_override)
+
+
+def main() -> None:
+    cli(prog_name="g40cal")
+
+
+# Commands live in their own modules to keep this one thin; importing registers them.
+from g40cal import commands  # noqa: E402,F401

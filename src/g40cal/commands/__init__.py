@@ -1,0 +1,3 @@
+"""Click commands, one module per area; importing a module registers its commands."""
+
+from g40cal.commands import core  # noqa: F401

@@ -1,0 +1,133 @@
+"""``check``, ``sync``, ``log`` and ``feeds``: the bureau's everyday commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
+from g40cal.errors import UserError
+from g40cal.project import load_project
+from g40cal.report import log_text, plan_json, plan_text, problems_text
+from g40cal.state import State
+from g40cal.sync import apply_sync, plan_sync
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+@handle_errors
+def check(app: AppContext, files: tuple[Path, ...], strict: bool, as_json: bool) -> None:
+    """Validate programme definitions (all of programmes/, or FILES).
+
+    Errors (exit 1): unparsable files, missing or malformed fields, end before start,
+    unknown groups, duplicate ids. Warnings (exit 0, or 1 with --strict): estimates,
+    missing end times, room clashes, rounds with differing times.
+    """
+    missing = [str(f) for f in files if not f.exists()]
+    if missing:
+        raise click.BadParameter(f"no such file: {', '.join(missing)}", param_hint="FILES")
+    project = load_project(app.config, list(files) if files else None)
+    errors, warnings = project.errors, project.warnings
+    if as_json:
+        emit_json({
+            "programmes": [{"id": p.id, "file": str(p.path), "items": len(p.items)}
+                           for p in project.programmes],
+            "errors": [p.to_json() for p in errors],
+            "warnings": [p.to_json() for p in warnings],
+        })
+    else:
+        if errors or warnings:
+            click.echo(problems_text([*errors, *warnings]))
+        checked = len(files) if files else len(project.programmes) + len(
+            {p.file for p in errors})
+        click.echo(f"{checked} file(s) checked: {len(errors)} error(s), "
+                   f"{len(warnings)} warning(s).")
+    if errors or (strict and warnings):
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Publish without asking.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+@handle_errors
+def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool) -> None:
+    """Publish the feeds: diff with what was published, write only real changes."""
+    from g40cal.pipeline import prepare_sync
+
+    config = app.config
+    project = load_project(config)
+    if project.errors:
+        raise UserError(f"{len(project.errors)} error(s) in the definitions: nothing was "
+                        "published (run g40cal check)", project.errors)
+    with State(config.state_path) as state:
+        plan, notes = prepare_sync(project, state, now=app.now(), dry_run=dry_run)
+        if not as_json:
+            for note in notes:
+                click.echo(note, err=True)
+            click.echo(plan_text(plan))
+        if dry_run:
+            if as_json:
+                emit_json({"dry_run": True, **plan_json(plan)})
+            return
+        nothing = not plan.has_changes and not plan.writes and not plan.removals
+        if (not nothing and not yes and not as_json and sys.stdin.isatty()
+                and not click.confirm("Publish these changes?", default=True)):
+            click.echo("Nothing published.")
+            return
+        result = apply_sync(plan, state, config, progress=lambda m: click.echo(m, err=True))
+        if as_json:
+            emit_json({"dry_run": False, **plan_json(plan), "written": len(result.written),
+                       "removed": len(result.removed), "run": result.run_id})
+        elif not nothing:
+            click.echo(f"Published: {len(result.written)} file(s) written, "
+                       f"{len(result.removed)} removed, in {config.feeds_path}.")
+
+
+@cli.command()
+@click.option("-n", "--limit", default=20, show_default=True, help="How many syncs to show.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+@handle_errors
+def log(app: AppContext, limit: int, as_json: bool) -> None:
+    """List past syncs: when, what changed, which feeds."""
+    path = app.config.state_path
+    if not path.exists():
+        raise UserError(f"{path}: no state database yet; run g40cal sync first")
+    with State(path) as state:
+        runs = state.runs(limit)
+    if as_json:
+        for run in runs:
+            run["changes"] = [c for c in run["changes"]
+                              if not (c["feed"] or "").startswith("personal:")]
+        emit_json({"runs": runs})
+    else:
+        click.echo(log_text(runs))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+@handle_errors
+def feeds(app: AppContext, as_json: bool) -> None:
+    """List the public feeds and their subscription URLs."""
+    from g40cal.feeds import public_feeds
+    from g40cal.sync import current_events
+
+    project = load_project(app.config)
+    if project.errors:
+        raise UserError("the definitions have errors (run g40cal check)", project.errors)
+    specs = public_feeds(project, current_events(project))
+    rows = [{"kind": s.kind, "id": s.id.split(":", 1)[-1], "name": s.name, "path": s.path,
+             "events": len(s.keys), "url": app.config.public_url(s.path)} for s in specs]
+    if as_json:
+        emit_json({"feeds": rows})
+        return
+    for row in rows:
+        click.echo(f"{row['kind']:<10} {row['path']:<55} {row['events']:>4} events  {row['url']}")

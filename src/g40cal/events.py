@@ -1,0 +1,180 @@
+"""Building calendar events from programme items: the Dutch text participants read.
+
+An ``Event`` is feed-independent: the same item gives the same event in the network feed,
+its programme feed, every group feed and every personal feed. Only the UID scope, SEQUENCE
+and a per-feed cancellation differ, and those are added when rendering (``ical.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from g40cal.config import Config
+from g40cal.model import KIND_LABELS, Item, Programme
+
+ESTIMATE_WORDS = {
+    "date": "de datum",
+    "start": "de begintijd",
+    "end": "de eindtijd",
+    "room": "de zaal",
+    "venue": "de locatie",
+    "title": "de titel",
+    "venue.name": "de locatie",
+    "venue.address": "het adres",
+}
+ONDER_VOORBEHOUD = "onder voorbehoud"
+# Estimates that move the event in the calendar get the marker in the title as well:
+# the title is the one place every client shows (see shared/CLIENTS.md §3).
+_TIMING_ESTIMATES = frozenset({"date", "start", "end"})
+
+
+@dataclass(frozen=True)
+class Event:
+    key: str
+    programme_id: str
+    item_id: str
+    title: str
+    summary: str
+    start: datetime
+    end: datetime | None
+    location: str
+    description: str
+    categories: tuple[str, ...]
+    url: str
+    tentative: bool
+    cancelled: bool
+    optional: bool
+    kind: str
+    group_ids: tuple[str, ...]
+    round: str | None
+    room: str | None
+    venue: str
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.end or self.start
+
+    def snapshot(self) -> dict[str, str]:
+        """The fields a person recognises, as shown in the change list (Dutch labels)."""
+        end = f"–{self.end:%H:%M}" if self.end else ""
+        return {
+            "titel": self.summary,
+            "datum": f"{self.start:%Y-%m-%d}",
+            "tijd": f"{self.start:%H:%M}{end}",
+            "zaal": self.room or "",
+            "locatie": self.location,
+            "ronde": self.round or "",
+            "groepen": ", ".join(self.group_ids),
+            "beschrijving": self.description,
+            "categorieën": ", ".join(self.categories),
+            "link": self.url,
+            "status": "onder voorbehoud" if self.tentative else "bevestigd",
+        }
+
+    def significant(self) -> tuple[str, ...]:
+        """RFC 5546 significant properties: a change here bumps SEQUENCE."""
+        end = self.end.isoformat() if self.end else ""
+        return (self.start.isoformat(), end, self.summary, self.location,
+                "tentative" if self.tentative else "confirmed", "cancelled" * self.cancelled)
+
+    def hashes(self) -> tuple[str, str]:
+        """(significant hash, full hash) of the content; stable across runs and machines."""
+        significant = _digest(self.significant())
+        full = _digest([self.significant(), sorted(self.snapshot().items())])
+        return significant, full
+
+
+def _digest(value: object) -> str:
+    data = json.dumps(value, ensure_ascii=False, sort_keys=True).encode()
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def programme_url(config: Config, programme_id: str) -> str:
+    return config.public_url(f"programmes/{programme_id}.html")
+
+
+def build_events(programme: Programme, config: Config) -> list[Event]:
+    return [build_event(programme, item, config) for item in programme.items]
+
+
+def build_event(programme: Programme, item: Item, config: Config) -> Event:
+    estimates = programme.item_estimates(item)
+    tentative = bool(estimates) or bool(item.provisional)
+    summary = item.title
+    if estimates & _TIMING_ESTIMATES or item.provisional:
+        summary += f" ({ONDER_VOORBEHOUD})"
+    groups = tuple(g.id for g in item.groups)
+    categories = (KIND_LABELS[item.kind], *(g.short for g in item.groups))
+    return Event(
+        key=f"{programme.id}/{item.id}",
+        programme_id=programme.id,
+        item_id=item.id,
+        title=item.title,
+        summary=summary,
+        start=programme.start_of(item),
+        end=programme.end_of(item),
+        location=_location(item),
+        description=_description(programme, item, estimates, config),
+        categories=categories,
+        url=f"{programme_url(config, programme.id)}#{item.id}",
+        tentative=tentative,
+        cancelled=item.cancelled,
+        optional=item.optional,
+        kind=item.kind,
+        group_ids=groups,
+        round=item.round,
+        room=item.room,
+        venue=item.venue.name,
+    )
+
+
+def _location(item: Item) -> str:
+    parts = [item.room, item.venue.name, item.venue.address]
+    return ", ".join(p for p in parts if p)
+
+
+def estimate_sentence(estimates: frozenset[str]) -> str:
+    words = sorted({ESTIMATE_WORDS[e] for e in estimates})
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " en " + words[-1]
+    verb = "is" if len(words) == 1 else "zijn"
+    return f"Onder voorbehoud: {listed} {verb} nog niet bevestigd."
+
+
+def _description(programme: Programme, item: Item, estimates: frozenset[str],
+                 config: Config) -> str:
+    lines: list[str] = []
+    if estimates:
+        lines.append(estimate_sentence(estimates))
+    if item.provisional:
+        lines.append(f"Onder voorbehoud: {item.provisional}")
+    if item.cancelled:
+        lines.append("Dit onderdeel gaat niet door.")
+    if lines:
+        lines.append("")
+    if item.description:
+        lines.extend([item.description.strip(), ""])
+    details = []
+    if item.speakers:
+        details.append("Sprekers: " + "; ".join(item.speakers))
+    if item.groups:
+        details.append("Georganiseerd door: " + ", ".join(g.name for g in item.groups))
+    if item.round:
+        details.append(f"Ronde: {item.round} (parallelle sessies, kies er één)")
+    elif item.optional:
+        details.append("Keuzeonderdeel: alleen voor wie zich heeft aangemeld.")
+    if item.capacity:
+        details.append(f"Maximaal {item.capacity} deelnemers.")
+    if item.transport:
+        details.append(f"Vervoer: {item.transport}")
+    if item.time_note:
+        details.append(f"Tijd: {item.time_note}")
+    if item.notes:
+        details.append(f"Let op: {item.notes}")
+    details.extend(f"Link: {link}" for link in item.links)
+    if details:
+        lines.extend([*details, ""])
+    lines.append(f"{programme.title}: {programme_url(config, programme.id)}#{item.id}")
+    return "\n".join(lines).strip()

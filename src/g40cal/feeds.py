@@ -1,0 +1,72 @@
+"""Audiences: which feeds exist and which events each one holds.
+
+Public feeds: one with all network days, one per programme, one per group (pillar or
+themegroup) across all programmes. Personal feeds come from ``participants.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from g40cal.config import Config
+from g40cal.events import Event
+from g40cal.project import Project
+
+NETWORK_FEED = "network"
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    id: str
+    kind: str  # network | programme | group | personal
+    name: str
+    description: str
+    path: str  # relative to the public feeds folder (or the private folder)
+    uid_scope: str
+    keys: frozenset[str]
+    programme: str | None = None
+    private: bool = False
+
+
+def uid_for(key: str, scope: str, config: Config) -> str:
+    """Stable UID per item and feed kind: clients and servers mishandle one UID in two
+    calendars (shared/CLIENTS.md §4), so every feed kind has its own scope."""
+    return f"{key.replace('/', '.')}.{scope}@{config.uid_domain}"
+
+
+def public_feeds(project: Project, events: dict[str, Event]) -> list[FeedSpec]:
+    config = project.config
+    network = config.network_name
+    feeds = [FeedSpec(
+        id=NETWORK_FEED, kind="network", name=f"{network} – alle netwerkdagen",
+        description=f"Alle netwerkdagen van het {network}: plenaire sessies, keuzesessies, "
+                    "werkbezoeken en meer. Wijzigingen verschijnen vanzelf.",
+        path="all.ics", uid_scope="net", keys=frozenset(events))]
+    for programme in project.programmes:
+        dates = " en ".join(f"{d.date:%d-%m-%Y}" for d in programme.days)
+        feeds.append(FeedSpec(
+            id=f"programme:{programme.id}", kind="programme",
+            name=f"{network} – {programme.title}",
+            description=f"{programme.title} in {programme.city} ({dates}).",
+            path=f"programmes/{programme.id}.ics", uid_scope="prog",
+            keys=frozenset(k for k, e in events.items() if e.programme_id == programme.id),
+            programme=programme.id))
+    for group in project.registry.groups:
+        feeds.append(FeedSpec(
+            id=f"group:{group.id}", kind="group", name=f"{network} – {group.name}",
+            description=f"Alle sessies van {group.name} op de netwerkdagen van het {network}.",
+            path=f"groups/{group.id}.ics", uid_scope=f"grp-{group.id}",
+            keys=frozenset(k for k, e in events.items() if group.id in e.group_ids)))
+    return feeds
+
+
+def index_json(feeds: Iterable[FeedSpec], config: Config) -> bytes:
+    """``feeds/index.json``: public feeds only, never personal ones."""
+    entries = [
+        {"kind": f.kind, "id": f.id.split(":", 1)[-1], "name": f.name, "path": f.path,
+         "programme": f.programme, "url": config.public_url(f.path)}
+        for f in feeds if not f.private
+    ]
+    return (json.dumps({"feeds": entries}, ensure_ascii=False, indent=2) + "\n").encode()

@@ -1,0 +1,169 @@
+"""iCalendar rendering (RFC 5545) of events into feeds and CalDAV objects.
+
+Rendered with plain templates, not ``icalendar`` objects, for two reasons measured in
+``bench/``: templating is ~20x faster (a full network-scale build stays near the cost of
+writing the bytes), and it gives full control over the output Outlook needs — a fixed
+RRULE-style VTIMEZONE (``icalendar`` generates RDATE lists, see shared/CLIENTS.md §2) and
+byte-stable output. Correctness is guarded by tests that re-parse every feed with three
+strict independent parsers (``ical``, ``icalendar``, ``vobject``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from g40cal.events import Event
+from g40cal.model import TZID
+
+CRLF = "\r\n"
+PRODID = "-//G40 Stedennetwerk//g40cal//NL"
+CANCELLED_PREFIX = "GEANNULEERD: "
+
+# Europe/Amsterdam since 1996: last Sunday of March 02:00 → CEST, last Sunday of October
+# 03:00 → CET. Outlook only understands RRULE-style rules (MS-STANOICAL), valid for any year.
+VTIMEZONE = CRLF.join([
+    "BEGIN:VTIMEZONE",
+    f"TZID:{TZID}",
+    "BEGIN:DAYLIGHT",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0200",
+    "TZNAME:CEST",
+    "DTSTART:19700329T020000",
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+    "END:DAYLIGHT",
+    "BEGIN:STANDARD",
+    "TZOFFSETFROM:+0200",
+    "TZOFFSETTO:+0100",
+    "TZNAME:CET",
+    "DTSTART:19701025T030000",
+    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+    "END:STANDARD",
+    "END:VTIMEZONE",
+]) + CRLF
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def escape_text(value: str) -> str:
+    """TEXT value escaping (RFC 5545 §3.3.11); control characters are dropped."""
+    value = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\n", "\\n"))
+
+
+def fold(line: str) -> str:
+    """Fold a content line at 75 octets without splitting a UTF-8 character or an escape."""
+    encoded = line.encode()
+    if len(encoded) <= 75:
+        return line + CRLF
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    limit = 75
+    index = 0
+    while index < len(line):
+        # Keep a backslash escape (e.g. "\n") together: Outlook misreads a split escape.
+        chunk = line[index:index + 2] if line[index] == "\\" else line[index]
+        width = len(chunk.encode())
+        if size + width > limit:
+            parts.append("".join(current))
+            current, size, limit = [], 0, 74  # continuation lines start with a space
+        current.append(chunk)
+        size += width
+        index += len(chunk)
+    parts.append("".join(current))
+    return (CRLF + " ").join(parts) + CRLF
+
+
+def utc_stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _local(moment: datetime) -> str:
+    return moment.strftime("%Y%m%dT%H%M%S")
+
+
+@dataclass(frozen=True)
+class RenderedEvent:
+    """The feed-independent lines of one event, rendered once and reused in every feed."""
+
+    event: Event
+    body: str
+    hash_line: str
+
+    def vevent(self, uid: str, sequence: int, modified: datetime, *, cancelled: bool) -> str:
+        event = self.event
+        cancelled = cancelled or event.cancelled
+        summary = (CANCELLED_PREFIX if cancelled else "") + event.summary
+        if cancelled:
+            status, transp, busy = "CANCELLED", "TRANSPARENT", "FREE"
+        elif event.tentative:
+            status, transp, busy = "TENTATIVE", "OPAQUE", "TENTATIVE"
+        else:
+            status, transp, busy = "CONFIRMED", "OPAQUE", "BUSY"
+        stamp = utc_stamp(modified)
+        return "".join([
+            "BEGIN:VEVENT" + CRLF,
+            fold(f"UID:{uid}"),
+            f"DTSTAMP:{stamp}{CRLF}",
+            f"LAST-MODIFIED:{stamp}{CRLF}",
+            f"SEQUENCE:{sequence}{CRLF}",
+            fold("SUMMARY:" + escape_text(summary)),
+            self.body,
+            f"STATUS:{status}{CRLF}",
+            f"TRANSP:{transp}{CRLF}",
+            f"X-MICROSOFT-CDO-BUSYSTATUS:{busy}{CRLF}",
+            self.hash_line,
+            "END:VEVENT" + CRLF,
+        ])
+
+
+def render_event(event: Event) -> RenderedEvent:
+    lines = [f"DTSTART;TZID={TZID}:{_local(event.start)}{CRLF}"]
+    if event.end:
+        lines.append(f"DTEND;TZID={TZID}:{_local(event.end)}{CRLF}")
+    if event.location:
+        lines.append(fold("LOCATION:" + escape_text(event.location)))
+    lines.append(fold("DESCRIPTION:" + escape_text(event.description)))
+    lines.append(fold("CATEGORIES:" + ",".join(escape_text(c) for c in event.categories)))
+    lines.append(fold("URL:" + event.url))
+    lines.append("CLASS:PUBLIC" + CRLF)
+    significant, full = event.hashes()
+    return RenderedEvent(event, "".join(lines), f"X-G40CAL-HASH:{significant}.{full}{CRLF}")
+
+
+def calendar_header(name: str, description: str, refresh_minutes: int, *,
+                    method: bool = True) -> str:
+    ttl = f"PT{refresh_minutes // 60}H" if refresh_minutes % 60 == 0 else f"PT{refresh_minutes}M"
+    lines = [
+        "BEGIN:VCALENDAR" + CRLF,
+        "VERSION:2.0" + CRLF,
+        fold("PRODID:" + PRODID),
+        "CALSCALE:GREGORIAN" + CRLF,
+    ]
+    if method:
+        lines.append("METHOD:PUBLISH" + CRLF)
+    lines += [
+        fold("NAME:" + escape_text(name)),
+        fold("X-WR-CALNAME:" + escape_text(name)),
+        fold("DESCRIPTION:" + escape_text(description)),
+        fold("X-WR-CALDESC:" + escape_text(description)),
+        f"X-WR-TIMEZONE:{TZID}{CRLF}",
+    ]
+    if refresh_minutes:
+        lines += [f"REFRESH-INTERVAL;VALUE=DURATION:{ttl}{CRLF}", f"X-PUBLISHED-TTL:{ttl}{CRLF}"]
+    return "".join(lines)
+
+
+def render_calendar(name: str, description: str, vevents: list[str],
+                    refresh_minutes: int) -> bytes:
+    return (calendar_header(name, description, refresh_minutes) + VTIMEZONE + "".join(vevents)
+            + "END:VCALENDAR" + CRLF).encode()
+
+
+def render_object(vevent: str) -> bytes:
+    """One CalDAV calendar object: no METHOD (RFC 4791 §4.1), the VTIMEZONE it uses."""
+    return ("BEGIN:VCALENDAR" + CRLF + "VERSION:2.0" + CRLF + fold("PRODID:" + PRODID)
+            + "CALSCALE:GREGORIAN" + CRLF + VTIMEZONE + vevent + "END:VCALENDAR" + CRLF).encode()

@@ -1,0 +1,108 @@
+"""Readable text for people: problem lists, change lists, the sync log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from g40cal.diff import EventChange
+from g40cal.errors import Problem
+from g40cal.sync import SyncPlan
+
+_CHANGE_WORDS = {
+    "added": "added",
+    "changed": "changed",
+    "updated": "updated (no re-announcement)",
+    "cancelled": "cancelled",
+    "restored": "restored",
+    "dropped": "dropped (cancellation expired)",
+}
+_ORDER = ("added", "changed", "updated", "cancelled", "restored", "dropped")
+
+
+def problems_text(problems: Iterable[Problem]) -> str:
+    return "\n".join(p.format() for p in problems)
+
+
+def change_line(change: EventChange) -> str:
+    text = f"  {_CHANGE_WORDS[change.change]:<10} {change.item}: {change.title}"
+    if change.feed:
+        text += f"  [only in {change.feed}]"
+    if change.fields and change.change != "added":
+        text += "\n" + "\n".join(f"      {f.format()}" for f in change.fields)
+    if change.significant and change.change not in ("added", "dropped"):
+        text += f"\n      SEQUENCE → {change.sequence}"
+    return text
+
+
+def plan_text(plan: SyncPlan, *, show_private: bool = False) -> str:
+    if not plan.has_changes and not plan.writes and not plan.removals:
+        return "No changes."
+    lines: list[str] = []
+    grouped = plan.changes.by_programme()
+    for programme in sorted(grouped):
+        changes = [c for c in grouped[programme] if show_private or not _is_private(c)]
+        if not changes:
+            continue
+        lines.append(f"{programme}:")
+        changes.sort(key=lambda c: (c.feed or "", _ORDER.index(c.change), c.item))
+        lines.extend(change_line(c) for c in changes)
+    personal = [c for c in plan.changes.changes if _is_private(c)]
+    if personal and not show_private:
+        lines.append(f"personal feeds: {len(personal)} change(s) "
+                     f"in {len({c.feed for c in personal})} feed(s)")
+    for hint in plan.changes.renames:
+        lines.append(
+            f"warning: '{hint.new_key}' looks like a rename of '{hint.old_key}' "
+            f"({hint.old_title!r} → {hint.new_title!r}); subscribers will see a cancellation "
+            f"and a new event. To keep it one event, set the item's id back to "
+            f"\"{hint.old_key.split('/', 1)[1]}\".")
+    changed = plan.changed_feeds
+    public = [f.spec.path for f in changed if not f.spec.private]
+    if public:
+        lines.append(f"feeds to publish ({len(public)}): " + ", ".join(sorted(public)))
+    private = [f for f in changed if f.spec.private]
+    if private:
+        lines.append(f"personal feeds to publish: {len(private)}")
+    if plan.repairs:
+        lines.append(f"files to repair (did not match the state): {len(plan.repairs)}")
+    return "\n".join(lines) if lines else "No changes."
+
+
+def _is_private(change: EventChange) -> bool:
+    return bool(change.feed and change.feed.startswith("personal:"))
+
+
+def plan_json(plan: SyncPlan) -> dict[str, Any]:
+    return {
+        "changes": [c.to_json() for c in plan.changes.changes if not _is_private(c)],
+        "personal_changes": sum(1 for c in plan.changes.changes if _is_private(c)),
+        "renames": [{"old": r.old_key, "new": r.new_key, "old_title": r.old_title,
+                     "new_title": r.new_title} for r in plan.changes.renames],
+        "feeds": sorted(f.spec.path for f in plan.changed_feeds if not f.spec.private),
+        "personal_feeds": sum(1 for f in plan.changed_feeds if f.spec.private),
+        "files": len(plan.writes),
+        "repairs": len(plan.repairs),
+        "has_changes": plan.has_changes,
+    }
+
+
+def log_text(runs: list[dict[str, Any]]) -> str:
+    if not runs:
+        return "No syncs recorded yet."
+    lines = []
+    for run in runs:
+        summary = ", ".join(f"{v} {k}" for k, v in sorted(run["summary"].items()) if v)
+        lines.append(f"#{run['run']}  {run['at']}  {summary or 'no changes'}")
+        for change in run["changes"]:
+            if change["feed"] and change["feed"].startswith("personal:"):
+                continue
+            where = f" [{change['feed']}]" if change["feed"] else ""
+            lines.append(f"    {change['change']:<9} {change['programme']}/{change['item']}"
+                         f"{where}")
+            for name, old, new in change["detail"].get("fields", []):
+                if name != "beschrijving":
+                    lines.append(f"        {name}: {old or '—'} → {new or '—'}")
+        if run["feeds"]:
+            lines.append("    feeds: " + ", ".join(run["feeds"]))
+    return "\n".join(lines)

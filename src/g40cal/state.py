@@ -1,0 +1,257 @@
+"""The state database (SQLite): what was published, so that sync can diff against it.
+
+Per event: its content (to re-render a cancellation after the item is gone), content
+hashes, SEQUENCE, LAST-MODIFIED and status. Per feed: the events it holds and the hash of
+its bytes. Per file: what was last written, to detect a run that died before writing.
+Participants (``participants.py``) and CalDAV targets (``caldav.py``) keep their tables
+here too. The schema is versioned; ``MIGRATIONS`` upgrades older databases in place.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from importlib import resources
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from g40cal.errors import StateError
+from g40cal.events import Event
+
+def _load_migrations() -> list[str]:
+    """Schema migrations, one SQL file each in ``g40cal/migrations`` (NNNN_name.sql)."""
+    folder = resources.files("g40cal") / "migrations"
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(folder / name).read_text(encoding="utf-8") for name in names]
+
+
+MIGRATIONS: list[str] = _load_migrations()
+
+
+@dataclass(frozen=True)
+class EventRow:
+    key: str
+    sig: str
+    full: str
+    sequence: int
+    modified: datetime
+    status: str  # active | cancelled
+    removed: bool  # gone from the definitions (kept only to announce the cancellation)
+    ends_at: datetime
+    event: Event
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    feed_id: str
+    kind: str
+    name: str
+    description: str
+    path: str
+    private: bool
+    uid_scope: str
+    programme: str | None
+    hash: str
+    keys: frozenset[str]
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """A per-feed deviation: an event that left one feed (or came back) while it lives on."""
+
+    feed_id: str
+    key: str
+    bump: int
+    left: bool
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class FileRow:
+    path: str
+    hash: str
+    size: int
+    mtime_ns: int
+
+
+def event_to_json(event: Event) -> str:
+    data = asdict(event)
+    data["start"] = event.start.isoformat()
+    data["end"] = event.end.isoformat() if event.end else None
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def event_from_json(text: str) -> Event:
+    data: dict[str, Any] = json.loads(text)
+    data["start"] = datetime.fromisoformat(data["start"])
+    data["end"] = datetime.fromisoformat(data["end"]) if data["end"] else None
+    for name in ("categories", "group_ids"):
+        data[name] = tuple(data[name])
+    return Event(**data)
+
+
+class State:
+    """A connection to the state database. Use as a context manager."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"{path}: cannot use the state database: {exc}") from exc
+        try:
+            path.chmod(0o600)  # it holds participants' names and private feed tokens
+        except OSError:
+            pass
+
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StateError(
+                f"{self.path}: made by a newer g40cal (schema {version}, this one knows "
+                f"{len(MIGRATIONS)}); upgrade g40cal")
+        for number in range(version, len(MIGRATIONS)):
+            with self.transaction():
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip() and not all(
+                        line.strip().startswith("--") or not line.strip()
+                        for line in statement.splitlines()
+                    ):
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def is_empty(self) -> bool:
+        return self.db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 0 and (
+            self.db.execute("SELECT COUNT(*) FROM feeds").fetchone()[0] == 0)
+
+    # -- reading -------------------------------------------------------------------
+
+    def events(self) -> dict[str, EventRow]:
+        rows = self.db.execute(
+            "SELECT key, sig, full, sequence, modified, status, removed, ends_at, event "
+            "FROM events")
+        return {
+            r[0]: EventRow(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5],
+                           bool(r[6]), datetime.fromisoformat(r[7]), event_from_json(r[8]))
+            for r in rows
+        }
+
+    def feeds(self) -> dict[str, FeedRow]:
+        rows = self.db.execute(
+            "SELECT feed_id, kind, name, description, path, private, uid_scope, programme, "
+            "hash, keys FROM feeds")
+        return {
+            r[0]: FeedRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8],
+                          frozenset(json.loads(r[9])))
+            for r in rows
+        }
+
+    def members(self) -> dict[tuple[str, str], MemberRow]:
+        rows = self.db.execute("SELECT feed_id, key, bump, left, modified FROM feed_members")
+        return {(r[0], r[1]): MemberRow(r[0], r[1], r[2], bool(r[3]),
+                                        datetime.fromisoformat(r[4])) for r in rows}
+
+    def files(self) -> dict[str, FileRow]:
+        rows = self.db.execute("SELECT path, hash, size, mtime_ns FROM files")
+        return {r[0]: FileRow(*r) for r in rows}
+
+    # -- writing (inside a transaction) --------------------------------------------
+
+    def put_event(self, row: EventRow) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO events (key, programme, item, sig, full, sequence, "
+            "modified, status, removed, ends_at, event) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (row.key, row.event.programme_id, row.event.item_id, row.sig, row.full,
+             row.sequence, row.modified.isoformat(), row.status, int(row.removed),
+             row.ends_at.isoformat(), event_to_json(row.event)))
+
+    def delete_event(self, key: str) -> None:
+        self.db.execute("DELETE FROM events WHERE key = ?", (key,))
+        self.db.execute("DELETE FROM feed_members WHERE key = ?", (key,))
+
+    def put_feed(self, row: FeedRow) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO feeds (feed_id, kind, name, description, path, private, "
+            "uid_scope, programme, hash, keys) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (row.feed_id, row.kind, row.name, row.description, row.path, int(row.private),
+             row.uid_scope, row.programme, row.hash, json.dumps(sorted(row.keys))))
+
+    def delete_feed(self, feed_id: str) -> None:
+        self.db.execute("DELETE FROM feeds WHERE feed_id = ?", (feed_id,))
+        self.db.execute("DELETE FROM feed_members WHERE feed_id = ?", (feed_id,))
+
+    def put_member(self, row: MemberRow) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO feed_members (feed_id, key, bump, left, modified) "
+            "VALUES (?,?,?,?,?)",
+            (row.feed_id, row.key, row.bump, int(row.left), row.modified.isoformat()))
+
+    def delete_member(self, feed_id: str, key: str) -> None:
+        self.db.execute("DELETE FROM feed_members WHERE feed_id = ? AND key = ?", (feed_id, key))
+
+    def put_file(self, row: FileRow) -> None:
+        self.db.execute("INSERT OR REPLACE INTO files (path, hash, size, mtime_ns) "
+                        "VALUES (?,?,?,?)", (row.path, row.hash, row.size, row.mtime_ns))
+
+    def delete_file(self, path: str) -> None:
+        self.db.execute("DELETE FROM files WHERE path = ?", (path,))
+
+    def add_run(self, at: datetime, summary: dict[str, Any], feeds: list[str],
+                changes: list[tuple[str, str, str | None, str, dict[str, Any]]]) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO runs (at, summary, feeds) VALUES (?,?,?)",
+            (at.isoformat(), json.dumps(summary, sort_keys=True), json.dumps(sorted(feeds))))
+        run_id = int(cursor.lastrowid or 0)
+        self.db.executemany(
+            "INSERT INTO changes (run_id, programme, item, feed, change, detail) "
+            "VALUES (?,?,?,?,?,?)",
+            [(run_id, p, i, f, c, json.dumps(d, ensure_ascii=False, sort_keys=True))
+             for p, i, f, c, d in changes])
+        return run_id
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT id, at, summary, feeds FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+        result = []
+        for run_id, at, summary, feeds in rows.fetchall():
+            changes = [
+                {"programme": p, "item": i, "feed": f, "change": c, "detail": json.loads(d)}
+                for p, i, f, c, d in self.db.execute(
+                    "SELECT programme, item, feed, change, detail FROM changes WHERE run_id = ?"
+                    " ORDER BY rowid", (run_id,))
+            ]
+            result.append({"run": run_id, "at": at, "summary": json.loads(summary),
+                           "feeds": json.loads(feeds), "changes": changes})
+        return result

@@ -1,0 +1,354 @@
+"""``g40cal sync``: diff the definitions against the published state, publish real changes.
+
+Two phases, like vdirsyncer: ``plan_sync`` is pure (it reads the state and computes every
+event decision, every feed's bytes and every change), ``apply_sync`` executes a plan:
+
+1. record the new state in one transaction (events, feeds, per-feed deviations, the log);
+2. write the feed files whose bytes changed, each atomically;
+3. record what was written (hash, size, mtime) in the ``files`` table.
+
+If a run dies after 1 and before 3, the next run finds a feed whose file does not match
+the recorded state and rewrites it from the state — the same bytes, without bumping any
+SEQUENCE a second time. If it dies before 1, nothing was published and the next run
+starts over. Either way every file on disk is always a complete old or new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from g40cal.config import Config
+from g40cal.diff import (
+    ChangeSet,
+    EventChange,
+    RenameHint,
+    decide_event,
+    decide_missing,
+    likely_renames,
+)
+from g40cal.errors import UserError
+from g40cal.events import Event, build_events
+from g40cal.feeds import FeedSpec, index_json, public_feeds, uid_for
+from g40cal.ical import RenderedEvent, render_calendar, render_event
+from g40cal.project import Project
+from g40cal.publish import atomic_write, remove_file
+from g40cal.state import EventRow, FeedRow, FileRow, MemberRow, State
+
+# Extra public files (web pages) made from the same inputs; see ``pages.py``.
+SiteBuilder = Callable[[Project, dict[str, Event], list[FeedSpec]], dict[str, bytes]]
+
+
+@dataclass(frozen=True)
+class FeedOutput:
+    spec: FeedSpec
+    data: bytes
+    hash: str
+    keys: frozenset[str]
+    changed: bool  # content differs from what the state says was published
+
+
+@dataclass(frozen=True)
+class FileWrite:
+    """A file to (re)write: ``area`` is "public" (feeds/) or "private" (personal feeds)."""
+
+    area: str
+    relative: str
+    data: bytes
+    hash: str
+
+
+@dataclass
+class SyncPlan:
+    now: datetime
+    changes: ChangeSet
+    event_rows: dict[str, EventRow]
+    dropped: list[str]
+    feeds: list[FeedOutput]
+    removed_feeds: list[FeedRow]
+    member_puts: list[MemberRow]
+    member_deletes: list[tuple[str, str]]
+    writes: list[FileWrite]
+    removals: list[tuple[str, str]]  # (area, relative) files to delete
+    repairs: list[str] = field(default_factory=list)  # files that did not match the state
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes.changes or self.dropped or self.removed_feeds
+                    or any(f.changed for f in self.feeds))
+
+    @property
+    def changed_feeds(self) -> list[FeedOutput]:
+        return [f for f in self.feeds if f.changed]
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    plan: SyncPlan
+    written: list[str]
+    removed: list[str]
+    run_id: int | None
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def current_events(project: Project) -> dict[str, Event]:
+    events: dict[str, Event] = {}
+    for programme in project.programmes:
+        for event in build_events(programme, project.config):
+            events[event.key] = event
+    return events
+
+
+def plan_sync(project: Project, state: State, *, now: datetime,
+              personal: Iterable[FeedSpec] = (), site: SiteBuilder | None = None) -> SyncPlan:
+    """Compute everything a sync would do, without changing anything."""
+    if project.errors:
+        raise UserError(f"{len(project.errors)} error(s) in the definitions: nothing published",
+                        project.errors)
+    config = project.config
+    events = current_events(project)
+    old_events = state.events()
+    changes = ChangeSet()
+    rows: dict[str, EventRow] = {}
+    for key, event in events.items():
+        decision = decide_event(event, old_events.get(key), now)
+        rows[key] = decision.row
+        if decision.change:
+            changes.changes.append(decision.change)
+    dropped: list[str] = []
+    for key, old in old_events.items():
+        if key in events:
+            continue
+        decision = decide_missing(old, now, config.cancelled_retention_days)
+        if decision is None:
+            dropped.append(key)
+            changes.changes.append(EventChange(key, old.event.programme_id, old.event.item_id,
+                                               old.event.title, "dropped", old.sequence))
+            continue
+        rows[key] = decision.row
+        if decision.change:
+            changes.changes.append(decision.change)
+    changes.renames = _renames(changes, events, old_events)
+
+    specs = public_feeds(project, events)
+    specs += list(personal)
+    old_feeds = state.feeds()
+    members = state.members()
+    rendered: dict[str, RenderedEvent] = {}
+    outputs: list[FeedOutput] = []
+    member_puts: list[MemberRow] = []
+    member_deletes: list[tuple[str, str]] = []
+    spec_ids = {s.id for s in specs}
+    removed_feeds: list[FeedRow] = []
+    for row in old_feeds.values():
+        if row.feed_id in spec_ids:
+            continue
+        if row.private:  # a participant left or got a new token: their old feed goes
+            removed_feeds.append(row)
+        else:  # a programme or group disappeared: announce its cancellations, keep the URL
+            specs.append(FeedSpec(row.feed_id, row.kind, row.name, row.description, row.path,
+                                  row.uid_scope, frozenset(), row.programme, row.private))
+    for spec in specs:
+        output, puts, deletes, feed_changes = _plan_feed(
+            spec, old_feeds.get(spec.id), rows, members, rendered, now, config)
+        outputs.append(output)
+        member_puts += puts
+        member_deletes += deletes
+        changes.changes += feed_changes
+
+    writes, removals, repairs = _file_work(outputs, removed_feeds, state, config)
+    public_specs = [s for s in specs if not s.private]
+    extra = {"index.json": index_json(public_specs, config)}
+    if site is not None:
+        extra.update(site(project, events, public_specs))
+    for relative, data in sorted(extra.items()):
+        if _differs(config.feeds_path / relative, data):
+            writes.append(FileWrite("public", relative, data, content_hash(data)))
+    return SyncPlan(now, changes, rows, dropped, outputs, removed_feeds, member_puts,
+                    member_deletes, writes, removals, repairs)
+
+
+def _renames(changes: ChangeSet, events: dict[str, Event],
+             old_events: dict[str, EventRow]) -> list[RenameHint]:
+    added = [events[c.key] for c in changes.changes if c.change == "added"]
+    removed = [old_events[c.key].event for c in changes.changes
+               if c.change == "cancelled" and c.key not in events]
+    return likely_renames(added, removed)
+
+
+def _plan_feed(spec: FeedSpec, old: FeedRow | None, rows: dict[str, EventRow],
+               members: dict[tuple[str, str], MemberRow], rendered: dict[str, RenderedEvent],
+               now: datetime, config: Config):
+    keys = set(spec.keys) | (set(old.keys) if old else set())
+    puts: list[MemberRow] = []
+    deletes: list[tuple[str, str]] = []
+    feed_changes: list[EventChange] = []
+    entries: list[tuple[datetime, str, str]] = []
+    kept: set[str] = set()
+    retention = config.cancelled_retention_days * 86400
+    for key in sorted(keys):
+        row = rows.get(key)
+        if row is None:  # dropped for good
+            if (spec.id, key) in members:
+                deletes.append((spec.id, key))
+            continue
+        member = members.get((spec.id, key))
+        left = False
+        if key in spec.keys:
+            if member and member.left:  # came back into this feed
+                member = MemberRow(spec.id, key, member.bump + 1, False, now)
+                puts.append(member)
+                feed_changes.append(_feed_change(row, spec, "restored", member))
+        elif row.status == "active":  # still on the programme, but no longer in this feed
+            if (now - row.ends_at).total_seconds() > retention:
+                if member:
+                    deletes.append((spec.id, key))
+                continue
+            left = True
+            if not (member and member.left):
+                member = MemberRow(spec.id, key, (member.bump if member else 0) + 1, True, now)
+                puts.append(member)
+                feed_changes.append(_feed_change(row, spec, "cancelled", member))
+        sequence = row.sequence + (member.bump if member else 0)
+        modified = max(row.modified, member.modified) if member else row.modified
+        event = row.event
+        if key not in rendered:
+            rendered[key] = render_event(event)
+        cancelled = left or row.status == "cancelled"
+        vevent = rendered[key].vevent(uid_for(key, spec.uid_scope, config), sequence, modified,
+                                      cancelled=cancelled)
+        entries.append((event.start, key, vevent))
+        kept.add(key)
+    entries.sort()
+    data = render_calendar(spec.name, spec.description, [e[2] for e in entries],
+                           config.refresh_minutes)
+    digest = content_hash(data)
+    changed = old is None or old.hash != digest or old.keys != frozenset(kept)
+    return FeedOutput(spec, data, digest, frozenset(kept), changed), puts, deletes, feed_changes
+
+
+def _feed_change(row: EventRow, spec: FeedSpec, kind: str, member: MemberRow) -> EventChange:
+    event = row.event
+    return EventChange(row.key, event.programme_id, event.item_id, event.title,
+                       kind, row.sequence + member.bump, feed=spec.id)  # type: ignore[arg-type]
+
+
+def _area(spec: FeedSpec) -> str:
+    return "private" if spec.private else "public"
+
+
+def _root(config: Config, area: str) -> Path:
+    return config.private_path if area == "private" else config.feeds_path
+
+
+def _file_key(area: str, relative: str) -> str:
+    return f"{area}:{relative}"
+
+
+def _differs(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() != data
+    except OSError:
+        return True
+
+
+def _file_work(outputs: list[FeedOutput], removed: list[FeedRow], state: State,
+               config: Config) -> tuple[list[FileWrite], list[tuple[str, str]], list[str]]:
+    """Which feed files to write: changed ones, and any whose file does not match the state."""
+    files = state.files()
+    writes: list[FileWrite] = []
+    repairs: list[str] = []
+    for output in outputs:
+        area = _area(output.spec)
+        key = _file_key(area, output.spec.path)
+        known = files.get(key)
+        path = _root(config, area) / output.spec.path
+        if output.changed or known is None or known.hash != output.hash:
+            writes.append(FileWrite(area, output.spec.path, output.data, output.hash))
+            if not output.changed:
+                repairs.append(key)
+            continue
+        try:
+            stat = path.stat()
+        except OSError:
+            stat = None
+        if stat is None or (stat.st_size, stat.st_mtime_ns) != (known.size, known.mtime_ns):
+            # Someone (or a crash) changed the file behind our back: put it right.
+            if _differs(path, output.data):
+                writes.append(FileWrite(area, output.spec.path, output.data, output.hash))
+                repairs.append(key)
+    removals = [(("private" if row.private else "public"), row.path) for row in removed]
+    return writes, removals, repairs
+
+
+def apply_sync(plan: SyncPlan, state: State, config: Config,
+               progress: Callable[[str], None] | None = None) -> SyncResult:
+    run_id = None
+    if plan.has_changes:
+        with state.transaction():
+            for key in plan.dropped:
+                state.delete_event(key)
+            for row in plan.event_rows.values():
+                state.put_event(row)
+            for feed_id, key in plan.member_deletes:
+                state.delete_member(feed_id, key)
+            for member in plan.member_puts:
+                state.put_member(member)
+            for feed in plan.removed_feeds:
+                state.delete_feed(feed.feed_id)
+            for output in plan.feeds:
+                if output.changed:
+                    spec = output.spec
+                    state.put_feed(FeedRow(spec.id, spec.kind, spec.name, spec.description,
+                                           spec.path, spec.private, spec.uid_scope,
+                                           spec.programme, output.hash, output.keys))
+            run_id = state.add_run(plan.now, summarise(plan),
+                                   [f.spec.id for f in plan.changed_feeds if not f.spec.private],
+                                   [(c.programme, c.item, c.feed, c.change,
+                                     {"sequence": c.sequence,
+                                      "fields": [[f.field, f.old, f.new] for f in c.fields]})
+                                    for c in plan.changes.changes])
+    written: list[str] = []
+    recorded: list[FileRow] = []
+    for number, write in enumerate(plan.writes, start=1):
+        path = _root(config, write.area) / write.relative
+        mode = 0o600 if write.area == "private" else 0o644
+        if _differs(path, write.data):  # identical bytes keep their mtime (and ETag)
+            atomic_write(path, write.data, mode=mode)
+            written.append(str(path))
+        stat = path.stat()
+        recorded.append(FileRow(_file_key(write.area, write.relative), write.hash,
+                                stat.st_size, stat.st_mtime_ns))
+        if progress and number % 500 == 0:
+            progress(f"wrote {number}/{len(plan.writes)} files")
+    removed: list[str] = []
+    for area, relative in plan.removals:
+        path = _root(config, area) / relative
+        if remove_file(path):
+            removed.append(str(path))
+    if recorded or plan.removals:
+        with state.transaction():
+            for row in recorded:
+                state.put_file(row)
+            for area, relative in plan.removals:
+                state.delete_file(_file_key(area, relative))
+    return SyncResult(plan, written, removed, run_id)
+
+
+def summarise(plan: SyncPlan) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for change in plan.changes.changes:
+        name = change.change if change.feed is None else f"feed-{change.change}"
+        counts[name] = counts.get(name, 0) + 1
+    counts["feeds_changed"] = len(plan.changed_feeds)
+    return counts

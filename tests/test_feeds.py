@@ -1,0 +1,197 @@
+"""The public feeds on the shipped programmes: complete, correct, parseable, deterministic."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from g40cal.config import load_config
+from g40cal.events import build_event
+from g40cal.feeds import uid_for
+from g40cal.project import Project
+from tests.feedparse import parse_feed, parse_tree
+from tests.syncing import sync_at
+
+
+def test_every_feed_parses_with_three_strict_parsers(project_dir: Path) -> None:
+    sync_at(project_dir)
+    feeds = parse_tree(project_dir / "feeds")
+    assert "all.ics" in feeds
+    assert len(feeds) == 1 + 5 + len(load_groups(project_dir))
+
+
+def load_groups(root: Path) -> list[str]:
+    from g40cal.groups import load_registry
+
+    return [g.id for g in load_registry(root / "groups.toml").groups]
+
+
+def test_every_item_is_in_the_network_and_its_programme_feed_with_its_times(
+        project_dir: Path, project: Project) -> None:
+    sync_at(project_dir)
+    config = load_config(project_dir)
+    network = parse_feed(project_dir / "feeds" / "all.ics")
+    total = 0
+    for programme in project.programmes:
+        own = parse_feed(project_dir / "feeds" / "programmes" / f"{programme.id}.ics")
+        assert len(own) == len(programme.items)
+        for item in programme.items:
+            key = f"{programme.id}/{item.id}"
+            for feed, scope in ((own, "prog"), (network, "net")):
+                event = feed[uid_for(key, scope, config)]
+                assert event.start == programme.start_of(item)
+                assert event.end == programme.end_of(item)
+                assert event.summary.startswith(item.title)
+                assert event.sequence == 0
+        total += len(programme.items)
+    assert len(network) == total
+
+
+def test_group_feeds_hold_exactly_the_items_their_group_organises(
+        project_dir: Path, project: Project) -> None:
+    sync_at(project_dir)
+    config = load_config(project_dir)
+    for group in project.registry.groups:
+        feed = parse_feed(project_dir / "feeds" / "groups" / f"{group.id}.ics")
+        expected = {
+            uid_for(f"{p.id}/{i.id}", f"grp-{group.id}", config)
+            for p in project.programmes for i in p.items if group in i.groups
+        }
+        assert set(feed) == expected, group.id
+
+
+def test_a_joint_session_appears_in_every_organisers_group_feed(
+        project_dir: Path, project: Project) -> None:
+    sync_at(project_dir)
+    config = load_config(project_dir)
+    joint = [(p, i) for p in project.programmes for i in p.items if len(i.groups) >= 2]
+    assert joint, "the shipped programmes have joint sessions"
+    for programme, item in joint:
+        for group in item.groups:
+            feed = parse_feed(project_dir / "feeds" / "groups" / f"{group.id}.ics")
+            uid = uid_for(f"{programme.id}/{item.id}", f"grp-{group.id}", config)
+            assert feed[uid].start == programme.start_of(item)
+
+
+def test_group_feeds_span_all_programmes(project_dir: Path, project: Project) -> None:
+    sync_at(project_dir)
+    feed = parse_feed(project_dir / "feeds" / "groups" / "vergunninghouders-asiel.ics")
+    programmes = {uid.split(".")[0] for uid in feed}
+    organising = {p.id for p in project.programmes
+                  if any(g.id == "vergunninghouders-asiel" for i in p.items for g in i.groups)}
+    assert programmes == organising
+    assert len(programmes) >= 3
+
+
+def test_estimates_are_shown_onder_voorbehoud(project_dir: Path, project: Project) -> None:
+    sync_at(project_dir)
+    config = load_config(project_dir)
+    oss = project.programme("oss-ambtelijk")
+    assert oss is not None
+    feed = parse_feed(project_dir / "feeds" / "programmes" / "oss-ambtelijk.ics")
+    for item in oss.items:  # Oss states no times at all: every item is an estimate
+        event = feed[uid_for(f"oss-ambtelijk/{item.id}", "prog", config)]
+        assert "onder voorbehoud" in event.summary
+        assert event.description.startswith("Onder voorbehoud:")
+        assert event.status == "TENTATIVE"
+
+
+def test_confirmed_items_are_not_marked_onder_voorbehoud(project_dir: Path,
+                                                          project: Project) -> None:
+    sync_at(project_dir)
+    almelo = project.programme("almelo-ambtelijk-2024")
+    assert almelo is not None
+    config = load_config(project_dir)
+    feed = parse_feed(project_dir / "feeds" / "programmes" / "almelo-ambtelijk-2024.ics")
+    confirmed = [i for i in almelo.items if not almelo.item_estimates(i) and not i.provisional]
+    assert confirmed
+    for item in confirmed:
+        event = feed[uid_for(f"almelo-ambtelijk-2024/{item.id}", "prog", config)]
+        assert "voorbehoud" not in event.summary + event.description
+        assert event.status == "CONFIRMED"
+
+
+def test_description_carries_speakers_groups_round_and_location_has_room_and_venue(
+        project_dir: Path, project: Project) -> None:
+    sync_at(project_dir)
+    config = load_config(project_dir)
+    for programme in project.programmes:
+        feed = parse_feed(project_dir / "feeds" / "programmes" / f"{programme.id}.ics")
+        for item in programme.items:
+            event = feed[uid_for(f"{programme.id}/{item.id}", "prog", config)]
+            for speaker in item.speakers:
+                assert speaker in event.description
+            for group in item.groups:
+                assert group.name in event.description
+                assert group.short in event.categories
+            if item.round:
+                assert item.round in event.description
+            if item.room:
+                assert event.location.startswith(item.room)
+            assert item.venue.name in event.location
+            if item.capacity:
+                assert f"Maximaal {item.capacity} deelnemers" in event.description
+            if item.transport:
+                assert item.transport in event.description
+
+
+def test_feeds_carry_what_outlook_google_and_apple_need(project_dir: Path) -> None:
+    sync_at(project_dir)
+    text = (project_dir / "feeds" / "all.ics").read_bytes().decode()
+    assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
+    for needed in ("METHOD:PUBLISH", "X-WR-CALNAME:", "NAME:", "X-WR-CALDESC:",
+                   "REFRESH-INTERVAL;VALUE=DURATION:PT1H", "X-PUBLISHED-TTL:PT1H",
+                   "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+                   "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+                   "DTSTART;TZID=Europe/Amsterdam:"):
+        assert needed in text, needed
+    for forbidden in ("ATTENDEE", "ORGANIZER", "RDATE", "VALARM"):
+        assert forbidden not in text, forbidden
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+
+
+def test_output_is_byte_identical_for_the_same_definitions_and_state(
+        project_dir: Path, tmp_path: Path) -> None:
+    sync_at(project_dir)
+    twin = tmp_path / "twin"
+    shutil.copytree(project_dir, twin, ignore=shutil.ignore_patterns("feeds"))
+    shutil.copytree(project_dir / ".g40cal", twin / ".g40cal", dirs_exist_ok=True)
+    sync_at(twin)
+    first = {p.relative_to(project_dir / "feeds"): p.read_bytes()
+             for p in (project_dir / "feeds").rglob("*") if p.is_file()}
+    second = {p.relative_to(twin / "feeds"): p.read_bytes()
+              for p in (twin / "feeds").rglob("*") if p.is_file()}
+    assert first == second
+
+
+def test_two_fresh_builds_at_the_same_time_are_byte_identical(
+        project_dir: Path, tmp_path: Path) -> None:
+    twin = tmp_path / "twin"
+    shutil.copytree(project_dir, twin)
+    sync_at(project_dir)
+    sync_at(twin)
+    for path in (project_dir / "feeds").rglob("*.ics"):
+        assert path.read_bytes() == (twin / "feeds" / path.relative_to(
+            project_dir / "feeds")).read_bytes()
+
+
+def test_index_json_lists_public_feeds_with_paths_that_exist(project_dir: Path) -> None:
+    sync_at(project_dir)
+    index = json.loads((project_dir / "feeds" / "index.json").read_text())
+    kinds = {entry["kind"] for entry in index["feeds"]}
+    assert kinds == {"network", "programme", "group"}
+    for entry in index["feeds"]:
+        assert set(entry) >= {"kind", "id", "name", "path", "programme"}
+        assert (project_dir / "feeds" / entry["path"]).is_file()
+        assert (entry["programme"] is None) == (entry["kind"] != "programme")
+
+
+def test_uids_do_not_depend_on_titles(project: Project, config) -> None:
+    programme = project.programmes[0]
+    item = programme.items[0]
+    from dataclasses import replace
+
+    renamed = replace(item, title="Een heel andere titel")
+    assert build_event(programme, item, config).key == build_event(programme, renamed,
+                                                                   config).key

@@ -81,8 +81,10 @@ def _room_clashes(programme: Programme) -> list[Problem]:
 def _overlap(programme: Programme, first: Item, second: Item) -> bool:
     first_end = programme.end_of(first) or programme.start_of(first)
     second_end = programme.end_of(second) or programme.start_of(second)
-    return programme.start_of(first) < second_end and programme.start_of(second) < first_end or (
-        programme.start_of(first) == programme.start_of(second))
+    starts_together = programme.start_of(first) == programme.start_of(second)
+    overlapping = (programme.start_of(first) < second_end
+                   and programme.start_of(second) < first_end)
+    return overlapping or starts_together
 
 
 def _round_times(programme: Programme) -> list[Problem]:

@@ -108,7 +108,9 @@ def decide_event(event: Event, old: EventRow | None, now: datetime) -> EventDeci
         return EventDecision(row(old.sequence, now), change("updated", old.sequence, fields))
     if old.removed:  # the item was removed and then added back with identical content
         return EventDecision(row(old.sequence + 1, now), change("restored", old.sequence + 1))
-    return EventDecision(old, None)
+    # Unchanged content; keep the fresh event object (a state rebuilt from the feeds holds
+    # only an approximation of it) with the published SEQUENCE and time.
+    return EventDecision(row(old.sequence, old.modified), None)
 
 
 def decide_missing(old: EventRow, now: datetime, retention_days: int) -> EventDecision | None:
@@ -136,7 +138,7 @@ def likely_renames(added: list[Event], removed: list[Event]) -> list[RenameHint]
             if (old.programme_id, old.start, old.end) != (new.programme_id, new.start, new.end):
                 continue
             ratio = difflib.SequenceMatcher(None, old.title.lower(), new.title.lower()).ratio()
-            if ratio >= 0.6 or old.room and old.room == new.room:
+            if ratio >= 0.6 or (old.room and old.room == new.room):
                 hints.append(RenameHint(old.key, new.key, old.title, new.title))
                 break
     return hints

@@ -97,7 +97,8 @@ class _Table:
         for key in self.data:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"did you mean '{close[0]}'?" if close else f"valid fields: {', '.join(allowed)}"
+                hint = (f"did you mean '{close[0]}'?" if close
+                        else f"valid fields: {', '.join(allowed)}")
                 self.error(key, f"unknown field in {self.what}", hint, code="unknown-field")
 
     def text(self, key: str, *, required: bool = False) -> str | None:
@@ -107,8 +108,8 @@ class _Table:
                 self.error(key, f"missing in {self.what}", f'add {key} = "…"', code="missing")
             return None
         if not isinstance(value, str):
-            self.error(key, f"expected text, got {_describe(value)}", f'write it in quotes: {key} = "…"',
-                       code="type")
+            self.error(key, f"expected text, got {_describe(value)}",
+                       f'write it in quotes: {key} = "…"', code="type")
             return None
         value = value.strip()
         if not value:
@@ -250,6 +251,12 @@ def parse_programme(raw: bytes, path: Path,
                     "each key once per table")
     except RecursionError:
         return fail("syntax", "not valid TOML: nested too deeply", None)
+    return programme_from_data(data, path, registry, text)
+
+
+def programme_from_data(data: dict[str, Any], path: Path, registry: GroupRegistry,
+                        text: str = "") -> tuple[Programme | None, list[Problem]]:
+    """Build a programme from parsed TOML data; ``text`` (the source) gives line numbers."""
     ctx = _Context(path, _Lines(text.splitlines()))
     programme = _build(ctx, data, registry)
     return (programme if not ctx.problems else None), ctx.problems
@@ -370,8 +377,8 @@ def _item(table: _Table, index: int, days: list[Day], venues: dict[str, Venue],
     if kind and kind not in ITEM_KINDS:
         close = difflib.get_close_matches(kind, ITEM_KINDS, n=1)
         table.error("kind", f"unknown kind {kind!r}",
-                    f"did you mean '{close[0]}'?" if close else f"valid kinds: {', '.join(ITEM_KINDS)}",
-                    code="kind")
+                    f"did you mean '{close[0]}'?" if close
+                    else f"valid kinds: {', '.join(ITEM_KINDS)}", code="kind")
     start = table.clock("start", required=True)
     end = table.clock("end")
     if start and end and end <= start:

@@ -9,18 +9,20 @@ here too. The schema is versioned; ``MIGRATIONS`` upgrades older databases in pl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
-from importlib import resources
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from g40cal.errors import StateError
 from g40cal.events import Event
+
 
 def _load_migrations() -> list[str]:
     """Schema migrations, one SQL file each in ``g40cal/migrations`` (NNNN_name.sql)."""
@@ -108,10 +110,8 @@ class State:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StateError(f"{path}: cannot use the state database: {exc}") from exc
-        try:
-            path.chmod(0o600)  # it holds participants' names and private feed tokens
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):  # it holds participants' names and feed tokens
+            path.chmod(0o600)
 
     def __enter__(self) -> State:
         return self

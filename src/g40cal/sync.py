@@ -74,6 +74,7 @@ class SyncPlan:
     writes: list[FileWrite]
     removals: list[tuple[str, str]]  # (area, relative) files to delete
     repairs: list[str] = field(default_factory=list)  # files that did not match the state
+    stale_rows: int = 0  # state rows to refresh without any change for subscribers
 
     @property
     def has_changes(self) -> bool:
@@ -120,11 +121,14 @@ def plan_sync(project: Project, state: State, *, now: datetime,
     old_events = state.events()
     changes = ChangeSet()
     rows: dict[str, EventRow] = {}
+    stale_rows = 0  # unchanged events whose stored copy differs (e.g. after a rebuild)
     for key, event in events.items():
         decision = decide_event(event, old_events.get(key), now)
         rows[key] = decision.row
         if decision.change:
             changes.changes.append(decision.change)
+        elif decision.row != old_events[key]:
+            stale_rows += 1
     dropped: list[str] = []
     for key, old in old_events.items():
         if key in events:
@@ -175,7 +179,7 @@ def plan_sync(project: Project, state: State, *, now: datetime,
         if _differs(config.feeds_path / relative, data):
             writes.append(FileWrite("public", relative, data, content_hash(data)))
     return SyncPlan(now, changes, rows, dropped, outputs, removed_feeds, member_puts,
-                    member_deletes, writes, removals, repairs)
+                    member_deletes, writes, removals, repairs, stale_rows)
 
 
 def _renames(changes: ChangeSet, events: dict[str, Event],
@@ -282,11 +286,11 @@ def _file_work(outputs: list[FeedOutput], removed: list[FeedRow], state: State,
             stat = path.stat()
         except OSError:
             stat = None
-        if stat is None or (stat.st_size, stat.st_mtime_ns) != (known.size, known.mtime_ns):
-            # Someone (or a crash) changed the file behind our back: put it right.
-            if _differs(path, output.data):
-                writes.append(FileWrite(area, output.spec.path, output.data, output.hash))
-                repairs.append(key)
+        moved = stat is None or (stat.st_size, stat.st_mtime_ns) != (known.size, known.mtime_ns)
+        # Someone (or a crash) changed the file behind our back: put it right.
+        if moved and _differs(path, output.data):
+            writes.append(FileWrite(area, output.spec.path, output.data, output.hash))
+            repairs.append(key)
     removals = [(("private" if row.private else "public"), row.path) for row in removed]
     return writes, removals, repairs
 
@@ -294,6 +298,10 @@ def _file_work(outputs: list[FeedOutput], removed: list[FeedRow], state: State,
 def apply_sync(plan: SyncPlan, state: State, config: Config,
                progress: Callable[[str], None] | None = None) -> SyncResult:
     run_id = None
+    if plan.stale_rows and not plan.has_changes:
+        with state.transaction():
+            for row in plan.event_rows.values():
+                state.put_event(row)
     if plan.has_changes:
         with state.transaction():
             for key in plan.dropped:

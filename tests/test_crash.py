@@ -1,0 +1,124 @@
+"""A sync that dies at any point: files stay whole, the next sync converges, no double bump."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import g40cal.sync
+from g40cal.config import load_config
+from g40cal.feeds import uid_for
+from g40cal.state import State
+from tests.feedparse import parse_tree
+from tests.syncing import edit, later, sync_at
+
+ALMELO = "programmes/almelo-ambtelijk-2024.toml"
+KEY = "almelo-ambtelijk-2024/r1-europa"
+
+
+class Boom(Exception):
+    pass
+
+
+def sequences(root: Path) -> dict[str, int]:
+    return {f"{feed}:{uid}": event.sequence
+            for feed, events in parse_tree(root / "feeds").items()
+            for uid, event in events.items()}
+
+
+def edit_room(root: Path) -> None:
+    edit(root / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
+
+
+@pytest.fixture
+def synced(project_dir: Path) -> Path:
+    sync_at(project_dir)
+    return project_dir
+
+
+@pytest.mark.parametrize("fail_after", [0, 1, 2])
+def test_a_run_dying_between_feed_writes_converges_without_a_second_bump(
+        synced: Path, monkeypatch: pytest.MonkeyPatch, fail_after: int) -> None:
+    edit_room(synced)
+    real_write = g40cal.sync.atomic_write
+    calls = {"n": 0}
+
+    def failing_write(path: Path, data: bytes, **kwargs: object) -> None:
+        if calls["n"] >= fail_after:
+            raise Boom(f"disk full at write {calls['n']}")
+        calls["n"] += 1
+        real_write(path, data, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(g40cal.sync, "atomic_write", failing_write)
+    with pytest.raises(Boom):
+        sync_at(synced, later(10))
+    parse_tree(synced / "feeds")  # every file on disk is whole and parseable
+    monkeypatch.setattr(g40cal.sync, "atomic_write", real_write)
+    result = sync_at(synced, later(20))
+    assert result.plan.changes.changes == []  # the state already had the change
+    assert result.plan.repairs  # ... and the files that missed it were rewritten
+    config = load_config(synced)
+    seqs = sequences(synced)
+    for relative, scope in (("all.ics", "net"), ("groups/europa.ics", "grp-europa"),
+                            ("programmes/almelo-ambtelijk-2024.ics", "prog")):
+        assert seqs[f"{relative}:{uid_for(KEY, scope, config)}"] == 1
+    assert sync_at(synced, later(30)).written == []
+
+
+def test_a_run_dying_inside_the_state_transaction_records_nothing_and_writes_nothing(
+        synced: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    edit_room(synced)
+    before = {p: p.read_bytes() for p in (synced / "feeds").rglob("*") if p.is_file()}
+
+    def broken_add_run(*args: object, **kwargs: object) -> int:
+        raise Boom("killed while recording")
+
+    monkeypatch.setattr(State, "add_run", broken_add_run)
+    with pytest.raises(Boom):
+        sync_at(synced, later(10))
+    assert {p: p.read_bytes() for p in (synced / "feeds").rglob("*") if p.is_file()} == before
+    monkeypatch.undo()
+    result = sync_at(synced, later(20))
+    assert [c.change for c in result.plan.changes.changes] == ["changed"]
+    assert result.plan.changes.changes[0].sequence == 1
+
+
+KILLER = textwrap.dedent("""
+    import os, signal, sys
+    import g40cal.sync
+    real = g40cal.sync.atomic_write
+    limit = int(sys.argv[1])
+    count = [0]
+    def write(path, data, **kw):
+        if count[0] == limit:
+            os.kill(os.getpid(), signal.SIGKILL)
+        count[0] += 1
+        real(path, data, **kw)
+    g40cal.sync.atomic_write = write
+    from g40cal.cli import cli
+    cli(["--root", sys.argv[2], "--now", sys.argv[3], "sync", "--yes"])
+""")
+
+
+@pytest.mark.parametrize("kill_after", [0, 2])
+def test_kill_9_between_two_feed_writes_leaves_whole_files_and_the_next_sync_converges(
+        synced: Path, kill_after: int) -> None:
+    edit_room(synced)
+    done = subprocess.run([sys.executable, "-c", KILLER, str(kill_after), str(synced),
+                           later(10).isoformat()], capture_output=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+    leftovers = [p for p in (synced / "feeds").rglob(".*.tmp")]
+    for temp in leftovers:  # a killed writer may leave its temp file; never a half feed
+        os.unlink(temp)
+    parse_tree(synced / "feeds")
+    result = sync_at(synced, later(20))
+    assert result.plan.changes.changes == []
+    config = load_config(synced)
+    assert sequences(synced)[f"all.ics:{uid_for(KEY, 'net', config)}"] == 1
+    assert sync_at(synced, later(30)).written == []

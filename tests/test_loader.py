@@ -1,0 +1,237 @@
+"""Loading definitions: every problem names file, line, item and field — never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from g40cal.cli import cli
+from g40cal.groups import load_registry
+from g40cal.loader import MAX_BYTES, parse_programme, programme_from_data
+from tests.conftest import REPO
+
+REGISTRY = load_registry(REPO / "groups.toml")
+GOOD = """\
+id = "test-dag"
+title = "Testdag"
+kind = "ambtelijk"
+city = "Almelo"
+
+[[days]]
+date = "2025-03-20"
+venue = "Stadhuis"
+
+[[items]]
+id = "inloop"
+title = "Inloop"
+kind = "inloop"
+start = "09:30"
+end = "10:00"
+
+[[items]]
+id = "europa"
+title = "Themagroep Europa"
+kind = "keuzesessie"
+start = "10.00"
+end = "11:00"
+groups = ["TG Europa"]
+"""
+
+
+def load(text: str | bytes):
+    raw = text.encode() if isinstance(text, str) else text
+    return parse_programme(raw, Path("programmes/test.toml"), REGISTRY)
+
+
+def only_error(text: str):
+    programme, problems = load(text)
+    assert programme is None
+    errors = [p for p in problems if p.severity == "error"]
+    assert len(errors) == 1, [p.format() for p in errors]
+    return errors[0]
+
+
+def test_a_good_definition_loads_with_dotted_times_and_group_aliases() -> None:
+    programme, problems = load(GOOD)
+    assert problems == []
+    assert programme is not None
+    europa = programme.items[1]
+    assert europa.start.hour == 10 and europa.groups[0].id == "europa"
+    assert europa.optional is True and programme.items[0].optional is False
+
+
+def test_an_unknown_group_suggests_the_nearest_known_name_with_its_line() -> None:
+    problem = only_error(GOOD.replace('["TG Europa"]', '["Europaj"]'))
+    assert (problem.item, problem.field, problem.line) == ("europa", "groups", 23)
+    assert "unknown group 'Europaj'" in problem.message
+    assert problem.hint == "did you mean 'Themagroep Europa'?"
+    assert problem.format().startswith("programmes/test.toml:23: error: item 'europa',")
+
+
+def test_end_before_start_is_an_error_on_the_end_field() -> None:
+    problem = only_error(GOOD.replace('end = "11:00"', 'end = "09:00"'))
+    assert (problem.item, problem.field, problem.code) == ("europa", "end", "end-before-start")
+    assert "09:00 is not after start 10:00" in problem.message
+
+
+def test_duplicate_item_ids_are_errors_naming_both_lines() -> None:
+    problem = only_error(GOOD.replace('id = "europa"', 'id = "inloop"'))
+    assert problem.code == "duplicate-id" and "also at line 10" in problem.message
+
+
+def test_a_time_that_yaml_would_mistype_is_read_as_text_or_rejected_clearly() -> None:
+    problem = only_error(GOOD.replace('start = "09:30"', 'start = "9:75"'))
+    assert problem.field == "start" and 'start = "09:30"' in (problem.hint or "")
+
+
+def test_unquoted_times_are_a_syntax_error_with_a_line_and_a_hint() -> None:
+    programme, problems = load(GOOD.replace('start = "09:30"', "start = 09:30"))
+    assert programme is None
+    assert problems[0].code == "syntax" and problems[0].line == 14
+    assert "double quotes" in (problems[0].hint or "")
+
+
+def test_an_item_on_a_day_the_programme_does_not_have_is_an_error() -> None:
+    problem = only_error(GOOD.replace('id = "inloop"', 'id = "inloop"\nday = 3'))
+    assert problem.field == "day" and "no day 3" in problem.message
+
+
+def test_several_days_require_a_day_on_every_item() -> None:
+    text = GOOD.replace('[[items]]', '[[days]]\ndate = "2025-03-21"\nvenue = "LocHal"\n\n'
+                        '[[items]]', 1)
+    programme, problems = load(text)
+    assert programme is None
+    assert {p.item for p in problems if p.field == "day"} == {"inloop", "europa"}
+
+
+def test_unknown_fields_and_kinds_get_did_you_mean_hints() -> None:
+    _, problems = load(GOOD.replace('kind = "keuzesessie"', 'kind = "keuzesesie"')
+                               .replace('title = "Inloop"', 'title = "Inloop"\nspeaker = ["X"]'))
+    hints = {p.field: p.hint for p in problems}
+    assert hints["kind"] == "did you mean 'keuzesessie'?"
+    assert hints["speaker"] == "did you mean 'speakers'?"
+
+
+def test_estimates_need_a_reason() -> None:
+    problem = only_error(GOOD.replace('end = "10:00"', 'end = "10:00"\nestimated = ["end"]'))
+    assert problem.field == "estimated" and "estimate_note" in (problem.hint or "")
+
+
+def test_wrong_types_name_the_type_and_how_to_write_it() -> None:
+    problem = only_error(GOOD.replace('title = "Inloop"', "title = 12"))
+    assert problem.field == "title" and "expected text, got a number 12" in problem.message
+
+
+def test_empty_and_comment_only_files_are_errors() -> None:
+    for text in ("", "\n\n", "# only a comment\n"):
+        problem = only_error(text)
+        assert problem.code == "empty"
+
+
+def test_a_file_in_another_encoding_names_the_line_and_how_to_fix_it() -> None:
+    raw = GOOD.replace("Inloop", "Caf\u00e9").encode("latin-1")
+    programme, problems = load(raw)
+    assert programme is None
+    assert problems[0].code == "encoding" and problems[0].line == 12
+    assert "UTF-8" in (problems[0].hint or "")
+
+
+def test_a_huge_file_is_refused_without_parsing_it() -> None:
+    programme, problems = load(b"#" * (MAX_BYTES + 1))
+    assert programme is None and problems[0].code == "too-large"
+
+
+def test_a_utf8_bom_is_accepted() -> None:
+    programme, problems = load(b"\xef\xbb\xbf" + GOOD.encode())
+    assert problems == [] and programme is not None
+
+
+# -- fuzzing: whatever the bytes, the loader answers with problems, never an exception ----
+
+toml_scalars = st.one_of(st.text(max_size=20), st.integers(), st.booleans(), st.floats(),
+                         st.none())
+
+
+@st.composite
+def mutated_definitions(draw: st.DrawFn) -> str:
+    lines = GOOD.splitlines()
+    for _ in range(draw(st.integers(1, 4))):
+        index = draw(st.integers(0, len(lines) - 1))
+        action = draw(st.sampled_from(["drop", "dup", "garble", "retype"]))
+        if action == "drop":
+            lines.pop(index)
+        elif action == "dup":
+            lines.insert(index, lines[index])
+        elif action == "garble":
+            lines[index] = draw(st.text(max_size=30))
+        elif "=" in lines[index]:
+            key = lines[index].split("=")[0]
+            value = draw(toml_scalars)
+            rendered = {True: "true", False: "false"}.get(value, repr(value)) \
+                if not isinstance(value, str) else '"' + value.replace('"', "").replace(
+                    "\\", "") + '"'
+            lines[index] = f"{key}= {rendered}" if value is not None else f"{key}= []"
+        if not lines:
+            break
+    return "\n".join(lines)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_definitions())
+def test_fuzzed_definitions_give_problems_not_exceptions(text: str) -> None:
+    programme, problems = load(text)
+    assert (programme is None) == any(p.severity == "error" for p in problems)
+    for problem in problems:
+        assert problem.message and problem.format()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2000))
+def test_random_bytes_give_problems_not_exceptions(raw: bytes) -> None:
+    programme, problems = load(raw)
+    assert programme is None or problems == []
+
+
+any_value = st.recursive(
+    toml_scalars | st.dates() | st.times(),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_value_in_any_field_gives_problems_not_exceptions(data: st.DataObject) -> None:
+    import tomllib
+
+    parsed = tomllib.loads(GOOD)
+    target = data.draw(st.sampled_from(["top", "day", "item"]))
+    table = {"top": parsed, "day": parsed["days"][0], "item": parsed["items"][1]}[target]
+    key = data.draw(st.sampled_from([*table, "venue", "venues", "estimated", "capacity"]))
+    table[key] = data.draw(any_value)
+    programme, problems = programme_from_data(parsed, Path("x.toml"), REGISTRY)
+    assert (programme is None) == any(p.severity == "error" for p in problems)
+
+
+def test_check_exits_1_with_messages_for_broken_files(tmp_path: Path, project_dir: Path) -> None:
+    broken = project_dir / "programmes" / "broken.toml"
+    broken.write_text(GOOD.replace('["TG Europa"]', '["Europaj"]').replace(
+        'id = "test-dag"', 'id = "broken-dag"'))
+    out = CliRunner().invoke(cli, ["--root", str(project_dir), "check"])
+    assert out.exit_code == 1
+    assert "broken.toml:23: error: item 'europa', field 'groups': unknown group 'Europaj'" \
+        in out.output
+    assert "Traceback" not in out.output
+
+
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe\x00garbage", b"[[items]\n", b"id = 1\n"])
+def test_check_never_shows_a_traceback(project_dir: Path, content: bytes) -> None:
+    (project_dir / "programmes" / "bad.toml").write_bytes(content)
+    out = CliRunner().invoke(cli, ["--root", str(project_dir), "check"])
+    assert out.exit_code == 1
+    assert "bad.toml" in out.output and "Traceback" not in out.output

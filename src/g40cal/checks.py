@@ -39,26 +39,37 @@ def programme_warnings(programme: Programme) -> list[Problem]:
                                 item.id if item else None, field, hint))
 
     for day in programme.days:
-        for name in sorted(day.estimated):
-            warn("estimate", f"day {day.number}: the {_FIELD_NAMES[name]} is an estimate "
-                 f"(shown as 'onder voorbehoud'): {day.estimate_note}", field=name,
-                 hint="confirm it with the organisers and remove it from 'estimated'",
-                 line=day.line)
+        if day.estimated:
+            warn("estimate", f"day {day.number}: {_listed(day.estimated)} "
+                 f"{_verb(day.estimated)} (shown as 'onder voorbehoud'): "
+                 f"{day.estimate_note}", field="estimated",
+                 hint="confirm with the organisers, then remove from 'estimated'", line=day.line)
     for venue in programme.venues:
-        for name in sorted(venue.estimated):
-            warn("estimate", f"venue '{venue.key}': the {_FIELD_NAMES[name]} is an estimate: "
-                 f"{venue.estimate_note}", field=name, hint="confirm it with the organisers")
+        if venue.estimated:
+            warn("estimate", f"venue '{venue.key}': {_listed(venue.estimated)} "
+                 f"{_verb(venue.estimated)}: {venue.estimate_note}",
+                 field="estimated", hint="confirm with the organisers")
     for item in programme.items:
-        for name in sorted(item.estimated):
-            warn("estimate", f"the {_FIELD_NAMES[name]} is an estimate (shown as 'onder "
-                 f"voorbehoud'): {item.estimate_note}", item, name,
-                 "confirm it with the organisers and remove it from 'estimated'")
+        if item.estimated:
+            warn("estimate", f"{_listed(item.estimated)} {_verb(item.estimated)} "
+                 f"(shown as 'onder voorbehoud'): {item.estimate_note}", item, "estimated",
+                 "confirm with the organisers, then remove from 'estimated'")
         if item.end is None:
             warn("no-end", "no end time: calendars show it as a moment, not a block", item, "end",
                  'add end = "HH:MM" (mark it estimated if the programme does not say)')
     problems.extend(_room_clashes(programme))
     problems.extend(_round_times(programme))
     return problems
+
+
+def _listed(fields: frozenset[str]) -> str:
+    names = [_FIELD_NAMES[f] for f in sorted(fields, key=list(_FIELD_NAMES).index)]
+    text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return "the " + text
+
+
+def _verb(fields: frozenset[str]) -> str:
+    return "is an estimate" if len(fields) == 1 else "are estimates"
 
 
 def _room_clashes(programme: Programme) -> list[Problem]:

@@ -252,3 +252,32 @@ def test_sequence_and_last_modified_change_only_with_the_event(synced: Path) -> 
     after = (synced / "feeds" / "all.ics").read_text()
     changed_blocks = [b for b in after.split("BEGIN:VEVENT") if b not in before]
     assert len(changed_blocks) == 1 and "r1-europa" in changed_blocks[0]
+
+
+def test_a_one_item_change_renders_only_the_feeds_that_hold_the_item(synced: Path) -> None:
+    edit(synced / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
+    result = sync_at(synced, later(10))
+    rendered = {f.spec.path for f in result.plan.feeds if f.data is not None}
+    assert rendered == {"all.ics", "programmes/almelo-ambtelijk-2024.ics", "groups/europa.ics"}
+
+
+def test_a_deleted_feed_file_is_rewritten_from_the_state_without_a_change(synced: Path) -> None:
+    target = synced / "feeds" / "groups" / "europa.ics"
+    original = target.read_bytes()
+    target.unlink()
+    result = sync_at(synced, later(10))
+    assert result.plan.changes.changes == []
+    assert result.plan.repairs == ["public:groups/europa.ics"]
+    assert target.read_bytes() == original
+
+
+def test_a_new_version_of_the_renderer_re_renders_every_feed_once(
+        synced: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import g40cal.sync
+
+    monkeypatch.setattr(g40cal.sync, "RENDER_VERSION", "test-next")
+    first = sync_at(synced, later(10))
+    assert all(f.data is not None for f in first.plan.feeds)
+    assert first.written == []  # the same bytes: nothing is rewritten
+    second = sync_at(synced, later(20))
+    assert all(f.data is None for f in second.plan.feeds)

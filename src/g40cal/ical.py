@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from g40cal.events import Event
 from g40cal.model import TZID
 
+# Bump when the rendering changes, so that every feed is re-rendered once after an upgrade.
+RENDER_VERSION = "1"
 CRLF = "\r\n"
 PRODID = "-//G40 Stedennetwerk//g40cal//NL"
 CANCELLED_PREFIX = "GEANNULEERD: "

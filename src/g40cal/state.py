@@ -187,7 +187,14 @@ class State:
         rows = self.db.execute("SELECT path, hash, size, mtime_ns FROM files")
         return {r[0]: FileRow(*r) for r in rows}
 
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
     # -- writing (inside a transaction) --------------------------------------------
+
+    def put_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def put_event(self, row: EventRow) -> None:
         self.db.execute(

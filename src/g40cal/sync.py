@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from g40cal import __version__
 from g40cal.config import Config
 from g40cal.diff import (
     ChangeSet,
@@ -33,7 +34,7 @@ from g40cal.diff import (
 from g40cal.errors import UserError
 from g40cal.events import Event, build_events
 from g40cal.feeds import FeedSpec, index_json, public_feeds, uid_for
-from g40cal.ical import RenderedEvent, render_calendar, render_event
+from g40cal.ical import RENDER_VERSION, RenderedEvent, render_calendar, render_event
 from g40cal.project import Project
 from g40cal.publish import atomic_write, remove_file
 from g40cal.state import EventRow, FeedRow, FileRow, MemberRow, State
@@ -45,7 +46,7 @@ SiteBuilder = Callable[[Project, dict[str, Event], list[FeedSpec]], dict[str, by
 @dataclass(frozen=True)
 class FeedOutput:
     spec: FeedSpec
-    data: bytes
+    data: bytes | None  # None: nothing it depends on changed, so it was not rendered
     hash: str
     keys: frozenset[str]
     changed: bool  # content differs from what the state says was published
@@ -75,6 +76,7 @@ class SyncPlan:
     removals: list[tuple[str, str]]  # (area, relative) files to delete
     repairs: list[str] = field(default_factory=list)  # files that did not match the state
     stale_rows: int = 0  # state rows to refresh without any change for subscribers
+    new_signature: str | None = None  # render signature to record (it changed)
 
     @property
     def has_changes(self) -> bool:
@@ -143,6 +145,11 @@ def plan_sync(project: Project, state: State, *, now: datetime,
         if decision.change:
             changes.changes.append(decision.change)
     changes.renames = _renames(changes, events, old_events)
+    # Feeds that hold none of these (and whose membership is unchanged) are not re-rendered:
+    # at network scale most personal feeds are untouched by a one-item change.
+    dirty = {k for k, r in rows.items() if old_events.get(k) != r} | set(dropped)
+    signature = render_signature(config)
+    everything_dirty = state.meta("render_signature") != signature
 
     specs = public_feeds(project, events)
     specs += list(personal)
@@ -162,15 +169,27 @@ def plan_sync(project: Project, state: State, *, now: datetime,
         else:  # a programme or group disappeared: announce its cancellations, keep the URL
             specs.append(FeedSpec(row.feed_id, row.kind, row.name, row.description, row.path,
                                   row.uid_scope, frozenset(), row.programme, row.private))
+    left_feeds = {feed_id for (feed_id, _), member in members.items() if member.left}
+    retention = config.cancelled_retention_days * 86400
+
+    def render(spec: FeedSpec) -> FeedOutput:
+        return _plan_feed(spec, old_feeds.get(spec.id), rows, members, rendered, now,
+                          config)[0]
+
     for spec in specs:
+        old = old_feeds.get(spec.id)
+        if old and not everything_dirty and _is_clean(spec, old, dirty, rows, members,
+                                                      left_feeds, now, retention):
+            outputs.append(FeedOutput(spec, None, old.hash, old.keys, False))
+            continue
         output, puts, deletes, feed_changes = _plan_feed(
-            spec, old_feeds.get(spec.id), rows, members, rendered, now, config)
+            spec, old, rows, members, rendered, now, config)
         outputs.append(output)
         member_puts += puts
         member_deletes += deletes
         changes.changes += feed_changes
 
-    writes, removals, repairs = _file_work(outputs, removed_feeds, state, config)
+    writes, removals, repairs = _file_work(outputs, removed_feeds, state, config, render)
     public_specs = [s for s in specs if not s.private]
     extra = {"index.json": index_json(public_specs, config)}
     if site is not None:
@@ -179,7 +198,38 @@ def plan_sync(project: Project, state: State, *, now: datetime,
         if _differs(config.feeds_path / relative, data):
             writes.append(FileWrite("public", relative, data, content_hash(data)))
     return SyncPlan(now, changes, rows, dropped, outputs, removed_feeds, member_puts,
-                    member_deletes, writes, removals, repairs, stale_rows)
+                    member_deletes, writes, removals, repairs, stale_rows,
+                    signature if everything_dirty else None)
+
+
+def render_signature(config: Config) -> str:
+    """What shapes every feed besides its events: code version and feed-wide settings."""
+    return f"{__version__}/{RENDER_VERSION}/{config.uid_domain}/{config.refresh_minutes}"
+
+
+def _is_clean(spec: FeedSpec, old: FeedRow, dirty: set[str], rows: dict[str, EventRow],
+              members: dict[tuple[str, str], MemberRow], left_feeds: set[str],
+              now: datetime, retention: int) -> bool:
+    """True when nothing this feed depends on changed since it was published."""
+    if (old.name, old.description, old.uid_scope, old.path) != (
+            spec.name, spec.description, spec.uid_scope, spec.path):
+        return False
+    if not spec.keys <= old.keys or not dirty.isdisjoint(old.keys):
+        return False
+    if spec.id in left_feeds and any(
+            (m := members.get((spec.id, key))) and m.left for key in spec.keys):
+        return False  # an event comes back into this feed
+    for key in old.keys - spec.keys:  # kept only to announce a cancellation
+        row = rows.get(key)
+        if row is None:
+            return False
+        if row.status == "active":
+            member = members.get((spec.id, key))
+            if not (member and member.left):
+                return False  # it leaves this feed now
+            if (now - row.ends_at).total_seconds() > retention:
+                return False  # its announcement expires now
+    return True
 
 
 def _renames(changes: ChangeSet, events: dict[str, Event],
@@ -267,7 +317,8 @@ def _differs(path: Path, data: bytes) -> bool:
 
 
 def _file_work(outputs: list[FeedOutput], removed: list[FeedRow], state: State,
-               config: Config) -> tuple[list[FileWrite], list[tuple[str, str]], list[str]]:
+               config: Config, render: Callable[[FeedSpec], FeedOutput],
+               ) -> tuple[list[FileWrite], list[tuple[str, str]], list[str]]:
     """Which feed files to write: changed ones, and any whose file does not match the state."""
     files = state.files()
     writes: list[FileWrite] = []
@@ -278,7 +329,8 @@ def _file_work(outputs: list[FeedOutput], removed: list[FeedRow], state: State,
         known = files.get(key)
         path = _root(config, area) / output.spec.path
         if output.changed or known is None or known.hash != output.hash:
-            writes.append(FileWrite(area, output.spec.path, output.data, output.hash))
+            writes.append(FileWrite(area, output.spec.path, _data(output, render),
+                                    output.hash))
             if not output.changed:
                 repairs.append(key)
             continue
@@ -288,20 +340,30 @@ def _file_work(outputs: list[FeedOutput], removed: list[FeedRow], state: State,
             stat = None
         moved = stat is None or (stat.st_size, stat.st_mtime_ns) != (known.size, known.mtime_ns)
         # Someone (or a crash) changed the file behind our back: put it right.
-        if moved and _differs(path, output.data):
-            writes.append(FileWrite(area, output.spec.path, output.data, output.hash))
+        if moved and _differs(path, data := _data(output, render)):
+            writes.append(FileWrite(area, output.spec.path, data, output.hash))
             repairs.append(key)
     removals = [(("private" if row.private else "public"), row.path) for row in removed]
     return writes, removals, repairs
 
 
+def _data(output: FeedOutput, render: Callable[[FeedSpec], FeedOutput]) -> bytes:
+    if output.data is not None:
+        return output.data
+    data = render(output.spec).data
+    assert data is not None  # rendering always yields bytes
+    return data
+
+
 def apply_sync(plan: SyncPlan, state: State, config: Config,
                progress: Callable[[str], None] | None = None) -> SyncResult:
     run_id = None
-    if plan.stale_rows and not plan.has_changes:
+    if (plan.stale_rows or plan.new_signature) and not plan.has_changes:
         with state.transaction():
             for row in plan.event_rows.values():
                 state.put_event(row)
+            if plan.new_signature:
+                state.put_meta("render_signature", plan.new_signature)
     if plan.has_changes:
         with state.transaction():
             for key in plan.dropped:
@@ -320,6 +382,8 @@ def apply_sync(plan: SyncPlan, state: State, config: Config,
                     state.put_feed(FeedRow(spec.id, spec.kind, spec.name, spec.description,
                                            spec.path, spec.private, spec.uid_scope,
                                            spec.programme, output.hash, output.keys))
+            if plan.new_signature:
+                state.put_meta("render_signature", plan.new_signature)
             run_id = state.add_run(plan.now, summarise(plan),
                                    [f.spec.id for f in plan.changed_feeds if not f.spec.private],
                                    [(c.programme, c.item, c.feed, c.change,

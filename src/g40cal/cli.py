@@ -10,7 +10,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
@@ -32,12 +32,16 @@ class AppContext:
     config_path: Path | None
     debug: bool
     now_override: str | None
+    state_path: Path | None = None
     _config: Config | None = None
 
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = load_config(self.root, self.config_path)
+            config = load_config(self.root, self.config_path)
+            if self.state_path is not None:
+                config = replace(config, state_override=self.state_path.resolve())
+            self._config = config
         return self._config
 
     def now(self) -> datetime:
@@ -99,8 +103,7 @@ def handle_errors(func: F) -> F:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Configuration file (default: g40cal.toml in the project folder).")
 @click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
-              envvar=STATE_ENV, help=f"State database (default .g40cal/state.sqlite; "
-                                     f"env {STATE_ENV}).")
+              help=f"State database (default .g40cal/state.sqlite, or env {STATE_ENV}).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.option("--now", "now_override", hidden=True, help="Pretend it is this time (tests).")
 @click.pass_context
@@ -114,10 +117,8 @@ def cli(ctx: click.Context, root: Path, config_path: Path | None, state_path: Pa
       g40cal sync           show what changed and publish it
       g40cal log            what was announced, and when
     """
-    if state_path is not None:
-        os.environ[STATE_ENV] = str(state_path.resolve())
     ctx.obj = AppContext(root=root, config_path=config_path, debug=debug,
-                         now_override=now_override)
+                         now_override=now_override, state_path=state_path)
 
 
 def main() -> None:

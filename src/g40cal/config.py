@@ -49,6 +49,7 @@ class Config:
     purge_after_days: int = 30
     targets: tuple[CaldavTarget, ...] = field(default_factory=tuple)
     path: Path | None = None
+    state_override: Path | None = None  # --state on the command line wins over everything
 
     @property
     def programmes_path(self) -> Path:
@@ -68,8 +69,10 @@ class Config:
 
     @property
     def state_path(self) -> Path:
-        override = os.environ.get(STATE_ENV)
-        return Path(override) if override else self.root / self.state_file
+        if self.state_override is not None:
+            return self.state_override
+        from_env = os.environ.get(STATE_ENV)
+        return Path(from_env) if from_env else self.root / self.state_file
 
     def public_url(self, relative: str) -> str:
         return self.base_url.rstrip("/") + "/" + relative.lstrip("/")

@@ -61,7 +61,8 @@ def test_a_room_change_bumps_sequence_once_and_touches_only_feeds_holding_the_it
     edit(synced / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
     result = sync_at(synced, later(10))
     changed = {Path(p).relative_to(synced / "feeds").as_posix() for p in result.written}
-    assert changed == {"all.ics", "programmes/almelo-ambtelijk-2024.ics", "groups/europa.ics"}
+    assert {p for p in changed if p.endswith(".ics")} == {
+        "all.ics", "programmes/almelo-ambtelijk-2024.ics", "groups/europa.ics"}
     event = feed(synced, "groups/europa.ics")[uid(synced, EUROPA, "grp-europa")]
     assert event.sequence == 1
     assert event.location.startswith("Atelier")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from g40cal.errors import UserError
 from g40cal.feeds import FeedSpec
@@ -19,18 +20,28 @@ from g40cal.sync import SyncPlan, SyncResult, apply_sync, now_utc, plan_sync
 
 def personal_feed_specs(project: Project, state: State) -> list[FeedSpec]:
     try:
-        from g40cal.participants import personal_feeds
+        from g40cal.participants import personal_feeds, private_path_problem, secure_folder
     except ImportError:  # participants support not installed in this build
         return []
-    return personal_feeds(project, state)
+    specs = personal_feeds(project, state)
+    if specs and (problem := private_path_problem(project.config)):
+        # Never write personal feeds where git (or the public folder) could pick them up.
+        raise UserError(problem.message, [problem])
+    if specs:
+        secure_folder(project.config.private_path)
+    return specs
 
 
-def site_builder() -> Callable | None:
+def site_builder(project: Project | None = None, state: State | None = None,
+                 now: datetime | None = None) -> Callable | None:
     try:
-        from g40cal.pages import build_site
+        from g40cal.pages import announced_cancellations, build_site
     except ImportError:
         return None
-    return build_site
+    if project is None or state is None or now is None:
+        return build_site
+    # Removed items whose cancellation is still announced stay on the pages (GEANNULEERD).
+    return partial(build_site, removed=announced_cancellations(project, state, now))
 
 
 def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
@@ -45,8 +56,9 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
         if recovered:
             notes.append(f"The state database was empty: recovered {recovered.events} events "
                          f"from {recovered.feeds} published feeds, so no subscriber goes back.")
-    plan = plan_sync(project, state, now=now or now_utc(),
-                     personal=personal_feed_specs(project, state), site=site_builder())
+    now = now or now_utc()
+    plan = plan_sync(project, state, now=now, personal=personal_feed_specs(project, state),
+                     site=site_builder(project, state, now))
     return plan, notes
 
 

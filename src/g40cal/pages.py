@@ -1,0 +1,485 @@
+"""Static web pages next to the feeds: where participants read the programme and subscribe.
+
+``build_site`` turns the loaded project into ``index.html`` (every network day and group),
+one page per programme (the timetable, with an anchor per item: event URLs point there),
+one page per group, a stylesheet, a print stylesheet and a small script. Everything is a
+pure function of its inputs, so the same definitions give byte-identical pages (no "now").
+
+``build_personal_page`` renders one participant's own programme with their own subscribe
+buttons. It is self-contained (inline CSS and script, absolute links) because it is served
+from a different place (``/p/<token>.html``) than the public pages, and it is never linked
+from a public page.
+
+Every page works without JavaScript (the script only adds a "copy" button), loads nothing
+from third parties and sends no Referer (a personal page's URL is a secret), and is Dutch.
+Titles and descriptions are data: Jinja2 autoescapes them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from functools import cache
+from importlib import resources
+from urllib.parse import quote, urlencode, urlsplit
+
+import segno
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
+
+from g40cal.config import Config
+from g40cal.events import ONDER_VOORBEHOUD, Event, estimate_sentence
+from g40cal.feeds import NETWORK_FEED, FeedSpec
+from g40cal.model import KIND_LABELS, TZ, Day, Item, Programme
+from g40cal.project import Project
+from g40cal.state import State
+
+GOOGLE_ADD_BY_URL = "https://calendar.google.com/calendar/r/settings/addbyurl"
+OUTLOOK_LIVE_ADD = "https://outlook.live.com/calendar/0/addfromweb"
+OUTLOOK_OFFICE_ADD = "https://outlook.office.com/calendar/0/addfromweb"
+# Personal feeds and pages are served under this prefix (see serve.py and docs/serving.md).
+PERSONAL_PREFIX = "p/"
+
+ASSETS = {  # file in g40cal/static → path under feeds/
+    "g40cal.css": "assets/g40cal.css",
+    "print.css": "assets/print.css",
+    "g40cal.js": "assets/g40cal.js",
+}
+
+WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+          "september", "oktober", "november", "december")
+GROUP_KIND_TITLES = {"pijler": "Pijlers", "themagroep": "Themagroepen", "netwerk": "Netwerk"}
+
+
+# ---------------------------------------------------------------- small formatting helpers
+
+def dutch_date(day: date) -> str:
+    """'donderdag 11 januari 2024' without depending on the machine's locale."""
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def hhmm(moment: time | datetime) -> str:
+    return f"{moment.hour:02d}:{moment.minute:02d}"
+
+
+def time_range(start: time, end: time | None) -> str:
+    return f"{hhmm(start)}–{hhmm(end)}" if end else f"vanaf {hhmm(start)}"
+
+
+def webcal_url(url: str) -> str:
+    """The same address with the webcal scheme: it opens the system calendar as a
+    subscription instead of a one-off download (shared/CLIENTS.md §5)."""
+    parts = urlsplit(url)
+    return "webcal://" + url[len(parts.scheme) + 3:] if parts.scheme else url
+
+
+def personal_feed_url(config: Config, spec: FeedSpec) -> str:
+    return config.public_url(PERSONAL_PREFIX + spec.path)
+
+
+def personal_page_url(config: Config, spec: FeedSpec) -> str:
+    return personal_feed_url(config, spec).removesuffix(".ics") + ".html"
+
+
+def qr_svg(data: str, label: str) -> Markup:
+    """An inline SVG QR code; error level M survives a smudged print-out."""
+    code = segno.make(data, error="m", micro=False)
+    svg = code.svg_inline(scale=4, border=4, dark="#000", light="#fff", svgclass="qr-code",
+                          lineclass=None, title=label, omitsize=True)
+    # role/aria-label make the picture announce itself; segno's <title> is the tooltip.
+    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1))
+
+
+def paragraphs(text: str | None) -> list[str]:
+    if not text:
+        return []
+    return [p.strip() for p in text.strip().split("\n\n") if p.strip()]
+
+
+def _web_link(link: str) -> bool:
+    return link.startswith(("https://", "http://"))
+
+
+# ---------------------------------------------------------------- view models
+
+@dataclass(frozen=True)
+class Subscribe:
+    """Every way to subscribe to one feed (the buttons people know)."""
+
+    slug: str
+    name: str
+    description: str
+    https: str
+    webcal: str
+    google: str
+    outlook_live: str
+    outlook_office: str
+    download: str
+    qr: Markup
+
+
+def subscribe_for(name: str, description: str, url: str, download: str,
+                  slug: str) -> Subscribe:
+    query = urlencode({"url": url, "name": name}, quote_via=quote)
+    return Subscribe(
+        slug=slug, name=name, description=description, https=url, webcal=webcal_url(url),
+        google=GOOGLE_ADD_BY_URL,
+        outlook_live=f"{OUTLOOK_LIVE_ADD}?{query}",
+        outlook_office=f"{OUTLOOK_OFFICE_ADD}?{query}",
+        download=download,
+        qr=qr_svg(url, f"QR-code met het adres van de agenda {name}"),
+    )
+
+
+@dataclass(frozen=True)
+class Organiser:
+    name: str
+    href: str | None
+
+
+@dataclass(frozen=True)
+class ItemView:
+    id: str
+    title: str
+    kind: str
+    kind_label: str
+    optional: bool
+    start: time
+    end: time | None
+    time: str
+    time_note: str | None
+    room: str | None
+    venue: str
+    address: str | None
+    speakers: tuple[str, ...]
+    organisers: tuple[Organiser, ...]
+    description: tuple[str, ...]
+    notes: str | None
+    transport: str | None
+    capacity: int | None
+    links: tuple[str, ...]
+    reservations: tuple[str, ...]  # "onder voorbehoud" sentences
+    tentative: bool
+    cancelled: bool
+    removed: bool  # no longer in the definition; kept to show the cancellation
+    href: str | None = None  # where the item lives (group and personal pages)
+    programme_title: str | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    """One row of the timetable: a single item, or a round of parallel items."""
+
+    round: str | None
+    time: str
+    items: tuple[ItemView, ...]
+
+    @property
+    def slug(self) -> str:
+        return "ronde_" + self.items[0].id
+
+
+@dataclass(frozen=True)
+class DayView:
+    number: int
+    date: str
+    venue: str
+    address: str | None
+    reservations: tuple[str, ...]
+    blocks: tuple[Block, ...]
+
+    @property
+    def items(self) -> list[ItemView]:
+        return [item for block in self.blocks for item in block.items]
+
+
+@dataclass(frozen=True)
+class ProgrammeView:
+    id: str
+    title: str
+    kind: str
+    city: str
+    dates: str
+    description: tuple[str, ...]
+    days: tuple[DayView, ...]
+    href: str
+
+
+GroupHref = Callable[[str], str]
+
+
+def item_view(programme: Programme, item: Item, event: Event | None,
+              group_href: GroupHref) -> ItemView:
+    reservations = []
+    # Estimates of the whole day (its date, its venue) are said once above the day.
+    day = programme.day(item.day)
+    day_level = {"date"} if "date" in day.estimated else set()
+    if item.venue == day.venue:
+        day_level.update(f"venue.{f}" for f in day.venue.estimated)
+    estimates = programme.item_estimates(item) - day_level
+    if estimates:
+        reservations.append(estimate_sentence(estimates))
+    if item.provisional:
+        reservations.append(f"Onder voorbehoud: {item.provisional}")
+    cancelled = event.cancelled if event is not None else item.cancelled
+    return ItemView(
+        id=item.id, title=item.title, kind=item.kind, kind_label=KIND_LABELS[item.kind],
+        optional=item.optional, start=item.start, end=item.end,
+        time=time_range(item.start, item.end), time_note=item.time_note, room=item.room,
+        venue=item.venue.name, address=item.venue.address, speakers=item.speakers,
+        organisers=tuple(Organiser(g.name, group_href(g.id)) for g in item.groups),
+        description=tuple(paragraphs(item.description)), notes=item.notes,
+        transport=item.transport, capacity=item.capacity,
+        links=tuple(link for link in item.links if _web_link(link)),
+        reservations=tuple(reservations),
+        tentative=bool(reservations),
+        cancelled=cancelled, removed=False)
+
+
+def removed_view(event: Event, group_href: GroupHref, groups: dict[str, str]) -> ItemView:
+    """An item that left the definition but whose cancellation is still announced."""
+    start = event.start.astimezone(TZ)
+    end = event.end.astimezone(TZ) if event.end else None
+    return ItemView(
+        id=event.item_id, title=event.title, kind=event.kind,
+        kind_label=KIND_LABELS.get(event.kind, event.kind), optional=event.optional,
+        start=start.time(), end=end.time() if end else None,
+        time=time_range(start.time(), end.time() if end else None), time_note=None,
+        room=event.room, venue=event.venue, address=None, speakers=(),
+        organisers=tuple(Organiser(groups.get(g, g), group_href(g)) for g in event.group_ids),
+        description=(), notes=None, transport=None, capacity=None, links=(),
+        reservations=(), tentative=False, cancelled=True, removed=True)
+
+
+def _blocks(entries: list[tuple[int, ItemView, str | None]]) -> tuple[Block, ...]:
+    """Group a day's items into blocks: parallel items (one round) share a block."""
+    rounds: dict[str, list[tuple[int, ItemView]]] = {}
+    singles: list[tuple[int, ItemView]] = []
+    for order, view, round_name in entries:
+        if round_name:
+            rounds.setdefault(round_name, []).append((order, view))
+        else:
+            singles.append((order, view))
+    blocks: list[tuple[time, int, Block]] = []
+    for order, view in singles:
+        blocks.append((view.start, order, Block(None, view.time, (view,))))
+    for name, members in rounds.items():
+        views = tuple(v for _, v in members)
+        start = min(v.start for v in views)
+        ends = [v.end for v in views if v.end]
+        label = time_range(start, max(ends) if len(ends) == len(views) else None)
+        blocks.append((start, min(o for o, _ in members), Block(name, label, views)))
+    blocks.sort(key=lambda b: (b[0], b[1]))
+    return tuple(b[2] for b in blocks)
+
+
+def _day_reservations(day: Day) -> tuple[str, ...]:
+    found = set()
+    if "date" in day.estimated:
+        found.add("date")
+    found.update(f"venue.{f}" for f in day.venue.estimated)
+    return (estimate_sentence(frozenset(found)),) if found else ()
+
+
+def programme_view(project: Project, programme: Programme, events: dict[str, Event],
+                   removed: Iterable[Event], *, group_href: GroupHref, href: str,
+                   keys: frozenset[str] | None = None) -> ProgrammeView:
+    """The timetable of one programme; with ``keys``, only those items (a personal page)."""
+    groups = {g.id: g.name for g in project.registry.groups}
+    per_day: dict[int, list[tuple[int, ItemView, str | None]]] = {d.number: []
+                                                                 for d in programme.days}
+    for order, item in enumerate(programme.items):
+        key = f"{programme.id}/{item.id}"
+        if keys is not None and key not in keys:
+            continue
+        view = item_view(programme, item, events.get(key), group_href)
+        per_day[item.day].append((order, view, item.round))
+    dates = {d.date: d.number for d in programme.days}
+    extra = len(programme.items)
+    for event in sorted(removed, key=lambda e: (e.start, e.key)):
+        number = dates.get(event.start.astimezone(TZ).date())
+        if event.programme_id != programme.id or number is None:
+            continue
+        if keys is not None and event.key not in keys:
+            continue
+        extra += 1
+        per_day[number].append((extra, removed_view(event, group_href, groups), None))
+    days = tuple(
+        DayView(number=day.number, date=dutch_date(day.date), venue=day.venue.name,
+                address=day.venue.address, reservations=_day_reservations(day),
+                blocks=_blocks(per_day[day.number]))
+        for day in programme.days if keys is None or per_day[day.number])
+    return ProgrammeView(
+        id=programme.id, title=programme.title, kind=programme.kind, city=programme.city,
+        dates=" en ".join(dutch_date(d.date) for d in programme.days),
+        description=tuple(paragraphs(programme.description)), days=days, href=href)
+
+
+# ---------------------------------------------------------------- templates and assets
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("g40cal", "templates"),
+        autoescape=True,  # titles and descriptions are data, never HTML
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals["ONDER_VOORBEHOUD"] = ONDER_VOORBEHOUD
+    return env
+
+
+@cache
+def asset_text(name: str) -> str:
+    return (resources.files("g40cal") / "static" / name).read_text(encoding="utf-8")
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+@cache
+def inline_assets() -> tuple[str, str]:
+    """(style, script) inlined in personal pages: the screen and print CSS, and the script."""
+    style = asset_text("g40cal.css") + "\n@media print {\n" + asset_text("print.css") + "}\n"
+    return style, asset_text("g40cal.js")
+
+
+def content_security_policy() -> str:
+    """CSP for every page: own files only, plus the exact inline style and script of the
+    personal pages (by hash), and data: images. Used by ``g40cal serve``."""
+    style, script = inline_assets()
+    return ("default-src 'none'; "
+            f"style-src 'self' {_csp_hash(style)}; script-src 'self' {_csp_hash(script)}; "
+            "img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+            "frame-ancestors 'none'")
+
+
+def _render(template: str, **context: object) -> bytes:
+    html = _environment().get_template(template).render(**context)
+    return html.encode("utf-8")
+
+
+# ---------------------------------------------------------------- the site
+
+def build_site(project: Project, events: dict[str, Event], public_specs: list[FeedSpec],
+               removed: Iterable[Event] = ()) -> dict[str, bytes]:
+    """Every public page and asset, as relative path under feeds/ → bytes.
+
+    ``removed`` are events that left the definitions but whose cancellation is still in
+    the feeds (from the sync state): they stay on the pages as GEANNULEERD, so a subscriber
+    who follows the event's link from their calendar finds out why it is gone.
+    """
+    config = project.config
+    removed = [e for e in removed if e.key not in events]
+    specs = {spec.id: spec for spec in public_specs if not spec.private}
+    files: dict[str, bytes] = {target: asset_text(name).encode("utf-8")
+                               for name, target in ASSETS.items()}
+    programmes: list[tuple[ProgrammeView, Subscribe | None]] = []
+    for programme in project.programmes:
+        spec = specs.get(f"programme:{programme.id}")
+        view = programme_view(project, programme, events, removed,
+                              group_href=lambda gid: f"../groups/{gid}.html",
+                              href=f"programmes/{programme.id}.html")
+        subscribe = _public_subscribe(config, spec, f"{programme.id}.ics") if spec else None
+        programmes.append((view, subscribe))
+        files[view.href] = _render(
+            "programme.html", root="../", programme=view, subscribe=subscribe,
+            network=config.network_name, page_title=f"{programme.title} – {config.network_name}")
+    group_rows = _group_pages(project, events, removed, specs, files)
+    network = specs.get(NETWORK_FEED)
+    files["index.html"] = _render(
+        "index.html", root="", network=config.network_name,
+        page_title=f"Netwerkdagen – {config.network_name}",
+        subscribe=_public_subscribe(config, network, network.path) if network else None,
+        programmes=programmes, group_sections=group_rows)
+    return files
+
+
+def _public_subscribe(config: Config, spec: FeedSpec, download: str) -> Subscribe:
+    slug = spec.id.replace(":", "_")
+    return subscribe_for(spec.name, spec.description, config.public_url(spec.path), download,
+                         slug)
+
+
+def _group_pages(project: Project, events: dict[str, Event], removed: list[Event],
+                 specs: dict[str, FeedSpec],
+                 files: dict[str, bytes]) -> list[tuple[str, list[tuple[str, str, int]]]]:
+    """One page per group with its sessions across all network days; returns the index rows
+    (section title, [(name, href, number of sessions)])."""
+    config = project.config
+    sections: dict[str, list[tuple[str, str, int]]] = {}
+    all_events = {**{e.key: e for e in removed}, **events}
+    for group in project.registry.groups:
+        spec = specs.get(f"group:{group.id}")
+        if spec is None:
+            continue
+        keys = frozenset(k for k in spec.keys if k in all_events) | {
+            e.key for e in removed if group.id in e.group_ids}
+        listed = []
+        for programme in project.programmes:
+            view = programme_view(project, programme, events, removed,
+                                  group_href=lambda gid: f"{gid}.html",
+                                  href=f"../programmes/{programme.id}.html", keys=keys)
+            if view.days:
+                listed.append(view)
+        subscribe = _public_subscribe(config, spec, f"{group.id}.ics")
+        files[f"groups/{group.id}.html"] = _render(
+            "group.html", root="../", group=group, programmes=listed, subscribe=subscribe,
+            network=config.network_name, page_title=f"{group.name} – {config.network_name}")
+        count = sum(len(day.items) for view in listed for day in view.days)
+        sections.setdefault(group.kind, []).append(
+            (group.name, f"groups/{group.id}.html", count))
+    return [(GROUP_KIND_TITLES.get(kind, kind.capitalize()), rows)
+            for kind, rows in sections.items()]
+
+
+def build_personal_page(project: Project, events: dict[str, Event], spec: FeedSpec,
+                        config: Config) -> bytes:
+    """A participant's own programme with their own feed's buttons (private/<token>.html).
+
+    Self-contained (inline CSS and script) with absolute links to the public pages: it is
+    served from /p/, and a participant may save it. Events in ``events`` that are marked
+    cancelled (or left the definitions) show as GEANNULEERD.
+    """
+    removed = [e for k, e in events.items() if k in spec.keys
+               and (p := project.programme(e.programme_id)) is not None
+               and all(i.id != e.item_id for i in p.items)]
+    keys = frozenset(k for k in spec.keys if k in events)
+    listed = []
+    for programme in project.programmes:
+        view = programme_view(
+            project, programme, events, removed,
+            group_href=lambda gid: config.public_url(f"groups/{gid}.html"),
+            href=config.public_url(f"programmes/{programme.id}.html"), keys=keys)
+        if view.days:
+            listed.append(view)
+    subscribe = subscribe_for(spec.name, spec.description, personal_feed_url(config, spec),
+                              personal_feed_url(config, spec), "persoonlijk")
+    style, script = inline_assets()
+    return _render(
+        "personal.html", root=config.public_url(""), personal=True, programmes=listed,
+        subscribe=subscribe, network=config.network_name, spec=spec,
+        inline_style=Markup(style), inline_script=Markup(script),
+        page_title=f"Mijn programma – {config.network_name}")
+
+
+def announced_cancellations(project: Project, state: State, now: datetime) -> list[Event]:
+    """Events gone from the definitions whose cancellation the feeds still carry.
+
+    Read from the sync state (the same rule as the sync: kept until the retention after
+    the event ends), so the pages can show them as GEANNULEERD.
+    """
+    from g40cal.diff import decide_missing
+    from g40cal.sync import current_events
+
+    current = current_events(project)
+    retention = project.config.cancelled_retention_days
+    return [row.event for key, row in sorted(state.events().items())
+            if key not in current and decide_missing(row, now, retention) is not None]

@@ -1,3 +1,3 @@
 """Click commands, one module per area; importing a module registers its commands."""
 
-from g40cal.commands import core, serve  # noqa: F401
+from g40cal.commands import core, participants, serve  # noqa: F401

@@ -9,10 +9,11 @@ import click
 
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
 from g40cal.errors import UserError
+from g40cal.participants import stale_personal_data
 from g40cal.project import load_project
 from g40cal.report import log_text, plan_json, plan_text, problems_text
 from g40cal.state import State
-from g40cal.sync import apply_sync, plan_sync
+from g40cal.sync import apply_sync
 
 
 @cli.command()
@@ -33,6 +34,7 @@ def check(app: AppContext, files: tuple[Path, ...], strict: bool, as_json: bool)
         raise click.BadParameter(f"no such file: {', '.join(missing)}", param_hint="FILES")
     project = load_project(app.config, list(files) if files else None)
     errors, warnings = project.errors, project.warnings
+    warnings = [*warnings, *stale_personal_data(project, app.now())]  # kept too long?
     if as_json:
         emit_json({
             "programmes": [{"id": p.id, "file": str(p.path), "items": len(p.items)}

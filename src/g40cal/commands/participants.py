@@ -1,0 +1,714 @@
+"""``g40cal participants …``: registrations, choices and private personal feeds.
+
+Everything here reads or writes personal data, which lives only in the state database.
+Changes reach the personal feeds with the next ``g40cal sync``; removing a participant
+or rotating a token deletes the old feed file at once, so its URL stops working.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
+from g40cal.errors import UserError
+from g40cal.matching import describe_items, fold_text, match_items, optional_items, parse_time
+from g40cal.model import TZ, Item, Programme
+from g40cal.participants import (
+    Choice,
+    Finding,
+    Participant,
+    Registration,
+    check_participants,
+    delete_participant,
+    delete_registration,
+    erasing,
+    feed_links,
+    feed_name,
+    find_participant,
+    git_exposure,
+    insert_participant,
+    load_participant,
+    load_participants,
+    next_position,
+    normalise_email,
+    personal_feed,
+    purge_programme,
+    put_registration,
+    rotate_token,
+    touch,
+    update_participant,
+    valid_email,
+)
+from g40cal.project import Project, load_project
+from g40cal.publish import atomic_write
+from g40cal.registrations import ImportPlan, apply_import, plan_import
+from g40cal.state import State
+
+SYNC_HINT = "Run g40cal sync to publish the personal feeds."
+LINK_COLUMNS = ("name", "email", "organisation", "programmes", "feed_url", "webcal_url",
+                "google_add_url", "outlook_com_url", "outlook_365_url", "page_url")
+
+
+@cli.group()
+def participants() -> None:
+    """Participants, their choices and their private feeds.
+
+    \b
+    Personal data lives only in the state database, never in programmes/ or feeds/.
+    Typical use:
+      g40cal participants import aanmeldingen.xlsx   read the sign-up form's export
+      g40cal participants check                      overlaps, capacity, days
+      g40cal sync                                    publish the personal feeds
+      g40cal participants links -o registrations/links.xlsx   links for the mail merge
+      g40cal participants purge --programme ID       after the event
+    """
+
+
+def _project(app: AppContext, *, strict: bool = False) -> Project:
+    project = load_project(app.config)
+    if strict and project.errors:
+        raise UserError(f"{len(project.errors)} error(s) in the definitions (run g40cal "
+                        "check): choices are matched against them, so fix them first",
+                        project.errors)
+    return project
+
+
+def _programme(project: Project, programme_id: str) -> Programme:
+    programme = project.programme(programme_id)
+    if programme is None:
+        known = ", ".join(p.id for p in project.programmes)
+        raise click.BadParameter(f"unknown programme {programme_id!r}; known: {known}",
+                                 param_hint="--programme")
+    return programme
+
+
+def _confirm(question: str, yes: bool, refusal: str) -> None:
+    """Ask on a terminal; elsewhere ``--yes`` is required (never assume consent)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UserError(refusal)
+    if not click.confirm(question, default=False):
+        raise UserError("Nothing changed.")
+
+
+def _findings_text(findings: list[Finding]) -> str:
+    return "\n".join(f"  {f.format()}" for f in findings)
+
+
+# -- import ---------------------------------------------------------------------------
+
+
+@participants.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--programme", "programme_id", metavar="ID",
+              help="Network day of every row (for an export without a Netwerkdag column).")
+@click.option("--sheet", help="Sheet of an .xlsx file (default: the first).")
+@click.option("--skip-invalid", is_flag=True, help="Import the valid rows; skip rows with errors.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--yes", "-y", is_flag=True,
+              help="Remove registrations that are no longer in the export, without asking.")
+@click.option("--keep-missing", is_flag=True,
+              help="Keep registrations that are no longer in the export.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+@handle_errors
+def import_(app: AppContext, file: Path, programme_id: str | None, sheet: str | None,
+            skip_invalid: bool, dry_run: bool, yes: bool, keep_missing: bool,
+            as_json: bool) -> None:
+    """Import a registration export (CSV or XLSX) from the sign-up form.
+
+    Choices are matched to items forgivingly (case, accents, small typos) but never by
+    guessing: unknown or ambiguous choices are listed per row with the nearest items and
+    nothing is imported until they are fixed (or --skip-invalid). Importing an updated
+    export again updates choices, adds new people and removes those no longer in it
+    (after confirmation). Accepted columns: see docs/participants.md.
+    """
+    if yes and keep_missing:
+        raise click.UsageError("--yes and --keep-missing contradict each other")
+    project = _project(app, strict=True)
+    with State(app.config.state_path) as state:
+        plan = plan_import(project, state, file, programme=programme_id, sheet=sheet)
+        if not as_json:
+            click.echo(_plan_text(plan, changes=skip_invalid or not plan.errors))
+        if plan.errors and not skip_invalid:
+            if as_json:
+                emit_json(_plan_json(plan, applied=False))
+                sys.exit(1)
+            raise UserError(f"{len(plan.skipped)} row(s) with errors: nothing was imported "
+                            "(fix them, or use --skip-invalid to import the other rows)",
+                            plan.errors)
+        if dry_run:
+            if as_json:
+                emit_json(_plan_json(plan, applied=False))
+            else:
+                click.echo("Dry run: nothing changed.")
+            return
+        remove = _removal_consent(plan, yes, keep_missing, as_json)
+        result = apply_import(plan, state, app.config, app.now(), remove_missing=remove)
+        findings = check_participants(project, load_participants(state))
+    findings = [f for f in findings if f.programme in plan.programmes]
+    if as_json:
+        emit_json({**_plan_json(plan, applied=True), "result": vars(result),
+                   "findings": [f.to_json() for f in findings]})
+        return
+    click.echo(f"Imported: {result.added} added ({result.new_participants} new "
+               f"participant(s)), {result.updated} updated, {result.unchanged} unchanged, "
+               f"{result.removed} removed, {result.kept} kept.")
+    if findings:
+        click.echo(f"Check these ({len(findings)}):\n{_findings_text(findings)}")
+    click.echo(SYNC_HINT)
+
+
+def _removal_consent(plan: ImportPlan, yes: bool, keep_missing: bool, as_json: bool) -> bool:
+    missing = plan.of("remove")
+    if not missing or keep_missing:
+        return False
+    if yes:
+        return True
+    if as_json or not sys.stdin.isatty():
+        raise UserError(f"{len(missing)} registration(s) are no longer in the export: nothing "
+                        "was imported. Rerun with --yes to remove them, or with --keep-missing "
+                        "to keep them.")
+    return click.confirm(f"Remove these {len(missing)} registration(s)? (No: keep them and "
+                         "import the rest)", default=False)
+
+
+def _plan_text(plan: ImportPlan, *, changes: bool) -> str:
+    """The import report; without ``changes`` (errors stop the import) no change list."""
+    lines = [f"Read {plan.path.name}: {len(plan.rows) + len(plan.skipped)} registration(s)"
+             + (f" ({'; '.join(plan.notes)})" if plan.notes else "")]
+    lines.append("Columns: " + ", ".join(f"{h} → {role}" for h, role in plan.columns))
+    lines.append("Network days: " + (", ".join(plan.programmes) or "none"))
+    if plan.loose:
+        lines.append("Matched loosely — check these:")
+        for m in plan.loose:
+            how = (" — part of the common programme: nothing to choose" if m.how == "common"
+                   else f" [{m.how}]")
+            more = f" (and {m.rows - 1} more row(s))" if m.rows > 1 else ""
+            lines.append(f"  line {m.line}{more}, {m.column}: {m.value!r} → {m.item} "
+                         f"({m.title}){how}")
+    if plan.warnings:
+        lines.append("Warnings:")
+        lines += [f"  {p.format()}" for p in plan.warnings]
+    if not changes:
+        return "\n".join(lines)
+    if plan.errors:
+        lines.append(f"Skipped {len(plan.skipped)} row(s) with errors:")
+        lines += [f"  {p.format()}" for p in plan.errors]
+    lines.append("Changes:")
+    words = {"add": "add", "update": "update", "remove": "remove",
+             "keep": "keep (added by hand, not in the export)"}
+    for kind, word in words.items():
+        for change in plan.of(kind):
+            detail = f": {', '.join(change.details)}" if change.details else ""
+            if kind == "add" and change.row:
+                detail = f" ({len(change.row.choices)} choice(s))"
+            lines.append(f"  {word:<8} {change.name} <{change.email}> {change.programme}{detail}")
+    lines.append(f"  unchanged: {len(plan.of('unchanged'))}")
+    return "\n".join(lines)
+
+
+def _plan_json(plan: ImportPlan, *, applied: bool) -> dict[str, Any]:
+    return {
+        "file": str(plan.path), "applied": applied, "notes": plan.notes,
+        "columns": [{"header": h, "role": r} for h, r in plan.columns],
+        "programmes": plan.programmes, "rows": len(plan.rows), "skipped_lines": plan.skipped,
+        "loose": [vars(m) for m in plan.loose],
+        "errors": [p.to_json() for p in plan.errors],
+        "warnings": [p.to_json() for p in plan.warnings],
+        "changes": [{"kind": c.kind, "name": c.name, "email": c.email,
+                     "programme": c.programme, "participant": c.participant,
+                     "details": list(c.details),
+                     "choices": [ch.item for ch in c.row.choices] if c.row else None}
+                    for c in plan.changes],
+    }
+
+
+# -- by hand --------------------------------------------------------------------------
+
+
+def _match_one(text: str, items: list[Item], what: str) -> Item:
+    match = match_items(text, items)
+    if match.item is not None:
+        return match.item
+    if match.how == "ambiguous":
+        raise UserError(f"{text!r} fits {len(match.candidates)} {what}: "
+                        f"{describe_items(match.candidates)}; write the full title or the id")
+    nearest = f"; nearest: {describe_items(match.candidates)}" if match.candidates else ""
+    raise UserError(f"{text!r} is not one of the {what}{nearest}")
+
+
+def _choose_items(programme: Programme, texts: tuple[str, ...]) -> list[Item]:
+    items = optional_items(programme)
+    chosen = []
+    for text in texts:
+        common = match_items(text, [i for i in programme.items if not i.optional])
+        if common.item is not None and common.how == "exact":
+            raise UserError(f"'{common.item.id}' is part of the common programme of "
+                            f"{programme.id}: every registered participant has it already")
+        chosen.append(_match_one(text, items, f"choices of {programme.id}"))
+    return chosen
+
+
+def _with_choices(current: list[Choice], items: list[Item], programme: Programme,
+                  messages: list[str]) -> list[Choice]:
+    """Add items; a new item replaces an earlier choice in the same round."""
+    by_id = {i.id: i for i in programme.items}
+    result = list(current)
+    for item in items:
+        clash = [c for c in result if c.item != item.id and item.round
+                 and by_id.get(c.item) and by_id[c.item].round == item.round]
+        for old in clash:
+            messages.append(f"'{item.id}' replaces '{old.item}' (both in round '{item.round}')")
+            result.remove(old)
+        if all(c.item != item.id for c in result):
+            result.append(Choice(item.id))
+    return sorted(result, key=lambda c: c.item)
+
+
+@participants.command()
+@click.option("--name", required=True, help="Full name.")
+@click.option("--email", required=True, help="E-mail address.")
+@click.option("--programme", "programme_id", required=True, metavar="ID",
+              help="The network day registered for.")
+@click.option("--organisation", help="Organisation or municipality.")
+@click.option("--days", help="Days attended of a multi-day programme, e.g. 1 or 1,2 "
+                             "(default: every day).")
+@click.option("--registered-at", help="Registration time (ISO, default now): first come, "
+                                      "first served for sessions with a capacity.")
+@click.option("--choose", "choices", multiple=True, metavar="ITEM",
+              help="A chosen item (title or id); repeat for more.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+@handle_errors
+def add(app: AppContext, name: str, email: str, programme_id: str, organisation: str | None,
+        days: str | None, registered_at: str | None, choices: tuple[str, ...],
+        as_json: bool) -> None:
+    """Register a participant by hand (or register someone for one more network day)."""
+    project = _project(app, strict=True)
+    programme = _programme(project, programme_id)
+    name = " ".join(name.split())
+    address = normalise_email(email)
+    if not name:
+        raise click.BadParameter("the name is empty", param_hint="--name")
+    if not valid_email(address):
+        raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
+    attended = _parse_days(days, programme)
+    try:
+        at = parse_time(registered_at) if registered_at else app.now().astimezone(TZ)
+    except ValueError:
+        raise click.BadParameter(f"{registered_at!r} is not a date and time",
+                                 param_hint="--registered-at") from None
+    messages: list[str] = []
+    picked = _with_choices([], _choose_items(programme, choices), programme, messages)
+    with State(app.config.state_path) as state:
+        existing = [p for p in load_participants(state)
+                    if p.email == address and fold_text(p.name) == fold_text(name)]
+        if existing and existing[0].registration(programme.id):
+            raise UserError(f"{existing[0].label} is already registered for {programme.id}; "
+                            "use g40cal participants choose to change choices")
+        with erasing(state):
+            pid = existing[0].id if existing else insert_participant(
+                state, name=name, email=address, organisation=organisation, now=app.now())
+            if existing and organisation:
+                update_participant(state, pid, name=name, organisation=organisation,
+                                   now=app.now())
+            put_registration(state, pid, Registration(
+                programme.id, at, next_position(state, programme.id), attended, "hand",
+                tuple(picked)))
+            touch(state, pid, app.now())
+        participant = load_participant(state, pid)
+        assert participant is not None  # just written
+        findings = check_participants(project, [participant])
+    _report_person(app, project, participant, findings, messages, as_json)
+
+
+def _parse_days(text: str | None, programme: Programme) -> frozenset[int] | None:
+    if not text:
+        return None
+    try:
+        days = frozenset(int(d) for d in text.replace(" ", "").split(",") if d)
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: give day numbers like 1 or 1,2",
+                                 param_hint="--days") from None
+    if not days or not days <= set(range(1, len(programme.days) + 1)):
+        raise click.BadParameter(f"{programme.id} has day(s) 1–{len(programme.days)}",
+                                 param_hint="--days")
+    return None if len(days) == len(programme.days) else days
+
+
+@participants.command()
+@click.argument("person")
+@click.argument("items", nargs=-1)
+@click.option("--drop", multiple=True, metavar="ITEM", help="Un-choose an item; repeat for more.")
+@click.option("--programme", "programme_id", metavar="ID",
+              help="Network day (when the participant is registered for several).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+@handle_errors
+def choose(app: AppContext, person: str, items: tuple[str, ...], drop: tuple[str, ...],
+           programme_id: str | None, as_json: bool) -> None:
+    """Change a participant's choices: add ITEMS (titles or ids), --drop others.
+
+    PERSON is a number, e-mail address or full name from `participants list`. A new item
+    replaces the earlier choice in the same round. The next sync cancels a dropped item in
+    the participant's feed and adds the new one.
+    """
+    if not items and not drop:
+        raise click.UsageError("give ITEMS to choose and/or --drop ITEM")
+    project = _project(app, strict=True)
+    with State(app.config.state_path) as state:
+        participant = find_participant(state, person)
+        registration, programme = _registration(project, participant, programme_id,
+                                                items or drop)
+        messages: list[str] = []
+        current = list(registration.choices)
+        for text in drop:
+            chosen_items = [i for i in programme.items if i.id in registration.chosen]
+            gone = _match_one(text, chosen_items, f"current choices of {participant.label}")
+            current = [c for c in current if c.item != gone.id]
+            messages.append(f"dropped '{gone.id}'")
+        current = _with_choices(current, _choose_items(programme, items), programme, messages)
+        with erasing(state):
+            put_registration(state, participant.id, Registration(
+                registration.programme, registration.registered_at, registration.position,
+                registration.days, registration.source, tuple(current)))
+            touch(state, participant.id, app.now())
+        participant = load_participant(state, participant.id)
+        assert participant is not None  # just written
+        findings = check_participants(project, [participant])
+    _report_person(app, project, participant, findings, messages, as_json)
+
+
+def _registration(project: Project, participant: Participant, programme_id: str | None,
+                  texts: tuple[str, ...]) -> tuple[Registration, Programme]:
+    if programme_id is not None:
+        registration = participant.registration(programme_id)
+        if registration is None:
+            raise UserError(f"{participant.label} is not registered for {programme_id}; "
+                            f"register them with g40cal participants add")
+        return registration, _programme(project, programme_id)
+    candidates = [(r, p) for r in participant.registrations
+                  if (p := project.programme(r.programme)) is not None]
+    if len(candidates) == 1:
+        return candidates[0]
+    fitting = [(r, p) for r, p in candidates
+               if all(match_items(t, optional_items(p)).item is not None
+                      or t in r.chosen for t in texts)]
+    if len(fitting) == 1:
+        return fitting[0]
+    listed = ", ".join(r.programme for r, _ in candidates) or "none"
+    raise UserError(f"say which network day with --programme (registered for: {listed})")
+
+
+def _report_person(app: AppContext, project: Project, participant: Participant,
+                   findings: list[Finding], messages: list[str], as_json: bool) -> None:
+    if as_json:
+        emit_json({**_person_json(app, project, participant), "messages": messages,
+                   "findings": [f.to_json() for f in findings]})
+        return
+    for message in messages:
+        click.echo(message)
+    click.echo(_person_text(app, project, participant))
+    if findings:
+        click.echo(f"Check these:\n{_findings_text(findings)}")
+    click.echo(SYNC_HINT)
+
+
+# -- looking -------------------------------------------------------------------------
+
+
+def _choice_rows(project: Project, registration: Registration) -> list[dict[str, Any]]:
+    programme = project.programme(registration.programme)
+    items = {i.id: i for i in programme.items} if programme else {}
+    rows = []
+    for choice in registration.choices:
+        item = items.get(choice.item)
+        start = programme.start_of(item) if programme and item else None
+        rows.append({"item": choice.item, "title": item.title if item else None,
+                     "round": item.round if item else None,
+                     "start": start.isoformat() if start else None,
+                     "cancelled": bool(item and item.cancelled), "gone": item is None,
+                     "form_text": choice.label})
+    return sorted(rows, key=lambda r: (r["start"] or "", r["item"]))
+
+
+def _person_json(app: AppContext, project: Project, participant: Participant) -> dict[str, Any]:
+    spec = personal_feed(project, participant)
+    links = feed_links(app.config, participant.token, spec.name if spec else "")
+    return {
+        "id": participant.id, "name": participant.name, "email": participant.email,
+        "organisation": participant.organisation, "feed": vars(links),
+        "feed_file": str(app.config.private_path / participant.feed_path),
+        "events_in_feed": len(spec.keys) if spec else 0,
+        "registrations": [{
+            "programme": r.programme,
+            "registered_at": r.registered_at.isoformat() if r.registered_at else None,
+            "days": sorted(r.days) if r.days is not None else None, "source": r.source,
+            "choices": _choice_rows(project, r)} for r in participant.registrations],
+    }
+
+
+def _person_text(app: AppContext, project: Project, participant: Participant) -> str:
+    data = _person_json(app, project, participant)
+    lines = [f"{participant.label}" + (f", {participant.organisation}"
+                                       if participant.organisation else ""),
+             f"  feed: {data['feed']['https']}  ({data['events_in_feed']} events)"]
+    for registration in data["registrations"]:
+        days = ("all days" if registration["days"] is None
+                else "day " + ",".join(map(str, registration["days"])))
+        lines.append(f"  {registration['programme']}: registered "
+                     f"{(registration['registered_at'] or 'at an unknown time')[:16]}, "
+                     f"{days}, {registration['source']}")
+        for row in registration["choices"]:
+            mark = " (GONE)" if row["gone"] else " (CANCELLED)" if row["cancelled"] else ""
+            when = (row["start"] or "")[11:16]
+            lines.append(f"    {when:>5} {row['item']}: {row['title'] or '?'}{mark}")
+        if not registration["choices"]:
+            lines.append("    no choices")
+    return "\n".join(lines)
+
+
+@participants.command("list")
+@click.option("--programme", "programme_id", metavar="ID", help="Only this network day.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+@handle_errors
+def list_(app: AppContext, programme_id: str | None, as_json: bool) -> None:
+    """List participants: number, name, e-mail, organisation, network days, choices."""
+    project = _project(app)
+    with State(app.config.state_path) as state:
+        people = load_participants(state, programme=programme_id)
+    findings = check_participants(project, people, programme_id)
+    flagged: dict[int, int] = {}
+    for finding in findings:
+        for pid in finding.participants:
+            flagged[pid] = flagged.get(pid, 0) + 1
+    rows = [{"id": p.id, "name": p.name, "email": p.email, "organisation": p.organisation,
+             "programmes": {r.programme: [c.item for c in r.choices] for r in p.registrations
+                            if programme_id in (None, r.programme)},
+             "findings": flagged.get(p.id, 0)} for p in people]
+    if as_json:
+        emit_json({"participants": rows})
+        return
+    if not rows:
+        click.echo("No participants" + (f" for {programme_id}." if programme_id else "."))
+        return
+    for row in rows:
+        days = "; ".join(f"{pid} ({len(items)} choice(s))"
+                         for pid, items in row["programmes"].items())
+        flag = f"  [{row['findings']} to check]" if row["findings"] else ""
+        click.echo(f"#{row['id']:<4} {row['name']:<28} {row['email']:<34} "
+                   f"{(row['organisation'] or ''):<20} {days}{flag}")
+    click.echo(f"{len(rows)} participant(s).")
+
+
+@participants.command()
+@click.argument("person")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+@handle_errors
+def show(app: AppContext, person: str, as_json: bool) -> None:
+    """Show one participant: feed URL, registrations, choices and what to check."""
+    project = _project(app)
+    with State(app.config.state_path) as state:
+        participant = find_participant(state, person)
+    findings = check_participants(project, [participant])
+    if as_json:
+        emit_json({**_person_json(app, project, participant),
+                   "findings": [f.to_json() for f in findings]})
+        return
+    click.echo(_person_text(app, project, participant))
+    if findings:
+        click.echo(f"Check these:\n{_findings_text(findings)}")
+
+
+@participants.command()
+@click.option("--programme", "programme_id", metavar="ID", help="Only this network day.")
+@click.option("--strict", is_flag=True, help="Exit 1 when there is anything to check.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_app
+@handle_errors
+def check(app: AppContext, programme_id: str | None, strict: bool, as_json: bool) -> None:
+    """Check choices: overlaps, two in one round, capacity (first come, first served),
+    choices on days not attended, and chosen items that are cancelled or gone."""
+    project = _project(app)
+    with State(app.config.state_path) as state:
+        people = load_participants(state, programme=programme_id)
+    findings = check_participants(project, people, programme_id)
+    if as_json:
+        emit_json({"participants": len(people), "findings": [f.to_json() for f in findings]})
+    elif findings:
+        click.echo(_findings_text(findings))
+        click.echo(f"{len(people)} participant(s), {len(findings)} thing(s) to check.")
+    else:
+        click.echo(f"{len(people)} participant(s): nothing to check.")
+    if strict and findings:
+        sys.exit(1)
+
+
+# -- links ---------------------------------------------------------------------------
+
+
+@participants.command()
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write: .csv (UTF-8, for Word's mail merge) or .xlsx.")
+@click.option("--programme", "programme_id", metavar="ID", help="Only this network day.")
+@click.option("--force", is_flag=True, help="Write even inside a git work tree, not ignored.")
+@click.option("--json", "as_json", is_flag=True, help="Print the links instead of a file.")
+@pass_app
+@handle_errors
+def links(app: AppContext, output: Path | None, programme_id: str | None, force: bool,
+          as_json: bool) -> None:
+    """Write subscribe links for a mail merge: name, e-mail, feed URL (https and webcal),
+    Google Calendar's add-by-URL page, Outlook.com and Microsoft 365 links, web page."""
+    if output is None and not as_json:
+        raise click.UsageError("give --output FILE (.csv or .xlsx), or --json")
+    project = _project(app)
+    with State(app.config.state_path) as state:
+        people = load_participants(state, programme=programme_id)
+    rows = [_link_row(app, project, p) for p in people]
+    if as_json:
+        emit_json({"links": rows})
+        return
+    assert output is not None  # checked above
+    if output.suffix.lower() not in (".csv", ".xlsx"):
+        raise click.BadParameter("the file name must end in .csv or .xlsx", param_hint="--output")
+    exposure = git_exposure(output)
+    if exposure and not force:
+        raise UserError(f"{output} would hold personal links, but {exposure}. Write it "
+                        "outside the repository or into an ignored folder such as "
+                        "registrations/ (or use --force)")
+    data = _xlsx_bytes(rows) if output.suffix.lower() == ".xlsx" else _csv_bytes(rows)
+    atomic_write(output, data, mode=0o600)
+    click.echo(f"Wrote {len(rows)} participant(s) to {output}. It holds personal links: "
+               "delete it after the mailing.")
+    if app.config.base_url.startswith("http://"):
+        click.echo(f"Warning: base_url is {app.config.base_url} (not https): set "
+                   "[network] base_url in g40cal.toml before sending links.", err=True)
+
+
+def _link_row(app: AppContext, project: Project, participant: Participant) -> dict[str, str]:
+    spec = personal_feed(project, participant)
+    name = spec.name if spec else feed_name(app.config, [])
+    found = feed_links(app.config, participant.token, name)
+    return {"name": participant.name, "email": participant.email,
+            "organisation": participant.organisation or "",
+            "programmes": ", ".join(r.programme for r in participant.registrations),
+            "feed_url": found.https, "webcal_url": found.webcal, "google_add_url": found.google,
+            "outlook_com_url": found.outlook_com, "outlook_365_url": found.outlook_365,
+            "page_url": found.page}
+
+
+def _csv_bytes(rows: list[dict[str, str]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=LINK_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    # A byte order mark makes Excel and Word read the accents in names correctly.
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _xlsx_bytes(rows: list[dict[str, str]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "links"
+    sheet.append(list(LINK_COLUMNS))
+    for row in rows:
+        sheet.append([row[c] for c in LINK_COLUMNS])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+# -- removing ------------------------------------------------------------------------
+
+
+@participants.command()
+@click.argument("person")
+@click.option("--programme", "programme_id", metavar="ID",
+              help="Remove only this registration (the last one removes the person).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+@handle_errors
+def remove(app: AppContext, person: str, programme_id: str | None, yes: bool) -> None:
+    """Remove a participant and delete their personal feed (its URL stops working)."""
+    with State(app.config.state_path) as state:
+        participant = find_participant(state, person)
+        if programme_id and participant.registration(programme_id) is None:
+            raise UserError(f"{participant.label} is not registered for {programme_id}")
+        whole = programme_id is None or len(participant.registrations) == 1
+        what = (f"{participant.label} and their personal feed" if whole
+                else f"the registration of {participant.label} for {programme_id}")
+        _confirm(f"Remove {what}?", yes, f"removing {what} needs --yes")
+        with erasing(state):
+            if whole:
+                delete_participant(state, app.config, participant)
+            else:
+                delete_registration(state, app.config, participant, programme_id or "")
+    click.echo(f"Removed {what}.")
+    if not whole:
+        click.echo(SYNC_HINT)
+
+
+@participants.command()
+@click.argument("person")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+@handle_errors
+def rotate(app: AppContext, person: str, yes: bool) -> None:
+    """Give a participant a new feed URL; the old one stops working at once."""
+    project = _project(app)
+    with State(app.config.state_path) as state:
+        participant = find_participant(state, person)
+        _confirm(f"Give {participant.label} a new link? The old one stops working.", yes,
+                 "rotating a token needs --yes")
+        with state.transaction():
+            token = rotate_token(state, app.config, participant, app.now())
+        participant = load_participant(state, participant.id)
+    assert participant is not None  # still there
+    spec = personal_feed(project, participant)
+    found = feed_links(app.config, token, spec.name if spec else "")
+    click.echo(f"New link for {participant.label}: {found.https}")
+    click.echo("The old feed file was removed. Run g40cal sync to publish the new feed, "
+               "then send the participant the new link.")
+
+
+@participants.command()
+@click.option("--programme", "programme_id", required=True, metavar="ID",
+              help="The network day whose personal data goes.")
+@click.option("--force", is_flag=True, help="Also before the event is over.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+@handle_errors
+def purge(app: AppContext, programme_id: str, force: bool, yes: bool) -> None:
+    """Delete all personal data of a network day after the event: registrations, choices,
+    and people (with their feeds) who have no other registration."""
+    project = _project(app)
+    programme = project.programme(programme_id)
+    today = app.now().astimezone(TZ).date()
+    if programme is not None and programme.last_date >= today and not force:
+        raise UserError(f"{programme_id} ends on {programme.last_date:%d-%m-%Y}: purge after "
+                        "the event (or use --force)")
+    with State(app.config.state_path) as state:
+        count = len(load_participants(state, programme=programme_id))
+        if count == 0:
+            click.echo(f"No personal data stored for {programme_id}.")
+            return
+        _confirm(f"Delete the registrations of {count} participant(s) for {programme_id}?",
+                 yes, "purging needs --yes")
+        result = purge_programme(state, app.config, programme_id)
+    click.echo(f"Purged {programme_id}: {result.registrations} registration(s) deleted, "
+               f"{result.participants} participant(s) and their feeds removed entirely.")
+    if programme is not None and programme.last_date + timedelta(days=1) > today:
+        click.echo("Note: purged before the event was over (--force).")

@@ -1,0 +1,754 @@
+"""Importing registration exports (CSV, XLSX) from the bureau's sign-up form.
+
+Forgiving about the file (UTF-8 or Windows-1252, comma or semicolon, Google Forms or
+Microsoft Forms layout, header spelling, case and accents, small typos in a session
+title), but it never guesses: a choice that fits no item, or fits two, is listed per row
+with the nearest items, and nothing changes until it is fixed (or ``--skip-invalid``).
+
+Two phases, like sync: ``plan_import`` reads the file and the state and decides
+everything (pure); ``apply_import`` writes the plan in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+
+from g40cal.config import Config
+from g40cal.errors import Problem, UserError
+from g40cal.matching import (
+    WEEKDAYS,
+    YES,
+    Cell,
+    Match,
+    describe_items,
+    fold_text,
+    is_no_choice,
+    match_items,
+    month_first,
+    numbered_round,
+    optional_items,
+    parse_days,
+    parse_time,
+    resolve_programme,
+    round_number,
+)
+from g40cal.model import TZ, Item, Programme
+from g40cal.participants import (
+    Choice,
+    Participant,
+    Registration,
+    delete_registration,
+    erasing,
+    insert_participant,
+    load_participant,
+    load_participants,
+    next_position,
+    normalise_email,
+    put_registration,
+    update_participant,
+    valid_email,
+)
+from g40cal.project import Project
+from g40cal.state import State
+
+# Accepted headers per field, compared after folding (case, accents, punctuation ignored).
+# Earlier aliases win when a file has several (Microsoft Forms has both the respondent's
+# account "E-mail" and the question "E-mailadres").
+FIELDS: dict[str, tuple[str, ...]] = {
+    "name": ("naam", "volledige naam", "naam deelnemer", "voor en achternaam",
+             "voornaam en achternaam", "full name", "name", "deelnemer"),
+    "first_name": ("voornaam", "roepnaam", "first name", "given name"),
+    "infix": ("tussenvoegsel", "tussenvoegsels"),
+    "last_name": ("achternaam", "familienaam", "last name", "surname", "family name"),
+    "email": ("e mailadres", "emailadres", "e mail adres", "email adres", "mailadres",
+              "email address", "e mail address", "e mail", "email"),
+    "organisation": ("organisatie", "gemeente", "werkgever", "organisation", "organization",
+                     "instantie", "namens", "stad"),
+    "programme": ("netwerkdag", "netwerkdagen", "bijeenkomst", "evenement", "programma",
+                  "aanmelding voor", "event"),
+    "days": ("dagen", "welke dagen", "aanwezig op", "aanwezigheid", "days", "dag"),
+    "registered_at": ("tijdstempel", "aangemeld op", "datum aanmelding", "aanmelddatum",
+                      "ingediend op", "verzonden op", "tijd van voltooien", "voltooid op",
+                      "completion time", "timestamp", "submitted at", "begintijd",
+                      "start time", "datum"),
+}
+# Words that make a column a choice column ("Ronde 1", "Lunchwandeling", "Stadssafari")...
+CHOICE_STEMS = ("ronde", "round", "keuze", "sessie", "workshop", "wandel", "werkbezoek",
+                "excursie", "safari", "pijler", "lunch", "lezing", "rondleiding",
+                "activiteit", "breakout", "break out", "vaartocht", "bezoek")
+# ...unless it is about something else ("Dieetwensen lunch", "Vragen voor de sessie").
+NOT_CHOICE_STEMS = ("dieet", "allergi", "opmerking", "vraag", "vragen", "parkeer", "toelichting",
+                    "telefoon", "functie", "akkoord", "privacy", "toestemming", "vegetar",
+                    "vegan", "wens", "foto", "reden")
+# -- reading files ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    path: Path
+    headers: tuple[str, ...]
+    rows: tuple[tuple[int, tuple[Cell, ...]], ...]  # (line or sheet row, cells)
+    notes: tuple[str, ...] = ()
+
+
+def read_table(path: Path, sheet: str | None = None) -> Table:
+    """Read a CSV or XLSX export; any unreadable file is a UserError, never a traceback."""
+    if not path.is_file():
+        raise UserError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    if suffix in (".xls", ".ods", ".numbers"):
+        raise UserError(f"{path}: {suffix} files cannot be read; save it as .xlsx (Excel: "
+                        "Opslaan als → Excel-werkmap) or as .csv")
+    data = path.read_bytes()
+    if suffix in (".xlsx", ".xlsm") or data[:4] == b"PK\x03\x04":
+        return _read_xlsx(path, sheet)
+    if sheet is not None:
+        raise UserError(f"{path}: --sheet only applies to .xlsx files")
+    return _read_csv(path, data)
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, list[str]]:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16"), ["read as UTF-16 text"]
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    try:  # what Excel on Windows writes for "CSV (gescheiden door lijstscheidingsteken)"
+        return data.decode("cp1252"), ["read as Windows-1252 text (not UTF-8)"]
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not a text file in UTF-8 or Windows-1252; export the "
+                        "registrations again as CSV (UTF-8) or .xlsx") from None
+
+
+def _read_csv(path: Path, data: bytes) -> Table:
+    text, notes = _decode(path, data)
+    if "\0" in text:
+        raise UserError(f"{path}: contains NUL bytes, so it is not a CSV export; export the "
+                        "registrations again as CSV (UTF-8) or .xlsx")
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max((";", ",", "\t"), key=first.count)
+    if delimiter != ",":
+        notes.append(f"columns separated by {'tab' if delimiter == chr(9) else delimiter!r}")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[tuple[int, tuple[Cell, ...]]] = []
+    line = 1
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record):
+                rows.append((line, tuple(record)))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise UserError(f"{path}:{reader.line_num}: not valid CSV: {exc}") from None
+    return _table(path, rows, notes)
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> Table:
+    try:
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types on broken files; all mean "unreadable"
+        raise UserError(f"{path}: not a readable .xlsx file ({type(exc).__name__}: {exc}); "
+                        "open it in Excel and save it again as .xlsx, or export CSV") from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise UserError(f"{path}: no sheet {sheet!r}; sheets: {', '.join(book.sheetnames)}")
+        worksheet = book[sheet] if sheet else book.worksheets[0]
+        notes = [f"read sheet {worksheet.title!r} (of {len(book.sheetnames)}; choose another "
+                 "with --sheet)"] if len(book.sheetnames) > 1 and sheet is None else []
+        rows = []
+        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            cells = tuple(_xlsx_cell(v) for v in values)
+            if any(isinstance(c, datetime) or c.strip() for c in cells):
+                rows.append((number, cells))
+    except UserError:
+        raise
+    except Exception as exc:  # a damaged sheet can fail half-way through reading
+        raise UserError(f"{path}: cannot read the sheet ({type(exc).__name__}: {exc})") from None
+    finally:
+        book.close()
+    return _table(path, rows, notes)
+
+
+def _xlsx_cell(value: object) -> Cell:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _table(path: Path, rows: list[tuple[int, tuple[Cell, ...]]], notes: list[str]) -> Table:
+    if not rows:
+        raise UserError(f"{path}: the file is empty (no header row)")
+    (_, header), body = rows[0], rows[1:]
+    headers = tuple(str(h).strip() or f"(column {n})" for n, h in enumerate(header, start=1))
+    if not body:
+        raise UserError(f"{path}: no registrations below the header row")
+    width = len(headers)
+    padded = tuple((line, tuple(cells[:width]) + ("",) * (width - len(cells)))
+                   for line, cells in body)
+    return Table(path, headers, padded, tuple(notes))
+
+
+# -- columns ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChoiceColumn:
+    index: int
+    header: str
+    number: int | None  # "Ronde 2" → 2: the programme's round with that number
+
+
+@dataclass(frozen=True)
+class Columns:
+    fields: dict[str, list[int]]  # field → column indexes, preferred first
+    choices: list[ChoiceColumn]
+    ignored: list[str]
+
+    def describe(self, headers: tuple[str, ...]) -> list[tuple[str, str]]:
+        roles = {i: name for name, indexes in self.fields.items() for i in indexes}
+        roles.update({c.index: f"choice (round {c.number})" if c.number else "choice"
+                      for c in self.choices})
+        return [(h, roles.get(i, "ignored")) for i, h in enumerate(headers)]
+
+
+_ALIASES = {name: tuple(fold_text(a) for a in aliases) for name, aliases in FIELDS.items()}
+
+
+def map_columns(headers: tuple[str, ...]) -> Columns:
+    found: dict[str, list[tuple[int, int]]] = defaultdict(list)  # field → (rank, index)
+    choices: list[ChoiceColumn] = []
+    ignored: list[str] = []
+    for index, header in enumerate(headers):
+        folded = fold_text(header)
+        exact = [(name, aliases.index(folded)) for name, aliases in _ALIASES.items()
+                 if folded in aliases]
+        if exact:
+            name, rank = exact[0]
+            found[name].append((rank, index))
+        elif _is_choice_header(folded):
+            choices.append(ChoiceColumn(index, header, round_number(folded)))
+        elif (contained := _contained_field(folded)) is not None:
+            name, rank = contained
+            found[name].append((100 + rank, index))  # exact headers go first
+        else:
+            ignored.append(header)
+    fields = {name: [i for _, i in sorted(entries)] for name, entries in found.items()}
+    return Columns(fields, choices, ignored)
+
+
+def _is_choice_header(folded: str) -> bool:
+    return any(s in folded for s in CHOICE_STEMS) and not any(
+        s in folded for s in NOT_CHOICE_STEMS)
+
+
+def _contained_field(folded: str) -> tuple[str, int] | None:
+    """A field alias as whole words inside a longer header ("Wat is uw e-mailadres?").
+    The longest alias wins: "Naam organisatie" is the organisation, not the name."""
+    padded = f" {folded} "
+    hits = [(len(alias), name, rank) for name, aliases in _ALIASES.items()
+            for rank, alias in enumerate(aliases) if f" {alias} " in padded]
+    if not hits or any(s in folded for s in NOT_CHOICE_STEMS):
+        return None
+    _, name, rank = max(hits)
+    return name, rank
+
+
+# -- rows ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int
+    name: str
+    email: str
+    organisation: str | None
+    programme: str
+    registered_at: datetime | None
+    days: frozenset[int] | None
+    choices: tuple[Choice, ...]
+
+    @property
+    def person(self) -> tuple[str, str]:
+        return self.email, fold_text(self.name)
+
+
+@dataclass(frozen=True)
+class LooseMatch:
+    """A choice matched by a typo or a part of a title: shown so the bureau can look."""
+
+    line: int  # the first row with this text in this column
+    column: str
+    value: str
+    item: str
+    title: str
+    how: str  # typo | partial | common (a common item: nothing to choose)
+    rows: int = 1  # how many rows have it
+
+
+class RowReader:
+    """Turns table rows into ImportRows, collecting problems per row."""
+
+    def __init__(self, project: Project, table: Table, columns: Columns,
+                 programme: Programme | None) -> None:
+        self.project = project
+        self.table = table
+        self.columns = columns
+        self.fixed = programme
+        self.problems: list[Problem] = []
+        self.loose: list[LooseMatch] = []
+        self.cache: dict[tuple[str, str, str | None], Match] = {}
+        times = [str(cells[i]) for _, cells in table.rows
+                 for i in columns.fields.get("registered_at", [])]
+        self.us_dates = month_first(times)
+        self.seen_programmes: set[str] = set()
+        self.protected: set[str] = set()
+
+    def error(self, line: int, message: str, column: str | None = None,
+              hint: str | None = None) -> None:
+        self.problems.append(Problem("error", "registration", message, self.table.path, line,
+                                     field=column, hint=hint))
+
+    def header(self, name: str, default: str) -> str:
+        """The file's own header for a field, so messages name the column the bureau sees."""
+        indexes = self.columns.fields.get(name)
+        return self.table.headers[indexes[0]] if indexes else default
+
+    def value(self, cells: tuple[Cell, ...], name: str) -> str:
+        for index in self.columns.fields.get(name, []):
+            text = str(cells[index]).strip()
+            if text and not (name == "email" and not valid_email(normalise_email(text))):
+                return text
+        return ""
+
+    def read(self, line: int, cells: tuple[Cell, ...]) -> ImportRow | None:
+        """One row, or None when it has errors (they are in ``problems``)."""
+        before = len(self.problems)
+        name = self._name(cells)
+        raw_email = self.value(cells, "email") or next(
+            (str(cells[i]).strip() for i in self.columns.fields.get("email", [])
+             if str(cells[i]).strip()), "")
+        email = normalise_email(raw_email)
+        if not name:
+            self.error(line, "no name", self.header("name", "Naam"),
+                       "every registration needs the participant's name")
+        if not valid_email(email):
+            self.error(line, f"{raw_email!r} is not an e-mail address" if raw_email
+                       else "no e-mail address", self.header("email", "E-mailadres"),
+                       "e.g. naam@gemeente.nl")
+        programme = self._programme(line, cells)
+        registered_at = self._time(line, cells)
+        days: frozenset[int] | None = None
+        choices: tuple[Choice, ...] = ()
+        if programme is not None:
+            self.seen_programmes.add(programme.id)
+            days = self._days(line, cells, programme)
+            choices = self._choices(line, cells, programme)
+        if len(self.problems) > before or programme is None:
+            if valid_email(email):  # skipped, not gone: a re-import must not remove them
+                self.protected.add(email)
+            return None
+        organisation = self.value(cells, "organisation") or None
+        return ImportRow(line, name, email, organisation, programme.id, registered_at, days,
+                         choices)
+
+    def _name(self, cells: tuple[Cell, ...]) -> str:
+        parts = [self.value(cells, f) for f in ("first_name", "infix", "last_name")]
+        composed = " ".join(p for p in parts if p)
+        return " ".join((composed or self.value(cells, "name")).split())
+
+    def _programme(self, line: int, cells: tuple[Cell, ...]) -> Programme | None:
+        text = self.value(cells, "programme")
+        if not text:
+            if self.fixed is None:
+                self.error(line, "no network day given", self.header("programme", "Netwerkdag"),
+                           "fill in the network day, or pass --programme ID")
+            return self.fixed
+        found = resolve_programme(text, self.project.programmes)
+        if len(found) == 1 and self.fixed not in (None, found[0]):
+            self.error(line, f"{text!r} is {found[0].id}, not {self.fixed.id} (given with "
+                       "--programme)", self.header("programme", "Netwerkdag"),
+                       "import each network day on its own")
+            return None
+        if len(found) == 1:
+            return found[0]
+        if self.fixed is not None and self.fixed in found:
+            return self.fixed  # --programme settles which of the candidates it is
+        known = "; ".join(f"{p.id} ({p.title}, {p.city}, {p.first_date:%d-%m-%Y})"
+                          for p in (found or self.project.programmes))
+        what = "fits several network days" if found else "is not a known network day"
+        self.error(line, f"{text!r} {what}", self.header("programme", "Netwerkdag"),
+                   f"one of: {known}")
+        return None
+
+    def _time(self, line: int, cells: tuple[Cell, ...]) -> datetime | None:
+        for index in self.columns.fields.get("registered_at", []):
+            cell = cells[index]
+            if isinstance(cell, str) and not cell.strip():
+                continue
+            try:
+                return parse_time(cell, self.us_dates)
+            except ValueError:
+                self.error(line, f"cannot read the time {str(cell)!r}",
+                           self.table.headers[index], "write 2024-05-01 10:30 or 1-5-2024 10:30")
+                return None
+        return None
+
+    def _days(self, line: int, cells: tuple[Cell, ...], programme: Programme) -> (
+            frozenset[int] | None):
+        text = self.value(cells, "days")
+        days, understood = parse_days(text, programme)
+        if not understood:
+            dates = ", ".join(f"dag {d.number} = {WEEKDAYS[d.date.weekday()]} "
+                              f"{d.date:%d-%m-%Y}" for d in programme.days)
+            self.error(line, f"cannot tell which days {text!r} means",
+                       self.header("days", "Dagen"),
+                       f"write a weekday, a date, 'dag 1' or 'beide dagen' ({dates})")
+        return days
+
+    def _choices(self, line: int, cells: tuple[Cell, ...], programme: Programme) -> (
+            tuple[Choice, ...]):
+        chosen: dict[str, Choice] = {}
+        for column in self.columns.choices:
+            cell = str(cells[column.index]).strip()
+            for item in self._column_choice(line, column, cell, programme):
+                chosen.setdefault(item.id, Choice(item.id, cell))
+        return tuple(chosen[k] for k in sorted(chosen))
+
+    def _column_choice(self, line: int, column: ChoiceColumn, cell: str,
+                       programme: Programme) -> list[Item]:
+        if fold_text(cell) in YES:
+            return self._checkbox(line, column, cell, programme)
+        round_name = numbered_round(programme, column.number) if column.number else None
+        match = self._match(cell, programme, round_name)
+        if match.how == "none" or (match.how != "exact" and is_no_choice(cell)):
+            return []
+        if match.item is not None:
+            self._note_loose(line, column.header, cell, match)
+            return [match.item]
+        if match.how in ("unknown", "ambiguous"):
+            parts = self._split(line, column, cell, programme, round_name)
+            if parts is not None:
+                return parts
+        self._report(line, column, cell, programme, round_name, match)
+        return []
+
+    def _match(self, cell: str, programme: Programme, round_name: str | None) -> Match:
+        key = (cell, programme.id, round_name)
+        if key not in self.cache:
+            self.cache[key] = match_items(cell, optional_items(programme, round_name))
+        return self.cache[key]
+
+    def _split(self, line: int, column: ChoiceColumn, cell: str, programme: Programme,
+               round_name: str | None) -> list[Item] | None:
+        """Several choices in one cell (a multiple-choice question): "A; B" or "A, B"."""
+        for separator in (";", "\n", ","):
+            parts = [p for p in cell.split(separator) if p.strip()]
+            if len(parts) < 2:
+                continue
+            matches = [self._match(p, programme, round_name) for p in parts]
+            if all(m.item is not None or is_no_choice(p) for m, p in zip(matches, parts,
+                                                                          strict=True)):
+                for match, part in zip(matches, parts, strict=True):
+                    self._note_loose(line, column.header, part.strip(), match)
+                return [m.item for m in matches if m.item is not None]
+        return None
+
+    def _checkbox(self, line: int, column: ChoiceColumn, cell: str,
+                  programme: Programme) -> list[Item]:
+        """"Ja" under a column that names one session ("Lunchwandeling door de binnenstad")."""
+        match = self._match(column.header, programme, None)
+        if match.item is not None:
+            self._note_loose(line, column.header, cell, match)
+            return [match.item]
+        self.problems.append(Problem(
+            "warning", "registration-column", f"{cell!r} under a column that names no single "
+            f"optional item of {programme.id}: ignored", self.table.path, line,
+            field=column.header, hint="name the session in the column header, or put its "
+            "title in the cells"))
+        return []
+
+    def _note_loose(self, line: int, column: str, value: str, match: Match) -> None:
+        if match.item is not None and match.how in ("typo", "partial"):
+            self._add_loose(LooseMatch(line, column, value, match.item.id, match.item.title,
+                                       match.how))
+
+    def _add_loose(self, found: LooseMatch) -> None:
+        for index, seen in enumerate(self.loose):
+            if (seen.column, seen.value, seen.item) == (found.column, found.value, found.item):
+                self.loose[index] = replace(seen, rows=seen.rows + 1)
+                return
+        self.loose.append(found)
+
+    def _report(self, line: int, column: ChoiceColumn, cell: str, programme: Programme,
+                round_name: str | None, match: Match) -> None:
+        if match.how == "ambiguous":
+            self.error(line, f"{cell!r} fits {len(match.candidates)} items: "
+                       f"{describe_items(match.candidates)}", column.header,
+                       "write the full title or the item id")
+            return
+        if round_name is not None:
+            elsewhere = self._match(cell, programme, None)
+            if elsewhere.item is not None:
+                self.error(line, f"{cell!r} is '{elsewhere.item.id}' in round "
+                           f"'{elsewhere.item.round}', not in '{round_name}' (the round of "
+                           f"this column)", column.header,
+                           "check the column or the choice; g40cal does not guess")
+                return
+        common = match_items(cell, [i for i in programme.items if not i.optional])
+        if common.item is not None and common.how == "exact":
+            self._add_loose(LooseMatch(line, column.header, cell, common.item.id,
+                                       common.item.title, "common"))
+            return
+        where = f"round '{round_name}'" if round_name else programme.id
+        self.error(line, f"{cell!r} is no session of {where}", column.header,
+                   f"nearest: {describe_items(match.candidates)}")
+
+
+# -- planning and applying -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an import does to one registration."""
+
+    kind: str  # add | update | unchanged | remove | keep (added by hand, not in the file)
+    name: str
+    email: str
+    programme: str
+    participant: int | None = None
+    details: tuple[str, ...] = ()
+    row: ImportRow | None = None
+
+
+@dataclass
+class ImportPlan:
+    path: Path
+    notes: list[str]
+    columns: list[tuple[str, str]]
+    programmes: list[str]
+    rows: list[ImportRow]
+    problems: list[Problem]
+    loose: list[LooseMatch]
+    changes: list[Change] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def of(self, kind: str) -> list[Change]:
+        return [c for c in self.changes if c.kind == kind]
+
+
+def plan_import(project: Project, state: State, path: Path, *, programme: str | None = None,
+                sheet: str | None = None) -> ImportPlan:
+    """Read an export and decide every change; writes nothing."""
+    fixed = None
+    if programme is not None:
+        fixed = project.programme(programme)
+        if fixed is None:
+            raise UserError(f"unknown programme {programme!r}; known: "
+                            f"{', '.join(p.id for p in project.programmes)}")
+    table = read_table(path, sheet)
+    columns = map_columns(table.headers)
+    _require_columns(table, columns, fixed)
+    reader = RowReader(project, table, columns, fixed)
+    rows = [row for line, cells in table.rows if (row := reader.read(line, cells))]
+    rows, duplicates = _deduplicate(rows, path)
+    error_lines = sorted({p.line for p in reader.problems if p.severity == "error" and p.line})
+    covered = sorted(reader.seen_programmes | ({fixed.id} if fixed else set()))
+    plan = ImportPlan(path, list(table.notes), columns.describe(table.headers), covered, rows,
+                      reader.problems + duplicates, reader.loose, skipped=error_lines)
+    plan.changes = _changes(rows, load_participants(state), covered, reader.protected)
+    return plan
+
+
+def _require_columns(table: Table, columns: Columns, fixed: Programme | None) -> None:
+    missing = []
+    if not ({"name", "first_name", "last_name"} & set(columns.fields)):
+        missing.append("name (Naam, or Voornaam + Achternaam)")
+    if "email" not in columns.fields:
+        missing.append("e-mail (E-mailadres)")
+    if "programme" not in columns.fields and fixed is None:
+        missing.append("network day (Netwerkdag) — or pass --programme ID")
+    if missing:
+        raise UserError(f"{table.path}: no column for {', '.join(missing)}; the columns are: "
+                        f"{', '.join(table.headers)} (accepted headers: see "
+                        "docs/participants.md)")
+
+
+def _deduplicate(rows: list[ImportRow], path: Path) -> tuple[list[ImportRow], list[Problem]]:
+    """A person who sent the form twice: the later answers count, the first time stays."""
+    latest: dict[tuple[str, str, str], ImportRow] = {}
+    notes = []
+    for row in rows:
+        key = (*row.person, row.programme)
+        earlier = latest.get(key)
+        if earlier is None:
+            latest[key] = row
+            continue
+        first, second = sorted((earlier, row), key=lambda r: (
+            r.registered_at is None, r.registered_at or datetime.min.replace(tzinfo=TZ), r.line))
+        times = [t for t in (first.registered_at, second.registered_at) if t]
+        latest[key] = ImportRow(second.line, second.name, second.email, second.organisation,
+                                second.programme, min(times) if times else None, second.days,
+                                second.choices)
+        notes.append(Problem("warning", "registration-duplicate",
+                             f"{row.email} registered again for {row.programme}: line "
+                             f"{second.line} replaces line {first.line}", path, second.line,
+                             hint="the later answers count; the first registration time "
+                                  "keeps its place in the queue"))
+    shared: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in latest.values():
+        shared[(row.email, row.programme)].add(row.name)
+    for (email, programme), names in sorted(shared.items()):
+        if len(names) > 1:
+            notes.append(Problem("warning", "registration-shared-email",
+                                 f"{len(names)} people share {email} for {programme} "
+                                 f"({', '.join(sorted(names))}): imported as separate "
+                                 "participants", path))
+    return sorted(latest.values(), key=lambda r: r.line), notes
+
+
+def _changes(rows: list[ImportRow], existing: list[Participant], covered: list[str],
+             protected: set[str]) -> list[Change]:
+    by_identity = {(p.email, fold_text(p.name)): p for p in existing}
+    by_email: dict[str, list[Participant]] = defaultdict(list)
+    for participant in existing:
+        by_email[participant.email].append(participant)
+    names_in_file: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        names_in_file[row.email].add(row.person[1])
+    changes: list[Change] = []
+    matched: set[tuple[int, str]] = set()
+    for row in rows:
+        participant = by_identity.get(row.person)
+        if participant is None and len(by_email[row.email]) == 1 and len(
+                names_in_file[row.email]) == 1:
+            participant = by_email[row.email][0]  # same address, corrected name
+        if participant is None:
+            changes.append(Change("add", row.name, row.email, row.programme, row=row))
+            continue
+        if row.organisation is None:  # an empty cell does not erase what the bureau knows
+            row = replace(row, organisation=participant.organisation)
+        matched.add((participant.id, row.programme))
+        registration = participant.registration(row.programme)
+        details = _differences(participant, registration, row)
+        kind = "add" if registration is None else "update" if details else "unchanged"
+        changes.append(Change(kind, row.name, row.email, row.programme, participant.id,
+                              details, row))
+    for participant in existing:
+        for registration in participant.registrations:
+            if (registration.programme not in covered
+                    or (participant.id, registration.programme) in matched
+                    or participant.email in protected):
+                continue
+            kind = "remove" if registration.source == "import" else "keep"
+            changes.append(Change(kind, participant.name, participant.email,
+                                  registration.programme, participant.id))
+    return changes
+
+
+def _differences(participant: Participant, registration: Registration | None,
+                 row: ImportRow) -> tuple[str, ...]:
+    details = []
+    if participant.name != row.name:
+        details.append(f"name {participant.name} → {row.name}")
+    if participant.organisation != row.organisation:
+        details.append(f"organisation {participant.organisation or '—'} → "
+                       f"{row.organisation or '—'}")
+    if registration is None:
+        return tuple(details)
+    old, new = registration.chosen, frozenset(c.item for c in row.choices)
+    details += [f"dropped {item}" for item in sorted(old - new)]
+    details += [f"chose {item}" for item in sorted(new - old)]
+    if registration.days != row.days:
+        details.append(f"days {_days_text(registration.days)} → {_days_text(row.days)}")
+    if row.registered_at and registration.registered_at != row.registered_at:
+        details.append(f"registered at {row.registered_at:%Y-%m-%d %H:%M}")
+    if registration.source != "import":
+        details.append("added by hand, from now on kept up to date by the export")
+    return tuple(details)
+
+
+def _days_text(days: frozenset[int] | None) -> str:
+    return "all" if days is None else ",".join(str(d) for d in sorted(days))
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    updated: int
+    unchanged: int
+    removed: int
+    kept: int
+    new_participants: int
+
+
+def _arrival(change: Change, now: datetime) -> tuple[bool, datetime, int]:
+    """New registrations get their queue positions in order of registration time."""
+    row = change.row
+    assert row is not None  # only changes made from rows are sorted
+    return row.registered_at is None, row.registered_at or now, row.line
+
+
+def apply_import(plan: ImportPlan, state: State, config: Config, now: datetime, *,
+                 remove_missing: bool) -> ImportResult:
+    """Write a plan in one transaction (invalid rows were left out of it)."""
+    existing = {p.id: p for p in load_participants(state)}
+    removals = plan.of("remove") if remove_missing else []
+    person_ids: dict[tuple[str, str], int] = {}
+    new_people = 0
+    arrivals = sorted((c for c in plan.changes if c.kind == "add" and c.row),
+                      key=lambda c: _arrival(c, now))
+    with erasing(state):
+        for change in plan.changes:
+            row = change.row
+            if row is None or change.kind == "unchanged":
+                continue
+            if change.participant is None and row.person not in person_ids:
+                person_ids[row.person] = insert_participant(
+                    state, name=row.name, email=row.email, organisation=row.organisation,
+                    now=now)
+                new_people += 1
+            elif change.participant is not None:
+                person_ids[row.person] = change.participant
+                update_participant(state, change.participant, name=row.name,
+                                   organisation=row.organisation, now=now)
+        for change in arrivals + plan.of("update"):
+            row = change.row
+            assert row is not None  # every add and update comes from a row
+            old = existing.get(change.participant or -1)
+            registration = old.registration(row.programme) if old else None
+            position = registration.position if registration else next_position(
+                state, row.programme)
+            put_registration(state, person_ids[row.person], Registration(
+                row.programme, row.registered_at or (registration.registered_at
+                                                     if registration else None),
+                position, row.days, "import", row.choices))
+        for change in removals:
+            target = load_participant(state, change.participant or -1)
+            if target is not None:
+                delete_registration(state, config, target, change.programme)
+    return ImportResult(len(plan.of("add")), len(plan.of("update")), len(plan.of("unchanged")),
+                        len(removals), len(plan.of("keep")), new_people)

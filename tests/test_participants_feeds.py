@@ -231,10 +231,13 @@ def test_syncing_again_writes_nothing_and_personal_feeds_stay_byte_identical(
 
 def test_every_personal_feed_parses_and_is_private_to_its_owner(root: Path) -> None:
     files = sorted((root / "private").iterdir())
-    assert len(files) == 15
+    feeds = [f for f in files if f.suffix == ".ics"]
+    assert len(feeds) == 15
+    assert {f.with_suffix(".html") for f in feeds} == set(files) - set(feeds)  # + a page each
     assert (root / "private").stat().st_mode & 0o077 == 0  # file names are the tokens
     for path in files:
         assert path.stat().st_mode & 0o077 == 0, path  # readable by the owner only
+    for path in feeds:
         parse_feed(path)
 
 
@@ -260,3 +263,24 @@ def test_purge_after_the_event_removes_the_data_and_feeds_of_that_day_only(
     sync_at(root, after + timedelta(minutes=1))
     assert keys_of(root, personal(root, HANNA)) <= common(root, ALMELO) | {
         f"{ALMELO}/{i}" for i in ("r1-zjo", "r2-twenteboard", "werkbezoek-indie-almelo")}
+
+
+def test_sync_writes_a_personal_page_next_to_each_personal_feed(root: Path) -> None:
+    page = feed_file(root, ANNA).with_suffix(".html")
+    html = page.read_text("utf-8")
+    zaandam = load_project(load_config(root)).programme(ZAANDAM)
+    assert zaandam is not None
+    chosen = next(i for i in zaandam.items if i.id == "lunch-vaartocht-zaan")
+    other = next(i for i in zaandam.items if i.id == "lunch-wandeling-monet")
+    assert f'id="{chosen.id}"' in html and f'id="{other.id}"' not in html
+    assert f"p/{person(root, ANNA).token}.ics" in html
+    assert oct(page.stat().st_mode & 0o777) == oct(0o600)
+
+
+def test_a_personal_page_follows_a_changed_choice_and_goes_with_its_feed(root: Path) -> None:
+    page = feed_file(root, ANNA).with_suffix(".html")
+    ok(run(root, "participants", "choose", ANNA, "lunch-wandeling-monet"))
+    sync_at(root, later(10))
+    assert 'id="lunch-wandeling-monet"' in page.read_text("utf-8")
+    ok(run(root, "participants", "remove", ANNA, "--yes"))
+    assert not page.exists()

@@ -122,7 +122,7 @@ def test_sync_refuses_to_write_personal_feeds_into_a_git_tracked_folder(root: Pa
 
     (root / ".gitignore").write_text("/private/\n/.g40cal/\n/feeds/\n", encoding="utf-8")
     ok(run(root, "sync", "--yes"))
-    files = sorted((root / "private").iterdir())
+    files = sorted((root / "private").glob("*.ics"))
     assert len(files) == 15
 
     git(root, "add", "-f", str(files[0]))

@@ -255,6 +255,7 @@ def drop_personal_feed(state: State, config: Config, token: str) -> None:
     state.delete_file(f"private:{token}.ics")
     state.db.execute("DELETE FROM changes WHERE feed = ?", (feed_id,))
     remove_file(config.private_path / f"{token}.ics")
+    remove_file(config.private_path / f"{token}.html")  # the personal page goes with it
 
 
 def delete_participant(state: State, config: Config, participant: Participant) -> None:

@@ -15,7 +15,7 @@ from g40cal.feeds import FeedSpec
 from g40cal.project import Project
 from g40cal.rebuild import rebuild_state
 from g40cal.state import State
-from g40cal.sync import SyncPlan, SyncResult, apply_sync, now_utc, plan_sync
+from g40cal.sync import PersonalPage, SyncPlan, SyncResult, apply_sync, now_utc, plan_sync
 
 
 def personal_feed_specs(project: Project, state: State) -> list[FeedSpec]:
@@ -44,6 +44,18 @@ def site_builder(project: Project | None = None, state: State | None = None,
     return partial(build_site, removed=announced_cancellations(project, state, now))
 
 
+def personal_page() -> PersonalPage | None:
+    try:
+        from g40cal.pages import build_personal_page
+    except ImportError:
+        return None
+
+    def page(project: Project, events: dict, spec: FeedSpec) -> bytes:
+        return build_personal_page(project, events, spec, project.config)
+
+    return page
+
+
 def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
                  dry_run: bool = False) -> tuple[SyncPlan, list[str]]:
     """Plan a sync; recover the state from the published feeds first if it was lost."""
@@ -58,7 +70,7 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
                          f"from {recovered.feeds} published feeds, so no subscriber goes back.")
     now = now or now_utc()
     plan = plan_sync(project, state, now=now, personal=personal_feed_specs(project, state),
-                     site=site_builder(project, state, now))
+                     site=site_builder(project, state, now), personal_page=personal_page())
     return plan, notes
 
 

@@ -41,6 +41,8 @@ from g40cal.state import EventRow, FeedRow, FileRow, MemberRow, State
 
 # Extra public files (web pages) made from the same inputs; see ``pages.py``.
 SiteBuilder = Callable[[Project, dict[str, Event], list[FeedSpec]], dict[str, bytes]]
+# A participant's own page, written next to their personal feed (``<token>.html``).
+PersonalPage = Callable[[Project, dict[str, Event], FeedSpec], bytes]
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ def current_events(project: Project) -> dict[str, Event]:
 
 
 def plan_sync(project: Project, state: State, *, now: datetime,
-              personal: Iterable[FeedSpec] = (), site: SiteBuilder | None = None) -> SyncPlan:
+              personal: Iterable[FeedSpec] = (), site: SiteBuilder | None = None,
+              personal_page: PersonalPage | None = None) -> SyncPlan:
     """Compute everything a sync would do, without changing anything."""
     if project.errors:
         raise UserError(f"{len(project.errors)} error(s) in the definitions: nothing published",
@@ -197,6 +200,8 @@ def plan_sync(project: Project, state: State, *, now: datetime,
     for relative, data in sorted(extra.items()):
         if _differs(config.feeds_path / relative, data):
             writes.append(FileWrite("public", relative, data, content_hash(data)))
+    if personal_page is not None:
+        writes += _personal_pages(project, events, outputs, personal_page, config)
     return SyncPlan(now, changes, rows, dropped, outputs, removed_feeds, member_puts,
                     member_deletes, writes, removals, repairs, stale_rows,
                     signature if everything_dirty else None)
@@ -230,6 +235,27 @@ def _is_clean(spec: FeedSpec, old: FeedRow, dirty: set[str], rows: dict[str, Eve
             if (now - row.ends_at).total_seconds() > retention:
                 return False  # its announcement expires now
     return True
+
+
+def page_path(feed_path: str) -> str:
+    return feed_path.removesuffix(".ics") + ".html"
+
+
+def _personal_pages(project: Project, events: dict[str, Event], outputs: list[FeedOutput],
+                    personal_page: PersonalPage, config: Config) -> list[FileWrite]:
+    """Pages of the personal feeds that were re-rendered (or whose page is missing)."""
+    writes = []
+    for output in outputs:
+        if not output.spec.private:
+            continue
+        relative = page_path(output.spec.path)
+        path = config.private_path / relative
+        if output.data is None and path.exists():
+            continue  # nothing it shows changed
+        data = personal_page(project, events, output.spec)
+        if _differs(path, data):
+            writes.append(FileWrite("private", relative, data, content_hash(data)))
+    return writes
 
 
 def _renames(changes: ChangeSet, events: dict[str, Event],
@@ -344,6 +370,7 @@ def _file_work(outputs: list[FeedOutput], removed: list[FeedRow], state: State,
             writes.append(FileWrite(area, output.spec.path, data, output.hash))
             repairs.append(key)
     removals = [(("private" if row.private else "public"), row.path) for row in removed]
+    removals += [("private", page_path(row.path)) for row in removed if row.private]
     return writes, removals, repairs
 
 

@@ -57,9 +57,11 @@ def check(app: AppContext, files: tuple[Path, ...], strict: bool, as_json: bool)
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Publish without asking.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--push", "push_after", is_flag=True,
+              help="Then push to the CalDAV targets (as g40cal push does).")
 @pass_app
 @handle_errors
-def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool) -> None:
+def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: bool) -> None:
     """Publish the feeds: diff with what was published, write only real changes."""
     from g40cal.pipeline import prepare_sync
 
@@ -77,6 +79,9 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool) -> None:
         if dry_run:
             if as_json:
                 emit_json({"dry_run": True, **plan_json(plan)})
+            elif push_after:
+                click.echo("Nothing pushed in a dry run (g40cal push --dry-run shows what a "
+                           "push of the published feeds would send).", err=True)
             return
         nothing = not plan.has_changes and not plan.writes and not plan.removals
         if (not nothing and not yes and not as_json and sys.stdin.isatty()
@@ -84,12 +89,22 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool) -> None:
             click.echo("Nothing published.")
             return
         result = apply_sync(plan, state, config, progress=lambda m: click.echo(m, err=True))
-        if as_json:
-            emit_json({"dry_run": False, **plan_json(plan), "written": len(result.written),
-                       "removed": len(result.removed), "run": result.run_id})
-        elif not nothing:
+        if not as_json and not nothing:
             click.echo(f"Published: {len(result.written)} file(s) written, "
                        f"{len(result.removed)} removed, in {config.feeds_path}.")
+        pushed = None
+        if push_after:  # CalDAV targets get what was just published (commands/caldav.py)
+            from g40cal.commands.caldav import run_push
+            from g40cal.push import select_targets
+
+            pushed = run_push(app, state, select_targets(config), as_json=as_json,
+                              emit=not as_json)
+        if as_json:
+            emit_json({"dry_run": False, **plan_json(plan), "written": len(result.written),
+                       "removed": len(result.removed), "run": result.run_id,
+                       **({"push": pushed} if push_after else {})})
+        if pushed is False or (isinstance(pushed, dict) and not pushed["ok"]):
+            sys.exit(1)
 
 
 @cli.command()

@@ -1,0 +1,209 @@
+"""``g40cal targets check`` and failed logins: one clear message per kind of failure.
+
+Every failure is produced for real: a port nobody listens on, a host name that cannot
+resolve (``.invalid`` is reserved for that), TLS spoken to a plain-HTTP server, a wrong
+password and a foreign calendar on Radicale with htpasswd authentication.
+"""
+
+# ruff: noqa: F811  (tests take the imported fixtures as parameters)
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from g40cal.cli import cli
+from tests.caldav_servers import (  # noqa: F401  (fixtures, used as parameters)
+    ALMELO,
+    PASSWORD_ENV,
+    DavServer,
+    almelo_dir,
+    dav_server,
+    free_port,
+    published_almelo,
+    radicale,
+    radicale_with_password,
+    write_targets,
+)
+
+pytestmark = pytest.mark.caldav
+
+
+def run(root: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--root", str(root), *args])
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, result.output
+
+
+def one_target(root: Path, server: DavServer, url: str, monkeypatch: pytest.MonkeyPatch, *,
+               password: str | None = None, feed: str = f"programme:{ALMELO}") -> None:
+    write_targets(root, server, [("almelo", feed, url)])
+    monkeypatch.setenv(PASSWORD_ENV, server.password if password is None else password)
+
+
+def test_check_reports_a_working_calendar_with_its_feed(
+        almelo_dir: Path, dav_server: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = dav_server.new_calendar()
+    one_target(almelo_dir, dav_server, url, monkeypatch)
+    assert run(almelo_dir, "push")[0] == 0
+    code, output = run(almelo_dir, "targets", "check")
+    assert code == 0, output
+    assert f"ok   almelo: {url}" in output
+    assert ("calendar 'test': 19 object(s), 19 pushed by g40cal; "
+            f"feed programme:{ALMELO} published (19 events)") in output
+
+
+def test_check_names_a_calendar_that_does_not_exist_and_how_to_create_it(
+        almelo_dir: Path, dav_server: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = dav_server.home + "bestaat-niet/"
+    one_target(almelo_dir, dav_server, url, monkeypatch)
+    code, output = run(almelo_dir, "targets", "check")
+    assert code == 1
+    assert f"FAIL almelo: {url}" in output
+    assert (f"not-found: {url}: nothing at this URL (404) (check the url, or let g40cal "
+            "create the calendar: g40cal push --target almelo --create)") in output
+
+
+def test_check_says_when_the_url_is_a_collection_but_not_a_calendar(
+        almelo_dir: Path, dav_server: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    one_target(almelo_dir, dav_server, dav_server.home, monkeypatch)
+    code, output = run(almelo_dir, "targets", "check")
+    assert code == 1
+    assert f"not-a-calendar: {dav_server.home}: this is not a calendar collection (it is: " \
+        in output
+    assert "collection" in output.split("it is: ", 1)[1]
+    assert "point the target at a calendar inside it" in output
+
+
+def test_check_says_when_nothing_listens_on_the_port(
+        almelo_dir: Path, radicale: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    one_target(almelo_dir, radicale, f"http://127.0.0.1:{port}/user/cal/", monkeypatch)
+    code, output = run(almelo_dir, "targets", "check")
+    assert code == 1
+    assert f"unreachable: http://127.0.0.1:{port}/user/cal/: cannot connect to " \
+           f"127.0.0.1:{port}" in output
+    assert "is the server running and the port right?" in output
+
+
+def test_check_says_when_the_host_name_does_not_resolve(
+        almelo_dir: Path, radicale: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    one_target(almelo_dir, radicale, "http://agenda.g40cal-test.invalid/cal/", monkeypatch)
+    code, output = run(almelo_dir, "targets", "check")
+    assert code == 1
+    assert "dns: http://agenda.g40cal-test.invalid/cal/: cannot resolve the host name " \
+           "'agenda.g40cal-test.invalid' (check the host in the target's url)" in output
+
+
+def test_check_says_when_tls_fails(
+        almelo_dir: Path, radicale: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"https://127.0.0.1:{radicale.port}/user/"  # Radicale speaks plain HTTP there
+    one_target(almelo_dir, radicale, url, monkeypatch)
+    code, output = run(almelo_dir, "targets", "check")
+    assert code == 1
+    assert f"tls: {url}: TLS with 127.0.0.1:{radicale.port} failed: " in output
+    assert "set verify_tls = false" in output
+
+
+def test_check_says_when_the_password_is_wrong_and_where_it_came_from(
+        almelo_dir: Path, radicale_with_password: DavServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server = radicale_with_password
+    one_target(almelo_dir, server, server.new_calendar(), monkeypatch, password="wrong")
+    code, output = run(almelo_dir, "targets", "check")
+    assert code == 1
+    assert "auth: " in output
+    assert "authentication failed (401) for user 'bureau'" in output
+    assert f"password from environment variable {PASSWORD_ENV}" in output
+
+
+def test_check_says_when_the_user_may_not_use_the_calendar(
+        almelo_dir: Path, radicale_with_password: DavServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server = radicale_with_password
+    url = server.new_calendar()  # bureau's calendar; "someone" logs in correctly
+    write_targets(almelo_dir, server, [("almelo", f"programme:{ALMELO}", url)],
+                  username="someone")
+    monkeypatch.setenv(PASSWORD_ENV, "else")
+    code, output = run(almelo_dir, "targets", "check")
+    assert code == 1
+    assert "forbidden: " in output and "user 'someone' may not PROPFIND here (403" in output
+
+
+def test_check_says_which_environment_variable_is_missing(
+        almelo_dir: Path, radicale: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    one_target(almelo_dir, radicale, radicale.new_calendar(), monkeypatch)
+    monkeypatch.delenv(PASSWORD_ENV)
+    code, output = run(almelo_dir, "targets", "check")
+    assert code == 1
+    assert (f"password: target 'almelo': environment variable {PASSWORD_ENV} is not set "
+            "(it holds the password for 'user')") in output
+
+
+def test_check_names_a_feed_that_was_not_published_and_suggests_one(
+        almelo_dir: Path, radicale: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    one_target(almelo_dir, radicale, radicale.new_calendar(), monkeypatch,
+               feed="programme/almelo-ambtelijk")
+    code, output = run(almelo_dir, "targets", "check", "--json")
+    assert code == 1
+    [target] = json.loads(output)["targets"]
+    [problem] = target["problems"]
+    assert problem["kind"] == "feed"
+    assert problem["message"] == ("feed 'programme/almelo-ambtelijk' is not a published feed "
+                                  f"(did you mean 'programme:{ALMELO}'?)")
+
+
+def test_push_with_a_wrong_password_exits_1_and_pushes_no_further_target(
+        almelo_dir: Path, radicale_with_password: DavServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server = radicale_with_password
+    first, second = server.new_calendar(), server.new_calendar()
+    (almelo_dir / "g40cal.toml").write_text(
+        f'[[caldav.targets]]\nname = "eerste"\nfeed = "programme:{ALMELO}"\nurl = "{first}"\n'
+        f'username = "bureau"\npassword_env = "G40_WRONG"\n\n'
+        f'[[caldav.targets]]\nname = "tweede"\nfeed = "group:europa"\nurl = "{second}"\n'
+        f'username = "bureau"\npassword_env = "G40_RIGHT"\n', encoding="utf-8")
+    monkeypatch.setenv("G40_WRONG", "not the password")
+    monkeypatch.setenv("G40_RIGHT", server.password)
+    code, output = run(almelo_dir, "push")
+    assert code == 1
+    assert (f"ERROR {first}: authentication failed (401) for user 'bureau' (check the "
+            "username and the password in the target's password_env variable or keyring); "
+            "password from environment variable G40_WRONG") in output
+    assert "stopped: no further targets were pushed" in output
+    assert "tweede" not in output
+    assert server.listing(first) == {} and server.listing(second) == {}
+
+
+def test_targets_list_shows_where_each_target_goes_and_what_was_pushed(
+        almelo_dir: Path, radicale: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = radicale.new_calendar()
+    one_target(almelo_dir, radicale, url, monkeypatch)
+    run(almelo_dir, "push")
+    code, output = run(almelo_dir, "targets", "list")
+    assert code == 0
+    assert output.startswith(f"almelo: programme:{ALMELO} → {url} as user (password: env "
+                             f"{PASSWORD_ENV}); 19 object(s) pushed, last push ")
+
+
+def test_check_says_when_the_keyring_has_no_password_and_how_to_store_one(
+        almelo_dir: Path, radicale: DavServer) -> None:
+    import keyring
+    from keyring.backends.null import Keyring as NullKeyring
+
+    (almelo_dir / "g40cal.toml").write_text(
+        f'[[caldav.targets]]\nname = "almelo"\nfeed = "programme:{ALMELO}"\n'
+        f'url = "{radicale.new_calendar()}"\nusername = "bureau"\n'
+        'keyring_service = "g40cal-test"\n', encoding="utf-8")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(NullKeyring())  # a real backend that holds no passwords
+    try:
+        code, output = run(almelo_dir, "targets", "check")
+    finally:
+        keyring.set_keyring(previous)
+    assert code == 1
+    assert ("password: target 'almelo': no password for 'bureau' in keyring service "
+            "'g40cal-test' (store it with: keyring set g40cal-test bureau)") in output

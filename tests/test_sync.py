@@ -282,3 +282,12 @@ def test_a_new_version_of_the_renderer_re_renders_every_feed_once(
     assert first.written == []  # the same bytes: nothing is rewritten
     second = sync_at(synced, later(20))
     assert all(f.data is None for f in second.plan.feeds)
+
+
+def test_an_item_joining_a_group_feed_is_listed_as_added_to_that_feed(synced: Path) -> None:
+    edit(synced / ALMELO, 'groups = ["Europa"]', 'groups = ["Europa", "Sterke Keten"]')
+    result = sync_at(synced, later(10))
+    joined = [c for c in result.plan.changes.changes if c.feed == "group:sterke-keten"]
+    assert [(c.key, c.change) for c in joined] == [(EUROPA, "added")]
+    event = feed(synced, "groups/sterke-keten.ics")[uid(synced, EUROPA, "grp-sterke-keten")]
+    assert event.status == "CONFIRMED"

@@ -175,9 +175,11 @@ def plan_sync(project: Project, state: State, *, now: datetime,
     left_feeds = {feed_id for (feed_id, _), member in members.items() if member.left}
     retention = config.cancelled_retention_days * 86400
 
+    new_events = frozenset(c.key for c in changes.changes if c.change == "added")
+
     def render(spec: FeedSpec) -> FeedOutput:
         return _plan_feed(spec, old_feeds.get(spec.id), rows, members, rendered, now,
-                          config)[0]
+                          config, new_events)[0]
 
     for spec in specs:
         old = old_feeds.get(spec.id)
@@ -186,7 +188,7 @@ def plan_sync(project: Project, state: State, *, now: datetime,
             outputs.append(FeedOutput(spec, None, old.hash, old.keys, False))
             continue
         output, puts, deletes, feed_changes = _plan_feed(
-            spec, old, rows, members, rendered, now, config)
+            spec, old, rows, members, rendered, now, config, new_events)
         outputs.append(output)
         member_puts += puts
         member_deletes += deletes
@@ -268,7 +270,7 @@ def _renames(changes: ChangeSet, events: dict[str, Event],
 
 def _plan_feed(spec: FeedSpec, old: FeedRow | None, rows: dict[str, EventRow],
                members: dict[tuple[str, str], MemberRow], rendered: dict[str, RenderedEvent],
-               now: datetime, config: Config):
+               now: datetime, config: Config, new_events: frozenset[str] = frozenset()):
     keys = set(spec.keys) | (set(old.keys) if old else set())
     puts: list[MemberRow] = []
     deletes: list[tuple[str, str]] = []
@@ -289,6 +291,9 @@ def _plan_feed(spec: FeedSpec, old: FeedRow | None, rows: dict[str, EventRow],
                 member = MemberRow(spec.id, key, member.bump + 1, False, now)
                 puts.append(member)
                 feed_changes.append(_feed_change(row, spec, "restored", member))
+            elif old is not None and key not in old.keys and key not in new_events:
+                # An existing event joins this feed (a new organiser, a new choice).
+                feed_changes.append(_feed_change(row, spec, "added", member))
         elif row.status == "active":  # still on the programme, but no longer in this feed
             if (now - row.ends_at).total_seconds() > retention:
                 if member:
@@ -317,10 +322,12 @@ def _plan_feed(spec: FeedSpec, old: FeedRow | None, rows: dict[str, EventRow],
     return FeedOutput(spec, data, digest, frozenset(kept), changed), puts, deletes, feed_changes
 
 
-def _feed_change(row: EventRow, spec: FeedSpec, kind: str, member: MemberRow) -> EventChange:
+def _feed_change(row: EventRow, spec: FeedSpec, kind: str,
+                 member: MemberRow | None) -> EventChange:
     event = row.event
+    bump = member.bump if member else 0
     return EventChange(row.key, event.programme_id, event.item_id, event.title,
-                       kind, row.sequence + member.bump, feed=spec.id)  # type: ignore[arg-type]
+                       kind, row.sequence + bump, feed=spec.id)  # type: ignore[arg-type]
 
 
 def _area(spec: FeedSpec) -> str:

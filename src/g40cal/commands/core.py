@@ -10,7 +10,7 @@ import click
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
 from g40cal.errors import UserError
 from g40cal.participants import stale_personal_data
-from g40cal.project import load_project
+from g40cal.project import definition_files, load_project
 from g40cal.report import log_text, plan_json, plan_text, problems_text
 from g40cal.state import State
 from g40cal.sync import apply_sync
@@ -32,7 +32,8 @@ def check(app: AppContext, files: tuple[Path, ...], strict: bool, as_json: bool)
     missing = [str(f) for f in files if not f.exists()]
     if missing:
         raise click.BadParameter(f"no such file: {', '.join(missing)}", param_hint="FILES")
-    project = load_project(app.config, list(files) if files else None)
+    paths = list(files) if files else definition_files(app.config)
+    project = load_project(app.config, paths)
     errors, warnings = project.errors, project.warnings
     warnings = [*warnings, *stale_personal_data(project, app.now())]  # kept too long?
     if as_json:
@@ -45,9 +46,7 @@ def check(app: AppContext, files: tuple[Path, ...], strict: bool, as_json: bool)
     else:
         if errors or warnings:
             click.echo(problems_text([*errors, *warnings]))
-        checked = len(files) if files else len(project.programmes) + len(
-            {p.file for p in errors})
-        click.echo(f"{checked} file(s) checked: {len(errors)} error(s), "
+        click.echo(f"{len(paths)} file(s) checked: {len(errors)} error(s), "
                    f"{len(warnings)} warning(s).")
     if errors or (strict and warnings):
         sys.exit(1)
@@ -91,7 +90,7 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
         result = apply_sync(plan, state, config, progress=lambda m: click.echo(m, err=True))
         if not as_json and not nothing:
             click.echo(f"Published: {len(result.written)} file(s) written, "
-                       f"{len(result.removed)} removed, in {config.feeds_path}.")
+                       f"{len(result.removed)} removed.")
         pushed = None
         if push_after:  # CalDAV targets get what was just published (commands/caldav.py)
             from g40cal.commands.caldav import run_push

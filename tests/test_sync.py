@@ -291,3 +291,18 @@ def test_an_item_joining_a_group_feed_is_listed_as_added_to_that_feed(synced: Pa
     assert [(c.key, c.change) for c in joined] == [(EUROPA, "added")]
     event = feed(synced, "groups/sterke-keten.ics")[uid(synced, EUROPA, "grp-sterke-keten")]
     assert event.status == "CONFIRMED"
+
+
+def test_an_interactive_sync_asks_before_publishing(
+        synced: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import g40cal.cli
+
+    monkeypatch.setattr(g40cal.cli, "is_interactive", lambda: True)
+    edit(synced / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
+    before = (synced / "feeds" / "all.ics").read_bytes()
+    out = CliRunner().invoke(cli, ["--root", str(synced), "sync"], input="n\n")
+    assert "Publish these changes?" in out.output and "Nothing published." in out.output
+    assert (synced / "feeds" / "all.ics").read_bytes() == before
+    out = CliRunner().invoke(cli, ["--root", str(synced), "sync"], input="y\n")
+    assert out.exit_code == 0 and "Published:" in out.output
+    assert (synced / "feeds" / "all.ics").read_bytes() != before

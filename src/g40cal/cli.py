@@ -59,6 +59,11 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext)
 
 
+def is_interactive() -> bool:
+    """Is a person at the terminal? Only then do commands ask before acting."""
+    return sys.stdin.isatty()
+
+
 def emit_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from g40cal import cli as cli_module
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
 from g40cal.errors import UserError
 from g40cal.participants import stale_personal_data
@@ -83,7 +84,7 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
                            "push of the published feeds would send).", err=True)
             return
         nothing = not plan.has_changes and not plan.writes and not plan.removals
-        if (not nothing and not yes and not as_json and sys.stdin.isatty()
+        if (not nothing and not yes and not as_json and cli_module.is_interactive()
                 and not click.confirm("Publish these changes?", default=True)):
             click.echo("Nothing published.")
             return

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from g40cal import cli as cli_module
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
 from g40cal.errors import UserError
 from g40cal.matching import describe_items, fold_text, match_items, optional_items, parse_time
@@ -93,7 +94,7 @@ def _confirm(question: str, yes: bool, refusal: str) -> None:
     """Ask on a terminal; elsewhere ``--yes`` is required (never assume consent)."""
     if yes:
         return
-    if not sys.stdin.isatty():
+    if not cli_module.is_interactive():
         raise UserError(refusal)
     if not click.confirm(question, default=False):
         raise UserError("Nothing changed.")
@@ -173,7 +174,7 @@ def _removal_consent(plan: ImportPlan, yes: bool, keep_missing: bool, as_json: b
         return False
     if yes:
         return True
-    if as_json or not sys.stdin.isatty():
+    if as_json or not cli_module.is_interactive():
         raise UserError(f"{len(missing)} registration(s) are no longer in the export: nothing "
                         "was imported. Rerun with --yes to remove them, or with --keep-missing "
                         "to keep them.")

@@ -122,3 +122,24 @@ def test_kill_9_between_two_feed_writes_leaves_whole_files_and_the_next_sync_con
     config = load_config(synced)
     assert sequences(synced)[f"all.ics:{uid_for(KEY, 'net', config)}"] == 1
     assert sync_at(synced, later(30)).written == []
+
+
+def test_a_run_dying_while_recording_written_files_converges(
+        synced: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    edit_room(synced)
+
+    def broken_put_file(*args: object, **kwargs: object) -> None:
+        raise Boom("killed after writing, before recording")
+
+    monkeypatch.setattr(State, "put_file", broken_put_file)
+    with pytest.raises(Boom):
+        sync_at(synced, later(10))
+    monkeypatch.undo()
+    after_crash = {p: p.read_bytes() for p in (synced / "feeds").rglob("*.ics")}
+    result = sync_at(synced, later(20))
+    assert result.plan.changes.changes == []
+    assert result.written == []  # the files were already right; only the record was missing
+    assert {p: p.read_bytes() for p in (synced / "feeds").rglob("*.ics")} == after_crash
+    config = load_config(synced)
+    assert sequences(synced)[f"all.ics:{uid_for(KEY, 'net', config)}"] == 1
+    assert sync_at(synced, later(30)).plan.writes == []

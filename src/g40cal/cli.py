@@ -85,6 +85,11 @@ def handle_errors(func: F) -> F:
         except (StateError, G40Error) as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
+        except OSError as exc:  # disk full, no permission, a folder that is a file …
+            where = f" ({exc.filename})" if exc.filename else ""
+            click.echo(f"Error: {exc.strerror or exc}{where}. Nothing half-written was left "
+                       "behind; fix the cause and run the command again.", err=True)
+            sys.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted; nothing half-written was left behind.", err=True)
             sys.exit(130)

@@ -34,6 +34,22 @@ def _load_migrations() -> list[str]:
 MIGRATIONS: list[str] = _load_migrations()
 
 
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (``executescript`` would commit on its own, and a
+    trigger body holds semicolons, so a naive split on ';' is wrong)."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        if not buffer and (not line.strip() or line.lstrip().startswith("--")):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
 @dataclass(frozen=True)
 class EventRow:
     key: str
@@ -130,12 +146,8 @@ class State:
                 f"{len(MIGRATIONS)}); upgrade g40cal")
         for number in range(version, len(MIGRATIONS)):
             with self.transaction():
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip() and not all(
-                        line.strip().startswith("--") or not line.strip()
-                        for line in statement.splitlines()
-                    ):
-                        self.db.execute(statement)
+                for statement in _statements(MIGRATIONS[number]):
+                    self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
 
     @contextmanager
@@ -195,6 +207,9 @@ class State:
 
     def put_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def delete_meta(self, key: str) -> None:
+        self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
 
     def put_event(self, row: EventRow) -> None:
         self.db.execute(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from g40cal import __version__
@@ -79,6 +79,7 @@ class SyncPlan:
     repairs: list[str] = field(default_factory=list)  # files that did not match the state
     stale_rows: int = 0  # state rows to refresh without any change for subscribers
     new_signature: str | None = None  # render signature to record (it changed)
+    fingerprint: str | None = None  # inputs of this plan, recorded once all is written
 
     @property
     def has_changes(self) -> bool:
@@ -392,6 +393,8 @@ def _data(output: FeedOutput, render: Callable[[FeedSpec], FeedOutput]) -> bytes
 def apply_sync(plan: SyncPlan, state: State, config: Config,
                progress: Callable[[str], None] | None = None) -> SyncResult:
     run_id = None
+    with state.transaction():  # this run is incomplete until its files are recorded
+        state.delete_meta("input_fingerprint")
     if (plan.stale_rows or plan.new_signature) and not plan.has_changes:
         with state.transaction():
             for row in plan.event_rows.values():
@@ -442,13 +445,26 @@ def apply_sync(plan: SyncPlan, state: State, config: Config,
         path = _root(config, area) / relative
         if remove_file(path):
             removed.append(str(path))
-    if recorded or plan.removals:
-        with state.transaction():
-            for row in recorded:
-                state.put_file(row)
-            for area, relative in plan.removals:
-                state.delete_file(_file_key(area, relative))
+    with state.transaction():
+        for row in recorded:
+            state.put_file(row)
+        for area, relative in plan.removals:
+            state.delete_file(_file_key(area, relative))
+        if plan.fingerprint:
+            state.put_meta("input_fingerprint", plan.fingerprint)
+            expiry = next_expiry(state, config.cancelled_retention_days)
+            state.put_meta("next_expiry", expiry.isoformat() if expiry else "")
     return SyncResult(plan, written, removed, run_id)
+
+
+def next_expiry(state: State, retention_days: int) -> datetime | None:
+    """When the next kept cancellation runs out (and a sync must drop it)."""
+    ends = [datetime.fromisoformat(r[0]) for r in state.db.execute(
+        "SELECT ends_at FROM events WHERE removed = 1 UNION ALL SELECT e.ends_at FROM "
+        "feed_members m JOIN events e ON e.key = m.key WHERE m.left = 1")]
+    if not ends:
+        return None
+    return min(ends) + timedelta(days=retention_days, seconds=1)
 
 
 def summarise(plan: SyncPlan) -> dict[str, int]:

@@ -59,13 +59,23 @@ def check(app: AppContext, files: tuple[Path, ...], strict: bool, as_json: bool)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--push", "push_after", is_flag=True,
               help="Then push to the CalDAV targets (as g40cal push does).")
+@click.option("--full", is_flag=True,
+              help="Plan every feed even when no input changed (and repair any feed file "
+                   "changed by hand).")
 @pass_app
 @handle_errors
-def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: bool) -> None:
+def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: bool,
+         full: bool) -> None:
     """Publish the feeds: diff with what was published, write only real changes."""
-    from g40cal.pipeline import prepare_sync
+    from g40cal.pipeline import prepare_sync, unchanged_since_last_sync
 
     config = app.config
+    if not full and config.state_path.exists():
+        with State(config.state_path) as state:
+            if unchanged_since_last_sync(config, state, app.now()):
+                _nothing_changed(app, state, as_json=as_json, dry_run=dry_run,
+                                 push_after=push_after)
+                return
     project = load_project(config)
     if project.errors:
         raise UserError(f"{len(project.errors)} error(s) in the definitions: nothing was "
@@ -105,6 +115,26 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
                        **({"push": pushed} if push_after else {})})
         if pushed is False or (isinstance(pushed, dict) and not pushed["ok"]):
             sys.exit(1)
+
+
+def _nothing_changed(app: AppContext, state: State, *, as_json: bool, dry_run: bool,
+                     push_after: bool) -> None:
+    """No input changed since the last complete sync: say so (and still push if asked)."""
+    pushed = None
+    if not as_json:
+        click.echo("No changes.")
+    if push_after and not dry_run:
+        from g40cal.commands.caldav import run_push
+        from g40cal.push import select_targets
+
+        pushed = run_push(app, state, select_targets(app.config), as_json=as_json,
+                          emit=not as_json)
+    if as_json:
+        emit_json({"dry_run": dry_run, "changes": [], "personal_changes": 0, "renames": [],
+                   "feeds": [], "personal_feeds": 0, "files": 0, "repairs": 0,
+                   "has_changes": False, **({"push": pushed} if pushed is not None else {})})
+    if pushed is False or (isinstance(pushed, dict) and not pushed["ok"]):
+        sys.exit(1)
 
 
 @cli.command()

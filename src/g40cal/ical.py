@@ -56,27 +56,31 @@ def escape_text(value: str) -> str:
 
 
 def fold(line: str) -> str:
-    """Fold a content line at 75 octets without splitting a UTF-8 character or an escape."""
+    """Fold a content line at 75 octets without splitting a UTF-8 character or an escape.
+
+    Works on the encoded bytes with O(1) work per fold: this runs for every long line of
+    every event, tens of thousands of times in a network-scale build.
+    """
+    if len(line) <= 75 and line.isascii():
+        return line + CRLF
     encoded = line.encode()
     if len(encoded) <= 75:
         return line + CRLF
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    limit = 75
-    index = 0
-    while index < len(line):
-        # Keep a backslash escape (e.g. "\n") together: Outlook misreads a split escape.
-        chunk = line[index:index + 2] if line[index] == "\\" else line[index]
-        width = len(chunk.encode())
-        if size + width > limit:
-            parts.append("".join(current))
-            current, size, limit = [], 0, 74  # continuation lines start with a space
-        current.append(chunk)
-        size += width
-        index += len(chunk)
-    parts.append("".join(current))
-    return (CRLF + " ").join(parts) + CRLF
+    parts: list[bytes] = []
+    position, limit, size = 0, 75, len(encoded)
+    while size - position > limit:
+        cut = position + limit
+        while encoded[cut] & 0xC0 == 0x80:  # inside a multi-byte character
+            cut -= 1
+        backslashes = 0
+        while encoded[cut - 1 - backslashes] == 0x5C and cut - 1 - backslashes >= position:
+            backslashes += 1
+        if backslashes % 2:  # keep an escape such as "\n" whole: Outlook misreads a split one
+            cut -= 1
+        parts.append(encoded[position:cut])
+        position, limit = cut, 74  # continuation lines start with a space
+    parts.append(encoded[position:])
+    return (b"\r\n ".join(parts)).decode() + CRLF
 
 
 def utc_stamp(moment: datetime) -> str:

@@ -42,10 +42,15 @@ class _Lines:
     """Finds the line of a table or key in the source, since tomllib gives no positions."""
 
     lines: list[str]
+    _headers: dict[str, list[int]] = field(default_factory=dict)
 
     def header(self, table: str, index: int) -> int | None:
-        pattern = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
-        found = [n for n, line in enumerate(self.lines, start=1) if pattern.match(line)]
+        """Line of the ``index``-th ``[[table]]`` header (found once per table name)."""
+        if table not in self._headers:
+            pattern = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
+            self._headers[table] = [
+                n for n, line in enumerate(self.lines, start=1) if pattern.match(line)]
+        found = self._headers[table]
         return found[index] if index < len(found) else None
 
     def named_table(self, table: str) -> int | None:

@@ -13,12 +13,12 @@ from g40cal.sync import SyncResult
 from tests.conftest import BEFORE_EVENTS
 
 
-def sync_at(root: Path, now: datetime = BEFORE_EVENTS) -> SyncResult:
+def sync_at(root: Path, now: datetime = BEFORE_EVENTS, *, verify: bool = False) -> SyncResult:
     config = load_config(root)
     project = load_project(config)
     assert not project.errors, [p.format() for p in project.errors]
     with State(config.state_path) as state:
-        return run_sync(project, state, now=now)
+        return run_sync(project, state, now=now, verify=verify)
 
 
 def later(minutes: int) -> datetime:

@@ -319,11 +319,23 @@ def purge_programme(state: State, config: Config, programme: str) -> PurgeResult
 # -- personal feeds ------------------------------------------------------------------
 
 
-def feed_keys(programme: Programme, registration: Registration) -> set[str]:
-    """Common items of the days attended, plus every chosen item."""
-    chosen = registration.chosen
-    return {f"{programme.id}/{item.id}" for item in programme.items
-            if item.id in chosen or (not item.optional and registration.attends(item.day))}
+def feed_keys(programme: Programme, registration: Registration,
+              common: dict[tuple[str, frozenset[int] | None], frozenset[str]] | None = None,
+              ) -> set[str]:
+    """Common items of the days attended, plus every chosen item.
+
+    ``common`` caches the common programme per (programme, days): with thousands of
+    participants it is the same few sets over and over.
+    """
+    cache = {} if common is None else common
+    key = (programme.id, registration.days)
+    if key not in cache:
+        cache[key] = frozenset(
+            f"{programme.id}/{item.id}" for item in programme.items
+            if not item.optional and registration.attends(item.day))
+    chosen = {f"{programme.id}/{item.id}" for item in programme.items
+              if item.id in registration.chosen} if registration.choices else set()
+    return set(cache[key]) | chosen
 
 
 def feed_name(config: Config, programmes: list[Programme]) -> str:
@@ -342,7 +354,8 @@ def feed_description(programmes: list[Programme]) -> str:
             "verschijnen vanzelf in uw agenda. Deze link is persoonlijk: deel hem niet.")
 
 
-def personal_feed(project: Project, participant: Participant) -> FeedSpec | None:
+def personal_feed(project: Project, participant: Participant,
+                  common: dict | None = None) -> FeedSpec | None:
     if not participant.registrations:
         return None
     programmes: list[Programme] = []
@@ -352,7 +365,7 @@ def personal_feed(project: Project, participant: Participant) -> FeedSpec | None
         if programme is None:  # definition gone: sync announces its items as cancelled
             continue
         programmes.append(programme)
-        keys |= feed_keys(programme, registration)
+        keys |= feed_keys(programme, registration, common)
     programmes.sort(key=lambda p: (p.first_date, p.id))
     return FeedSpec(
         id=participant.feed_id, kind="personal", name=feed_name(project.config, programmes),
@@ -365,7 +378,8 @@ def personal_feed(project: Project, participant: Participant) -> FeedSpec | None
 
 def personal_feeds(project: Project, state: State) -> list[FeedSpec]:
     """The FeedSpec of every participant's private feed (called by ``pipeline``)."""
-    specs = (personal_feed(project, p) for p in load_participants(state))
+    common: dict = {}
+    specs = (personal_feed(project, p, common) for p in load_participants(state))
     return [s for s in specs if s is not None]
 
 

@@ -113,7 +113,7 @@ def _private_folder_problem(config: Config) -> bool:
 
 
 def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
-                 dry_run: bool = False) -> tuple[SyncPlan, list[str]]:
+                 dry_run: bool = False, verify: bool = False) -> tuple[SyncPlan, list[str]]:
     """Plan a sync; recover the state from the published feeds first if it was lost."""
     if project.errors:
         raise UserError(f"{len(project.errors)} error(s) in the definitions: nothing published",
@@ -127,11 +127,13 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
     now = now or now_utc()
     fingerprint = input_fingerprint(project.config, state)
     plan = plan_sync(project, state, now=now, personal=personal_feed_specs(project, state),
-                     site=site_builder(project, state, now), personal_page=personal_page())
+                     site=site_builder(project, state, now), personal_page=personal_page(),
+                     verify=verify)
     plan.fingerprint = fingerprint
     return plan, notes
 
 
-def run_sync(project: Project, state: State, *, now: datetime | None = None) -> SyncResult:
-    plan, _ = prepare_sync(project, state, now=now)
+def run_sync(project: Project, state: State, *, now: datetime | None = None,
+             verify: bool = False) -> SyncResult:
+    plan, _ = prepare_sync(project, state, now=now, verify=verify)
     return apply_sync(plan, state, project.config)

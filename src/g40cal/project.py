@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,11 @@ class Project:
         return [p for p in self.problems if p.severity == "warning"]
 
     def programme(self, programme_id: str) -> Programme | None:
-        return next((p for p in self.programmes if p.id == programme_id), None)
+        return self._by_id.get(programme_id)
+
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Programme]:
+        return {p.id: p for p in reversed(self.programmes)}  # the first wins, as before
 
 
 def definition_files(config: Config) -> list[Path]:

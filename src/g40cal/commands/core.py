@@ -81,7 +81,8 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
         raise UserError(f"{len(project.errors)} error(s) in the definitions: nothing was "
                         "published (run g40cal check)", project.errors)
     with State(config.state_path) as state:
-        plan, notes = prepare_sync(project, state, now=app.now(), dry_run=dry_run)
+        plan, notes = prepare_sync(project, state, now=app.now(), dry_run=dry_run,
+                                   verify=full)
         if not as_json:
             for note in notes:
                 click.echo(note, err=True)

@@ -1,0 +1,257 @@
+"""One benchmark scenario in a fresh process: ``python bench/scenarios.py NAME ROOT [k=v …]``.
+
+``run.py`` starts this once per measurement, so each figure comes from a cold process
+whose peak memory (``ru_maxrss``) is that scenario's alone. It prints one JSON object.
+Imports happen before the clock starts: the figures are the work, not interpreter start-up.
+
+Scenarios (ROOT is a project folder made by ``scale_model.py``; a published tree is a
+model after one ``sync``). Add ``profile=FILE`` to run it under cProfile (for
+``python -m pstats FILE``); the timings then include the profiler's overhead.
+
+- ``sync``: what ``g40cal sync`` does — load, plan, publish feeds and pages. On a fresh
+  copy of the model it is the full build, on a published tree the no-op sync.
+- ``feeds``: the same without the web pages: the full build of all feeds.
+- ``room``: move one item to another room in its definition file, then sync.
+- ``choice``: change one participant's choice in one round (as ``participants choose``
+  does), then sync.
+- ``floor`` / ``naive``: the yardsticks of ``baselines.py`` on a published tree.
+- ``push``: ``bench_push.bench_push`` (1,000 events to a local Radicale, against raw PUTs);
+  ROOT is unused there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import resource
+import shutil
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import baselines
+from g40cal import pipeline
+from g40cal.config import Config, load_config
+from g40cal.participants import (
+    Choice,
+    Registration,
+    erasing,
+    find_participant,
+    put_registration,
+    touch,
+)
+from g40cal.pipeline import personal_feed_specs, prepare_sync
+from g40cal.project import load_project
+from g40cal.state import State
+from g40cal.sync import SyncResult, apply_sync, plan_sync
+
+# Every sync of the benchmark runs at this moment: before every network day, so no
+# cancellation expires between runs and the results do not depend on the calendar.
+NOW = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def classify(root: Path, written: list[str]) -> dict[str, Any]:
+    """Written files by kind, paths relative to the project folder."""
+    relative = sorted(str(Path(p).relative_to(root)) for p in written)
+    personal = [p for p in relative if p.startswith("private/") and p.endswith(".ics")]
+    public = [p for p in relative if p.startswith("feeds/") and p.endswith(".ics")]
+    return {"files": len(relative), "personal_feeds": len(personal),
+            "public_feeds": len(public), "other": len(relative) - len(personal) - len(public),
+            "paths": relative if len(relative) <= 2000 else None}
+
+
+def sync(root: Path, *, pages: bool = True, full: bool = False) -> dict[str, Any]:
+    """``g40cal sync`` (``full``: ``--full``); ``pages=False``: the feeds only (``plan_sync``
+    without the site and the personal pages), what the issue calls the full build of all
+    feeds."""
+    started, cpu = time.perf_counter(), time.process_time()
+    config = load_config(root)
+    if pages and not full and unchanged(config):  # the command's fast path: nothing to load or plan
+        done = time.perf_counter()
+        return {"seconds": done - started, "cpu_seconds": time.process_time() - cpu,
+                "phases": {"check": done - started, "load": 0.0, "plan": 0.0, "apply": 0.0},
+                "fast_path": True, "feeds": 0, **classify(root, [])}
+    checked = time.perf_counter()
+    project = load_project(config)
+    loaded = time.perf_counter()
+    with State(config.state_path) as state:
+        if pages:
+            plan, _ = prepare_sync(project, state, now=NOW)
+        else:
+            plan = plan_sync(project, state, now=NOW,
+                             personal=personal_feed_specs(project, state))
+        planned = time.perf_counter()
+        result: SyncResult = apply_sync(plan, state, config)
+    done = time.perf_counter()
+    return {"seconds": done - started, "cpu_seconds": time.process_time() - cpu,
+            "phases": {"check": checked - started, "load": loaded - checked,
+                       "plan": planned - loaded, "apply": done - planned},
+            "fast_path": False, "feeds": len(plan.feeds), **classify(root, result.written)}
+
+
+def unchanged(config: Config) -> bool:
+    """What ``g40cal sync`` checks before loading anything (``--full`` skips it): have the
+    inputs changed since the last complete sync? (Absent in older versions: False.)"""
+    check = getattr(pipeline, "unchanged_since_last_sync", None)
+    if check is None or not config.state_path.exists():
+        return False
+    with State(config.state_path) as state:
+        return bool(check(config, state, NOW))
+
+
+def with_floor(root: Path, result: dict[str, Any]) -> dict[str, Any]:
+    """Add this scenario's floor: notice the change, then write the same files atomically."""
+    out = root.parent / f"{root.name}.floor"
+    try:
+        seconds = baselines.detect_floor(load_config(root))
+        seconds += baselines.write_floor(root, result["paths"] or [], out)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return {**result, "floor_seconds": seconds}
+
+
+def feeds_holding(root: Path, key: str) -> list[str]:
+    """The published feeds holding ``key``, as the state recorded them (before the edit)."""
+    config = load_config(root)
+    with State(config.state_path) as state:
+        rows = state.feeds().values()
+    return sorted(("private/" if f.private else "feeds/") + f.path for f in rows if key in f.keys)
+
+
+def move_room(path: Path, item: str) -> tuple[str, str]:
+    """Give ``item`` another room in its definition file; every call moves it again."""
+    lines = path.read_text("utf-8").split("\n")
+    start = lines.index(f'id = "{item}"')
+    for index in range(start, len(lines)):
+        if lines[index].startswith("room = "):
+            old = json.loads(lines[index].removeprefix("room = "))
+            new = old.removesuffix(" (verplaatst)") if old.endswith(" (verplaatst)") \
+                else f"{old} (verplaatst)"
+            lines[index] = "room = " + json.dumps(new, ensure_ascii=False)
+            path.write_text("\n".join(lines), "utf-8")
+            return old, new
+        if lines[index] == "[[items]]":
+            break
+    raise SystemExit(f"{path}: item {item} has no room line")
+
+
+def room(root: Path, programme: str, item: str) -> dict[str, Any]:
+    expected = feeds_holding(root, f"{programme}/{item}")
+    old, new = move_room(root / "programmes" / f"{programme}.toml", item)
+    result = with_floor(root, sync(root))
+    ics = sorted(p for p in result["paths"] or [] if p.endswith(".ics"))
+    return {**result, "change": f"{programme}/{item}: room {old} → {new}",
+            "expected_feeds": len(expected), "only_affected": ics == expected,
+            "unexpected": sorted(set(ics) - set(expected))[:10],
+            "missing": sorted(set(expected) - set(ics))[:10]}
+
+
+def choice(root: Path, participant: int, programme: str, round_no: int) -> dict[str, Any]:
+    """Swap the participant's choice in one round for the next session of that round."""
+    config = load_config(root)
+    project = load_project(config)
+    defined = project.programme(programme)
+    assert defined is not None, programme
+    sessions = sorted(i.id for i in defined.items if i.round == f"Ronde {round_no}")
+    started = time.perf_counter()
+    with State(config.state_path) as state:
+        person = find_participant(state, f"#{participant}")
+        registration = person.registration(programme)
+        assert registration is not None, (participant, programme)
+        current = [c for c in registration.choices if re.match(rf"r{round_no}-", c.item)]
+        old = current[0].item
+        new = sessions[(sessions.index(old) + 1) % len(sessions)]
+        choices = (*(c for c in registration.choices if c.item != old), Choice(new, None))
+        with erasing(state):
+            put_registration(state, person.id, Registration(
+                registration.programme, registration.registered_at, registration.position,
+                registration.days, registration.source, choices))
+            touch(state, person.id, NOW)
+        expected = [f"private/{person.feed_path}"]
+    chosen = time.perf_counter() - started
+    result = with_floor(root, sync(root))
+    ics = sorted(p for p in result["paths"] or [] if p.endswith(".ics"))
+    # The figure is the sync; the choice itself (``participants choose``) is reported apart.
+    return {**result, "choose_seconds": chosen,
+            "change": f"participant #{participant}: {old} → {new}",
+            "expected_feeds": 1, "only_affected": ics == expected,
+            "unexpected": sorted(set(ics) - set(expected))[:10]}
+
+
+def floor(root: Path, out: Path) -> dict[str, Any]:
+    config = load_config(root)
+    with State(config.state_path) as state:
+        jobs = baselines.feed_jobs(config, state)
+    timing = baselines.run_floor(jobs, config, out)
+    return {"seconds": timing.total, "render": timing.render, "write": timing.write,
+            "write_pages": timing.write_other, "feeds": timing.feeds, "files": timing.files,
+            "events": timing.events,
+            "bytes_rendered": timing.bytes_rendered, "bytes_written": timing.bytes_written}
+
+
+def naive(root: Path, out: Path, sample: int) -> dict[str, Any]:
+    """Every ``sample``-th feed (in feed id order: public and personal alike); the rest is
+    extrapolated per event (building) and per file (writing) — the naive cost is linear
+    in both."""
+    config = load_config(root)
+    with State(config.state_path) as state:
+        jobs = baselines.feed_jobs(config, state)
+    chosen = jobs[::sample]
+    timing = baselines.run_naive(chosen, config, out)
+    events = sum(len(j.events) for j in jobs)
+    estimate = (timing.render / max(timing.events, 1) * events
+                + timing.write / max(timing.feeds, 1) * len(jobs))
+    return {"seconds": estimate, "measured_seconds": timing.total, "render": timing.render,
+            "write": timing.write, "sampled_feeds": timing.feeds, "sampled_events": timing.events,
+            "feeds": len(jobs), "events": events, "extrapolated": len(chosen) < len(jobs)}
+
+
+def push(events: int) -> dict[str, Any]:
+    """``bench_push.bench_push`` (its own local Radicale), one run."""
+    import bench_push
+
+    report = bench_push.bench_push(events, runs=1)
+    return {**report, "seconds": report["first_push"]["median"]}
+
+
+def main(argv: list[str]) -> None:
+    name, root = argv[0], Path(argv[1])
+    args = dict(a.split("=", 1) for a in argv[2:])
+    if "profile" in args:  # profile=FILE: the same run under cProfile, stats into FILE
+        import cProfile
+
+        target = args.pop("profile")
+        rest = [f"{k}={v}" for k, v in args.items()]
+        cProfile.runctx("main([name, str(root), *rest])", globals(),
+                        {"main": main, "name": name, "root": root, "rest": rest}, target)
+        return
+    if name == "sync":
+        result = sync(root, full=args.get("full") == "1")
+        if args.get("floor") == "1":
+            result = with_floor(root, result)
+    elif name == "feeds":
+        result = sync(root, pages=False)
+    elif name == "room":
+        result = room(root, args["programme"], args["item"])
+    elif name == "choice":
+        result = choice(root, int(args["participant"]), args["programme"], int(args["round"]))
+    elif name == "floor":
+        result = floor(root, Path(args["out"]))
+    elif name == "naive":
+        result = naive(root, Path(args["out"]), int(args.get("sample", "1")))
+    elif name == "push":
+        result = push(int(args["events"]))
+    else:
+        raise SystemExit(f"unknown scenario {name!r}")
+    result["rss_mb"] = peak_rss_mb()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

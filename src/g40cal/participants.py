@@ -333,9 +333,11 @@ def feed_keys(programme: Programme, registration: Registration,
         cache[key] = frozenset(
             f"{programme.id}/{item.id}" for item in programme.items
             if not item.optional and registration.attends(item.day))
-    chosen = {f"{programme.id}/{item.id}" for item in programme.items
-              if item.id in registration.chosen} if registration.choices else set()
-    return set(cache[key]) | chosen
+    if not registration.choices:
+        return set(cache[key])
+    chosen = registration.chosen  # a property that builds a set: read it once
+    return set(cache[key]) | {f"{programme.id}/{item.id}" for item in programme.items
+                              if item.id in chosen}
 
 
 def feed_name(config: Config, programmes: list[Programme]) -> str:

@@ -80,11 +80,16 @@ class SyncPlan:
     stale_rows: int = 0  # state rows to refresh without any change for subscribers
     new_signature: str | None = None  # render signature to record (it changed)
     fingerprint: str | None = None  # inputs of this plan, recorded once all is written
+    dirty: frozenset[str] = frozenset()  # events whose state row differs from the stored one
 
     @property
     def has_changes(self) -> bool:
         return bool(self.changes.changes or self.dropped or self.removed_feeds
                     or any(f.changed for f in self.feeds))
+
+    def changed_rows(self) -> list[EventRow]:
+        """Only these need writing: every other row equals the stored one."""
+        return [self.event_rows[k] for k in sorted(self.dirty) if k in self.event_rows]
 
     @property
     def changed_feeds(self) -> list[FeedOutput]:
@@ -208,7 +213,7 @@ def plan_sync(project: Project, state: State, *, now: datetime,
         writes += _personal_pages(project, events, outputs, personal_page, config)
     return SyncPlan(now, changes, rows, dropped, outputs, removed_feeds, member_puts,
                     member_deletes, writes, removals, repairs, stale_rows,
-                    signature if everything_dirty else None)
+                    signature if everything_dirty else None, dirty=frozenset(dirty))
 
 
 def render_signature(config: Config) -> str:
@@ -406,7 +411,7 @@ def apply_sync(plan: SyncPlan, state: State, config: Config,
         state.delete_meta("input_fingerprint")
     if (plan.stale_rows or plan.new_signature) and not plan.has_changes:
         with state.transaction():
-            for row in plan.event_rows.values():
+            for row in plan.changed_rows():
                 state.put_event(row)
             if plan.new_signature:
                 state.put_meta("render_signature", plan.new_signature)
@@ -414,7 +419,7 @@ def apply_sync(plan: SyncPlan, state: State, config: Config,
         with state.transaction():
             for key in plan.dropped:
                 state.delete_event(key)
-            for row in plan.event_rows.values():
+            for row in plan.changed_rows():
                 state.put_event(row)
             for feed_id, key in plan.member_deletes:
                 state.delete_member(feed_id, key)

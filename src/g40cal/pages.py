@@ -454,12 +454,15 @@ def build_personal_page(project: Project, events: dict[str, Event], spec: FeedSp
     served from /p/, and a participant may save it. Events in ``events`` that are marked
     cancelled (or left the definitions) show as GEANNULEERD.
     """
-    removed = [e for k, e in events.items() if k in spec.keys
+    removed = [e for k in sorted(spec.keys) if (e := events.get(k)) is not None
                and (p := project.programme(e.programme_id)) is not None
                and all(i.id != e.item_id for i in p.items)]
     keys = frozenset(k for k in spec.keys if k in events)
+    own = {key.split("/", 1)[0] for key in keys}  # only the participant's network days
     listed = []
     for programme in project.programmes:
+        if programme.id not in own:
+            continue
         view = programme_view(
             project, programme, events, removed,
             group_href=lambda gid: config.public_url(f"groups/{gid}.html"),

@@ -429,7 +429,10 @@ def _group_pages(project: Project, events: dict[str, Event], removed: list[Event
         keys = frozenset(k for k in spec.keys if k in all_events) | {
             e.key for e in removed if group.id in e.group_ids}
         listed = []
+        own = {key.split("/", 1)[0] for key in keys}  # days on which the group has sessions
         for programme in project.programmes:
+            if programme.id not in own:
+                continue
             view = programme_view(project, programme, events, removed,
                                   group_href=lambda gid: f"{gid}.html",
                                   href=f"../programmes/{programme.id}.html", keys=keys)

@@ -288,8 +288,11 @@ def test_a_personal_page_follows_a_changed_choice_and_goes_with_its_feed(root: P
 
 def test_a_personal_feed_deleted_by_hand_comes_back_with_a_verifying_sync(root: Path) -> None:
     path = feed_file(root, ANNA)
-    original = path.read_bytes()
+    page = path.with_suffix(".html")
+    original, original_page = path.read_bytes(), page.read_bytes()
     path.unlink()
+    page.unlink()
     assert sync_at(root, later(10)).plan.repairs == []  # not checked on every run …
     result = sync_at(root, later(20), verify=True)  # … but by g40cal sync --full
     assert result.plan.repairs and path.read_bytes() == original
+    assert page.read_bytes() == original_page

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -182,19 +183,29 @@ def run_floor(jobs: list[FeedJob], config: Config, out: Path) -> Timing:
         timing.bytes_written += len(published)
     for job in jobs:
         published = job.path.read_bytes()  # untimed: the floor writes the same bytes
-        target = _target(out, job, config)
-        started = time.perf_counter()
-        data = template_feed(job, config)
-        rendered = time.perf_counter()
-        atomic_write(target, published)
-        timing.render += rendered - started
-        timing.write += time.perf_counter() - rendered
-        timing.feeds += 1
-        timing.files += 1
-        timing.events += len(job.events)
-        timing.bytes_rendered += len(data)
-        timing.bytes_written += len(published)
+        _render_and_write(timing, job, _target(out, job, config),
+                          lambda job=job: template_feed(job, config), published)
     return timing
+
+
+def _render_and_write(timing: Timing, job: FeedJob, target: Path,
+                      render: Callable[[], bytes], written: bytes | None) -> None:
+    """Render one feed and write it atomically, adding both times to ``timing``.
+
+    ``written`` is what to write (the floor writes g40cal's very bytes); None: the render.
+    """
+    started = time.perf_counter()
+    data = render()
+    rendered = time.perf_counter()
+    written = data if written is None else written
+    atomic_write(target, written)
+    timing.render += rendered - started
+    timing.write += time.perf_counter() - rendered
+    timing.feeds += 1
+    timing.files += 1
+    timing.events += len(job.events)
+    timing.bytes_rendered += len(data)
+    timing.bytes_written += len(written)
 
 
 # -- the naive way: icalendar objects, every feed, every run ------------------------
@@ -241,18 +252,8 @@ def run_naive(jobs: list[FeedJob], config: Config, out: Path) -> Timing:
 
     timing = Timing()
     for job in jobs:
-        target = _target(out, job, config)
-        started = time.perf_counter()
-        data = naive_feed(job, config)
-        rendered = time.perf_counter()
-        atomic_write(target, data)
-        timing.render += rendered - started
-        timing.write += time.perf_counter() - rendered
-        timing.feeds += 1
-        timing.files += 1
-        timing.events += len(job.events)
-        timing.bytes_rendered += len(data)
-        timing.bytes_written += len(data)
+        _render_and_write(timing, job, _target(out, job, config),
+                          lambda job=job: naive_feed(job, config), None)
     return timing
 
 

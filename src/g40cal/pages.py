@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cache, lru_cache
 from importlib import resources
-from urllib.parse import quote, urlencode, urlsplit
 
 import segno
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -33,15 +32,17 @@ from markupsafe import Markup, escape
 from g40cal.config import Config
 from g40cal.events import ONDER_VOORBEHOUD, Event, estimate_sentence
 from g40cal.feeds import NETWORK_FEED, FeedSpec
+from g40cal.links import (
+    GOOGLE_ADD_BY_URL,
+    outlook_add_urls,
+    personal_url,
+    webcal_url,
+)
 from g40cal.model import KIND_LABELS, TZ, Day, Item, Programme
 from g40cal.project import Project
 from g40cal.state import State
 
-GOOGLE_ADD_BY_URL = "https://calendar.google.com/calendar/r/settings/addbyurl"
-OUTLOOK_LIVE_ADD = "https://outlook.live.com/calendar/0/addfromweb"
-OUTLOOK_OFFICE_ADD = "https://outlook.office.com/calendar/0/addfromweb"
 # Personal feeds and pages are served under this prefix (see serve.py and docs/serving.md).
-PERSONAL_PREFIX = "p/"
 
 ASSETS = {  # file in g40cal/static → path under feeds/
     "g40cal.css": "assets/g40cal.css",
@@ -70,19 +71,12 @@ def time_range(start: time, end: time | None) -> str:
     return f"{hhmm(start)}–{hhmm(end)}" if end else f"vanaf {hhmm(start)}"
 
 
-def webcal_url(url: str) -> str:
-    """The same address with the webcal scheme: it opens the system calendar as a
-    subscription instead of a one-off download (shared/CLIENTS.md §5)."""
-    parts = urlsplit(url)
-    return "webcal://" + url[len(parts.scheme) + 3:] if parts.scheme else url
-
-
 def personal_feed_url(config: Config, spec: FeedSpec) -> str:
-    return config.public_url(PERSONAL_PREFIX + spec.path)
+    return personal_url(config, spec.path)
 
 
 def personal_page_url(config: Config, spec: FeedSpec) -> str:
-    return personal_feed_url(config, spec).removesuffix(".ics") + ".html"
+    return personal_url(config, spec.path, ".html")
 
 
 @lru_cache(maxsize=4096)
@@ -130,12 +124,10 @@ class Subscribe:
 
 def subscribe_for(name: str, description: str, url: str, download: str,
                   slug: str) -> Subscribe:
-    query = urlencode({"url": url, "name": name}, quote_via=quote)
+    outlook_live, outlook_office = outlook_add_urls(url, name)
     return Subscribe(
         slug=slug, name=name, description=description, https=url, webcal=webcal_url(url),
-        google=GOOGLE_ADD_BY_URL,
-        outlook_live=f"{OUTLOOK_LIVE_ADD}?{query}",
-        outlook_office=f"{OUTLOOK_OFFICE_ADD}?{query}",
+        google=GOOGLE_ADD_BY_URL, outlook_live=outlook_live, outlook_office=outlook_office,
         download=download,
         qr=qr_svg(url, f"QR-code met het adres van de agenda {name}"),
     )

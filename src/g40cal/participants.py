@@ -24,11 +24,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote, urlencode
 
 from g40cal.config import Config
 from g40cal.errors import G40Error, Problem, UserError
 from g40cal.feeds import FeedSpec
+from g40cal.links import GOOGLE_ADD_BY_URL, outlook_add_urls, personal_url, webcal_url
 from g40cal.matching import fold_text
 from g40cal.model import TZ, Item, Programme
 from g40cal.project import Project
@@ -37,9 +37,6 @@ from g40cal.state import State
 
 TOKEN_BYTES = 32  # 256 random bits (the design asks for at least 128)
 PERSONAL_SCOPE = "pers"
-GOOGLE_ADD_BY_URL = "https://calendar.google.com/calendar/r/settings/addbyurl"
-OUTLOOK_COM_ADD = "https://outlook.live.com/calendar/0/addfromweb"
-OUTLOOK_365_ADD = "https://outlook.office.com/calendar/0/addfromweb"
 _EMAIL = re.compile(r"^[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"'.]{2,}$")
 
 
@@ -398,17 +395,13 @@ class FeedLinks:
 
 
 def feed_links(config: Config, token: str, name: str) -> FeedLinks:
-    https = config.public_url(f"p/{token}.ics")
-    query = urlencode({"url": https, "name": name}, quote_via=quote)
-    return FeedLinks(
-        https=https,
-        webcal=re.sub(r"^https?://", "webcal://", https),
-        # Google's cid= link is unreliable (shared/CLIENTS.md §5): the mail says "paste
-        # the feed URL here" and links to the add-by-URL settings page.
-        google=GOOGLE_ADD_BY_URL,
-        outlook_com=f"{OUTLOOK_COM_ADD}?{query}",
-        outlook_365=f"{OUTLOOK_365_ADD}?{query}",
-        page=config.public_url(f"p/{token}.html"))
+    https = personal_url(config, f"{token}.ics")
+    outlook_com, outlook_365 = outlook_add_urls(https, name)
+    # Google's cid= link is unreliable (shared/CLIENTS.md §5): the mail says "paste the
+    # feed URL here" and links to the add-by-URL settings page.
+    return FeedLinks(https=https, webcal=webcal_url(https), google=GOOGLE_ADD_BY_URL,
+                     outlook_com=outlook_com, outlook_365=outlook_365,
+                     page=personal_url(config, f"{token}.ics", ".html"))
 
 
 # -- checks --------------------------------------------------------------------------

@@ -7,18 +7,19 @@ diff with state → publish files (→ push to CalDAV) → record state.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 
 from g40cal.config import Config
 from g40cal.errors import UserError
+from g40cal.events import Event
 from g40cal.feeds import FeedSpec
+from g40cal.participants import personal_feeds, private_path_problem, secure_folder
 from g40cal.project import Project, definition_files
 from g40cal.rebuild import rebuild_state
 from g40cal.state import State
 from g40cal.sync import (
-    PersonalPage,
+    SiteBuilder,
     SyncPlan,
     SyncResult,
     apply_sync,
@@ -29,10 +30,6 @@ from g40cal.sync import (
 
 
 def personal_feed_specs(project: Project, state: State) -> list[FeedSpec]:
-    try:
-        from g40cal.participants import personal_feeds, private_path_problem, secure_folder
-    except ImportError:  # participants support not installed in this build
-        return []
     specs = personal_feeds(project, state)
     if specs and (problem := private_path_problem(project.config)):
         # Never write personal feeds where git (or the public folder) could pick them up.
@@ -42,28 +39,21 @@ def personal_feed_specs(project: Project, state: State) -> list[FeedSpec]:
     return specs
 
 
-def site_builder(project: Project | None = None, state: State | None = None,
-                 now: datetime | None = None) -> Callable | None:
-    try:
-        from g40cal.pages import announced_cancellations, build_site
-    except ImportError:
-        return None
-    if project is None or state is None or now is None:
-        return build_site
+# pages.py pulls in Jinja2 and segno: imported where pages are built, so that an unchanged
+# sync (unchanged_since_last_sync) starts and answers without them.
+
+
+def site_builder(project: Project, state: State, now: datetime) -> SiteBuilder:
+    from g40cal.pages import announced_cancellations, build_site
+
     # Removed items whose cancellation is still announced stay on the pages (GEANNULEERD).
     return partial(build_site, removed=announced_cancellations(project, state, now))
 
 
-def personal_page() -> PersonalPage | None:
-    try:
-        from g40cal.pages import build_personal_page
-    except ImportError:
-        return None
+def personal_page(project: Project, events: dict[str, Event], spec: FeedSpec) -> bytes:
+    from g40cal.pages import build_personal_page
 
-    def page(project: Project, events: dict, spec: FeedSpec) -> bytes:
-        return build_personal_page(project, events, spec, project.config)
-
-    return page
+    return build_personal_page(project, events, spec, project.config)
 
 
 def input_fingerprint(config: Config, state: State) -> str:
@@ -105,19 +95,13 @@ def unchanged_since_last_sync(config: Config, state: State, now: datetime) -> bo
 
 
 def _private_folder_problem(config: Config) -> bool:
-    try:
-        from g40cal.participants import private_path_problem
-    except ImportError:
-        return False
     return private_path_problem(config) is not None
 
 
 def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
                  dry_run: bool = False, verify: bool = False) -> tuple[SyncPlan, list[str]]:
     """Plan a sync; recover the state from the published feeds first if it was lost."""
-    if project.errors:
-        raise UserError(f"{len(project.errors)} error(s) in the definitions: nothing published",
-                        project.errors)
+    project.raise_on_errors()  # before anything touches the state
     notes: list[str] = []
     if state.is_empty():
         recovered = rebuild_state(project.config, state)
@@ -127,7 +111,7 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
     now = now or now_utc()
     fingerprint = input_fingerprint(project.config, state)
     plan = plan_sync(project, state, now=now, personal=personal_feed_specs(project, state),
-                     site=site_builder(project, state, now), personal_page=personal_page(),
+                     site=site_builder(project, state, now), personal_page=personal_page,
                      verify=verify)
     plan.fingerprint = fingerprint
     return plan, notes

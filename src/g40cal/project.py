@@ -29,6 +29,12 @@ class Project:
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
 
+    def raise_on_errors(self) -> None:
+        """Nothing is published from definitions with errors."""
+        if self.errors:
+            raise UserError(f"{len(self.errors)} error(s) in the definitions: nothing was "
+                            "published (run g40cal check)", self.errors)
+
     def programme(self, programme_id: str) -> Programme | None:
         return self._by_id.get(programme_id)
 

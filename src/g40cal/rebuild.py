@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import icalendar
 
@@ -114,10 +114,9 @@ def _event(vevent: icalendar.Event, key: str) -> Event:
     summary = _text(vevent, "SUMMARY").removeprefix(CANCELLED_PREFIX)
     start = vevent.decoded("DTSTART")
     end = vevent.decoded("DTEND", None)
-    categories: list[str] = []
-    for entry in vevent.get("CATEGORIES", []) if isinstance(vevent.get("CATEGORIES"), list) \
-            else [vevent.get("CATEGORIES")] if vevent.get("CATEGORIES") else []:
-        categories.extend(str(c) for c in entry.cats)
+    raw = vevent.get("CATEGORIES") or []
+    entries = raw if isinstance(raw, list) else [raw]  # one CATEGORIES line, or several
+    categories = [str(c) for entry in entries for c in entry.cats]
     kind = _KINDS_BY_LABEL.get(categories[0], "overig") if categories else "overig"
     return Event(
         key=key, programme_id=programme, item_id=item,
@@ -129,7 +128,3 @@ def _event(vevent: icalendar.Event, key: str) -> Event:
         cancelled=False, optional=False, kind=kind, group_ids=(), round=None, room=None,
         venue="",
     )
-
-
-def utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)

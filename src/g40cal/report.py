@@ -87,6 +87,13 @@ def plan_json(plan: SyncPlan) -> dict[str, Any]:
     }
 
 
+# What plan_json says of a sync that found nothing to do (same keys, for scripts).
+NO_CHANGES_JSON: dict[str, Any] = {
+    "changes": [], "personal_changes": 0, "renames": [], "feeds": [], "personal_feeds": 0,
+    "files": 0, "repairs": 0, "has_changes": False,
+}
+
+
 def log_text(runs: list[dict[str, Any]]) -> str:
     if not runs:
         return "No syncs recorded yet."

@@ -31,7 +31,6 @@ from g40cal.diff import (
     decide_missing,
     likely_renames,
 )
-from g40cal.errors import UserError
 from g40cal.events import Event, build_events
 from g40cal.feeds import FeedSpec, index_json, public_feeds, uid_for
 from g40cal.ical import RENDER_VERSION, RenderedEvent, render_calendar, render_event
@@ -124,9 +123,7 @@ def plan_sync(project: Project, state: State, *, now: datetime,
               personal: Iterable[FeedSpec] = (), site: SiteBuilder | None = None,
               personal_page: PersonalPage | None = None, verify: bool = False) -> SyncPlan:
     """Compute everything a sync would do, without changing anything."""
-    if project.errors:
-        raise UserError(f"{len(project.errors)} error(s) in the definitions: nothing published",
-                        project.errors)
+    project.raise_on_errors()
     config = project.config
     events = current_events(project)
     old_events = state.events()

@@ -12,7 +12,7 @@ from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
 from g40cal.errors import UserError
 from g40cal.participants import stale_personal_data
 from g40cal.project import definition_files, load_project
-from g40cal.report import log_text, plan_json, plan_text, problems_text
+from g40cal.report import NO_CHANGES_JSON, log_text, plan_json, plan_text, problems_text
 from g40cal.state import State
 from g40cal.sync import apply_sync
 
@@ -77,9 +77,7 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
                                  push_after=push_after)
                 return
     project = load_project(config)
-    if project.errors:
-        raise UserError(f"{len(project.errors)} error(s) in the definitions: nothing was "
-                        "published (run g40cal check)", project.errors)
+    project.raise_on_errors()  # before the state database is opened
     with State(config.state_path) as state:
         plan, notes = prepare_sync(project, state, now=app.now(), dry_run=dry_run,
                                    verify=full)
@@ -103,37 +101,35 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
         if not as_json and not nothing:
             click.echo(f"Published: {len(result.written)} file(s) written, "
                        f"{len(result.removed)} removed.")
-        pushed = None
-        if push_after:  # CalDAV targets get what was just published (commands/caldav.py)
-            from g40cal.commands.caldav import run_push
-            from g40cal.push import select_targets
-
-            pushed = run_push(app, state, select_targets(config), as_json=as_json,
-                              emit=not as_json)
+        pushed = _push_published(app, state, as_json) if push_after else None
         if as_json:
             emit_json({"dry_run": False, **plan_json(plan), "written": len(result.written),
                        "removed": len(result.removed), "run": result.run_id,
                        **({"push": pushed} if push_after else {})})
-        if pushed is False or (isinstance(pushed, dict) and not pushed["ok"]):
-            sys.exit(1)
+        _exit_if_push_failed(pushed)
 
 
 def _nothing_changed(app: AppContext, state: State, *, as_json: bool, dry_run: bool,
                      push_after: bool) -> None:
     """No input changed since the last complete sync: say so (and still push if asked)."""
-    pushed = None
     if not as_json:
         click.echo("No changes.")
-    if push_after and not dry_run:
-        from g40cal.commands.caldav import run_push
-        from g40cal.push import select_targets
-
-        pushed = run_push(app, state, select_targets(app.config), as_json=as_json,
-                          emit=not as_json)
+    pushed = _push_published(app, state, as_json) if push_after and not dry_run else None
     if as_json:
-        emit_json({"dry_run": dry_run, "changes": [], "personal_changes": 0, "renames": [],
-                   "feeds": [], "personal_feeds": 0, "files": 0, "repairs": 0,
-                   "has_changes": False, **({"push": pushed} if pushed is not None else {})})
+        emit_json({"dry_run": dry_run, **NO_CHANGES_JSON,
+                   **({"push": pushed} if pushed is not None else {})})
+    _exit_if_push_failed(pushed)
+
+
+def _push_published(app: AppContext, state: State, as_json: bool) -> object:
+    """``sync --push``: CalDAV targets get what was just published (commands/caldav.py)."""
+    from g40cal.commands.caldav import run_push
+    from g40cal.push import select_targets
+
+    return run_push(app, state, select_targets(app.config), as_json=as_json, emit=not as_json)
+
+
+def _exit_if_push_failed(pushed: object) -> None:
     if pushed is False or (isinstance(pushed, dict) and not pushed["ok"]):
         sys.exit(1)
 
@@ -169,8 +165,7 @@ def feeds(app: AppContext, as_json: bool) -> None:
     from g40cal.sync import current_events
 
     project = load_project(app.config)
-    if project.errors:
-        raise UserError("the definitions have errors (run g40cal check)", project.errors)
+    project.raise_on_errors()
     specs = public_feeds(project, current_events(project))
     rows = [{"kind": s.kind, "id": s.id.split(":", 1)[-1], "name": s.name, "path": s.path,
              "events": len(s.keys), "url": app.config.public_url(s.path)} for s in specs]

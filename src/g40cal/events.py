@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import cached_property
 
 from g40cal.config import Config
 from g40cal.model import KIND_LABELS, Item, Programme
@@ -82,9 +83,27 @@ class Event:
 
     def hashes(self) -> tuple[str, str]:
         """(significant hash, full hash) of the content; stable across runs and machines."""
+        return self._hashes
+
+    # Cached on the (frozen) instance: a sync needs them several times per event, and the
+    # build cache keeps them with the pickled event.
+    @cached_property
+    def _hashes(self) -> tuple[str, str]:
         significant = _digest(self.significant())
         full = _digest([self.significant(), sorted(self.snapshot().items())])
         return significant, full
+
+    def to_json(self) -> str:
+        """Every field, as stored in the state (to re-render a cancellation later)."""
+        data = asdict(self)
+        data["start"] = self.start.isoformat()
+        data["end"] = self.end.isoformat() if self.end else None
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    @cached_property
+    def digest(self) -> str:
+        """A hash of ``to_json``: tells an unchanged stored copy without decoding it."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:32]
 
 
 def _digest(value: object) -> str:

@@ -30,6 +30,21 @@ class FeedSpec:
     private: bool = False
 
 
+@dataclass(frozen=True)
+class PersonalFeeds:
+    """The personal feeds one sync looks at (built by ``participants.personal_audience``).
+
+    ``complete``: ``specs`` is every personal feed, and any other stored personal feed goes.
+    Otherwise ``specs`` holds only the participants whose feeds may have changed (their
+    choices, or a definition of a day they attend); the sync adds the feeds that hold a
+    changed event from the state, so the work follows the change, not the network.
+    """
+
+    specs: tuple[FeedSpec, ...] = ()
+    complete: bool = True
+    version: int = 0  # participant changes up to this counter value are handled
+
+
 def uid_for(key: str, scope: str, config: Config) -> str:
     """Stable UID per item and feed kind: clients and servers mishandle one UID in two
     calendars (shared/CLIENTS.md §4), so every feed kind has its own scope."""
@@ -44,6 +59,12 @@ def public_feeds(project: Project, events: dict[str, Event]) -> list[FeedSpec]:
         description=f"Alle netwerkdagen van het {network}: plenaire sessies, keuzesessies, "
                     "werkbezoeken en meer. Wijzigingen verschijnen vanzelf.",
         path="all.ics", uid_scope="net", keys=frozenset(events))]
+    per_programme: dict[str, set[str]] = {}
+    per_group: dict[str, set[str]] = {}
+    for key, event in events.items():
+        per_programme.setdefault(event.programme_id, set()).add(key)
+        for group_id in event.group_ids:
+            per_group.setdefault(group_id, set()).add(key)
     for programme in project.programmes:
         dates = " en ".join(f"{d.date:%d-%m-%Y}" for d in programme.days)
         feeds.append(FeedSpec(
@@ -51,14 +72,14 @@ def public_feeds(project: Project, events: dict[str, Event]) -> list[FeedSpec]:
             name=f"{network} – {programme.title}",
             description=f"{programme.title} in {programme.city} ({dates}).",
             path=f"programmes/{programme.id}.ics", uid_scope="prog",
-            keys=frozenset(k for k, e in events.items() if e.programme_id == programme.id),
+            keys=frozenset(per_programme.get(programme.id, ())),
             programme=programme.id))
     for group in project.registry.groups:
         feeds.append(FeedSpec(
             id=f"group:{group.id}", kind="group", name=f"{network} – {group.name}",
             description=f"Alle sessies van {group.name} op de netwerkdagen van het {network}.",
             path=f"groups/{group.id}.ics", uid_scope=f"grp-{group.id}",
-            keys=frozenset(k for k, e in events.items() if group.id in e.group_ids)))
+            keys=frozenset(per_group.get(group.id, ()))))
     return feeds
 
 

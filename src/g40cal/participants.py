@@ -20,14 +20,14 @@ import re
 import secrets
 import subprocess
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from g40cal.config import Config
 from g40cal.errors import G40Error, Problem, UserError
-from g40cal.feeds import FeedSpec
+from g40cal.feeds import FeedSpec, PersonalFeeds
 from g40cal.links import GOOGLE_ADD_BY_URL, outlook_add_urls, personal_url, webcal_url
 from g40cal.matching import fold_text
 from g40cal.model import TZ, Item, Programme
@@ -121,10 +121,20 @@ def _when(text: str | None) -> datetime | None:
 
 
 def load_participants(state: State, *, programme: str | None = None,
-                      participant_id: int | None = None) -> list[Participant]:
-    """Every participant (or those registered for ``programme``, or one), ordered by id."""
-    where, args = ("WHERE participant_id = ?", (participant_id,)) if participant_id is not None \
-        else ("", ())
+                      participant_id: int | None = None,
+                      ids: Iterable[int] | None = None) -> list[Participant]:
+    """Every participant (or those registered for ``programme``, or one, or those of
+    ``ids``), ordered by id."""
+    if participant_id is not None:
+        ids = [participant_id]
+    if programme is not None:
+        found = registrants(state, [programme])
+        ids = found if ids is None else found & set(ids)
+    if ids is None:
+        where, args = "", ()
+    else:  # one statement however many: the ids go in as a JSON array
+        where, args = ("WHERE participant_id IN (SELECT value FROM json_each(?))",
+                       (json.dumps(sorted(set(ids))),))
     choices: dict[tuple[int, str], list[Choice]] = defaultdict(list)
     for pid, prog, item, label in state.db.execute(
             "SELECT participant_id, programme, item, label FROM choices "
@@ -141,13 +151,18 @@ def load_participants(state: State, *, programme: str | None = None,
     for pid, name, email, organisation, token, created, updated in state.db.execute(
             "SELECT id, name, email, organisation, token, created, updated FROM participants "
             f"{where.replace('participant_id', 'id')} ORDER BY id", args):
-        regs = tuple(registrations[pid])
-        if programme is not None and not any(r.programme == programme for r in regs):
-            continue
         result.append(Participant(pid, name, email, organisation, token,
                                   datetime.fromisoformat(created),
-                                  datetime.fromisoformat(updated), regs))
+                                  datetime.fromisoformat(updated),
+                                  tuple(registrations[pid])))
     return result
+
+
+def registrants(state: State, programmes: Iterable[str]) -> set[int]:
+    """Ids of the participants registered for any of ``programmes``."""
+    return {r[0] for r in state.db.execute(
+        "SELECT participant_id FROM registrations WHERE programme IN "
+        "(SELECT value FROM json_each(?))", (json.dumps(sorted(set(programmes))),))}
 
 
 def load_participant(state: State, participant_id: int) -> Participant | None:
@@ -375,11 +390,27 @@ def personal_feed(project: Project, participant: Participant,
         private=True)
 
 
-def personal_feeds(project: Project, state: State) -> list[FeedSpec]:
-    """The FeedSpec of every participant's private feed (called by ``pipeline``)."""
+def personal_feeds(project: Project, state: State,
+                   ids: Iterable[int] | None = None) -> list[FeedSpec]:
+    """The FeedSpec of every participant's private feed (or of those of ``ids``)."""
     common: dict = {}
-    specs = (personal_feed(project, p, common) for p in load_participants(state))
+    specs = (personal_feed(project, p, common) for p in load_participants(state, ids=ids))
     return [s for s in specs if s is not None]
+
+
+def personal_audience(project: Project, state: State, *, complete: bool,
+                      programmes: Iterable[str] = ()) -> PersonalFeeds:
+    """What a sync must look at: every personal feed (``complete``), or only those of the
+    participants changed since the last sync plus the registrants of ``programmes``
+    (whose definitions changed)."""
+    # The counter first: a change made after this read stays pending for the next sync.
+    version = int(state.meta("participants_version") or 0)
+    if complete:
+        return PersonalFeeds(tuple(personal_feeds(project, state)), True, version)
+    ids = {r[0] for r in state.db.execute("SELECT participant_id FROM participant_changes")}
+    ids |= registrants(state, programmes)
+    return PersonalFeeds(tuple(personal_feeds(project, state, ids)) if ids else (), False,
+                         version)
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,15 @@ diff with state → publish files (→ push to CalDAV) → record state.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
-from functools import partial
+from typing import Any
 
 from g40cal.config import Config
 from g40cal.errors import UserError
 from g40cal.events import Event
-from g40cal.feeds import FeedSpec
-from g40cal.participants import personal_feeds, private_path_problem, secure_folder
+from g40cal.feeds import FeedSpec, PersonalFeeds
+from g40cal.participants import personal_audience, private_path_problem, secure_folder
 from g40cal.project import Project, definition_files
 from g40cal.rebuild import rebuild_state
 from g40cal.state import State
@@ -29,25 +30,58 @@ from g40cal.sync import (
 )
 
 
-def personal_feed_specs(project: Project, state: State) -> list[FeedSpec]:
-    specs = personal_feeds(project, state)
-    if specs and (problem := private_path_problem(project.config)):
-        # Never write personal feeds where git (or the public folder) could pick them up.
+def personal_feed_specs(project: Project, state: State, *,
+                        complete: bool = True) -> PersonalFeeds:
+    """The personal feeds a sync looks at: all, or (not ``complete``) those of participants
+    changed since the last sync and of the registrants of edited definitions."""
+    if complete:
+        personal = personal_audience(project, state, complete=True)
+    else:
+        recorded = _recorded_sources(state)
+        current = project.sources
+        edited = {pid for pid in set(current) | set(recorded.get("programmes", {}))
+                  if current.get(pid) != recorded.get("programmes", {}).get(pid)}
+        personal = personal_audience(project, state, complete=False, programmes=edited)
+    exists = personal.specs or project.config.private_path.is_dir()
+    if exists and (problem := private_path_problem(project.config)):
+        # Never write personal feeds where git (or the public folder) could pick them up —
+        # checked on every sync, also when none of them changes this time.
         raise UserError(problem.message, [problem])
-    if specs:
+    if personal.specs:
         secure_folder(project.config.private_path)
-    return specs
+    return personal
+
+
+def sources_json(project: Project) -> str:
+    """What the definitions were, recorded with a sync: the next one compares against it."""
+    return json.dumps({"context": project.context, "programmes": project.sources},
+                      sort_keys=True)
+
+
+def _recorded_sources(state: State) -> dict[str, Any]:
+    try:
+        recorded = json.loads(state.meta("sources") or "{}")
+    except ValueError:
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def needs_everything(project: Project, state: State, verify: bool) -> bool:
+    """Whether every personal feed must be looked at: with ``--full``, after an upgrade or
+    a changed setting or group registry, and when the last sync's sources are unknown."""
+    recorded = _recorded_sources(state)
+    return (verify or state.meta("render_signature") != render_signature(project.config)
+            or recorded.get("context") != project.context)
 
 
 # pages.py pulls in Jinja2 and segno: imported where pages are built, so that an unchanged
 # sync (unchanged_since_last_sync) starts and answers without them.
 
 
-def site_builder(project: Project, state: State, now: datetime) -> SiteBuilder:
-    from g40cal.pages import announced_cancellations, build_site
+def site_builder() -> SiteBuilder:
+    from g40cal.pages import build_site
 
-    # Removed items whose cancellation is still announced stay on the pages (GEANNULEERD).
-    return partial(build_site, removed=announced_cancellations(project, state, now))
+    return build_site
 
 
 def personal_page(project: Project, events: dict[str, Event], spec: FeedSpec) -> bytes:
@@ -110,10 +144,12 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
                          f"from {recovered.feeds} published feeds, so no subscriber goes back.")
     now = now or now_utc()
     fingerprint = input_fingerprint(project.config, state)
-    plan = plan_sync(project, state, now=now, personal=personal_feed_specs(project, state),
-                     site=site_builder(project, state, now), personal_page=personal_page,
-                     verify=verify)
+    personal = personal_feed_specs(project, state,
+                                   complete=needs_everything(project, state, verify))
+    plan = plan_sync(project, state, now=now, personal=personal, site=site_builder(),
+                     personal_page=personal_page, verify=verify)
     plan.fingerprint = fingerprint
+    plan.sources = sources_json(project)
     return plan, notes
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -64,6 +64,21 @@ class EventRow:
 
 
 @dataclass(frozen=True)
+class EventHead:
+    """A stored event without its content (see ``State.event_heads``)."""
+
+    key: str
+    sig: str
+    full: str
+    sequence: int
+    modified: datetime
+    status: str
+    removed: bool
+    ends_at: datetime
+    digest: str | None  # of the stored event JSON; None: stored before it was kept
+
+
+@dataclass(frozen=True)
 class FeedRow:
     feed_id: str
     kind: str
@@ -96,11 +111,13 @@ class FileRow:
     mtime_ns: int
 
 
-def event_to_json(event: Event) -> str:
-    data = asdict(event)
-    data["start"] = event.start.isoformat()
-    data["end"] = event.end.isoformat() if event.end else None
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+def _in_chunks(db: sqlite3.Connection, query: str, values: Iterable[str],
+               size: int = 500) -> Iterator[tuple[Any, ...]]:
+    """Rows of ``query`` ("... IN ({})") for many values, a bounded number per statement."""
+    values = sorted(set(values))
+    for start in range(0, len(values), size):
+        chunk = values[start:start + size]
+        yield from db.execute(query.format(",".join("?" * len(chunk))), chunk)
 
 
 def event_from_json(text: str) -> Event:
@@ -170,33 +187,84 @@ class State:
 
     # -- reading -------------------------------------------------------------------
 
-    def events(self) -> dict[str, EventRow]:
+    def event_heads(self) -> dict[str, EventHead]:
+        """Every stored event without its content: enough to tell what did not change."""
         rows = self.db.execute(
-            "SELECT key, sig, full, sequence, modified, status, removed, ends_at, event "
+            "SELECT key, sig, full, sequence, modified, status, removed, ends_at, digest "
             "FROM events")
+        return {r[0]: EventHead(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5],
+                                bool(r[6]), datetime.fromisoformat(r[7]), r[8]) for r in rows}
+
+    def events(self, keys: Iterable[str] | None = None) -> dict[str, EventRow]:
+        """Stored events with their content: all of them, or those of ``keys``."""
+        query = ("SELECT key, sig, full, sequence, modified, status, removed, ends_at, event "
+                 "FROM events")
+        rows = self.db.execute(query) if keys is None else _in_chunks(
+            self.db, query + " WHERE key IN ({})", keys)
         return {
             r[0]: EventRow(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5],
                            bool(r[6]), datetime.fromisoformat(r[7]), event_from_json(r[8]))
             for r in rows
         }
 
-    def feeds(self) -> dict[str, FeedRow]:
-        rows = self.db.execute(
-            "SELECT feed_id, kind, name, description, path, private, uid_scope, programme, "
-            "hash, keys FROM feeds")
-        return {
-            r[0]: FeedRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8],
-                          frozenset(json.loads(r[9])))
-            for r in rows
-        }
+    def removed_events(self) -> dict[str, EventRow]:
+        """Events gone from the definitions whose cancellation is still announced."""
+        keys = [r[0] for r in self.db.execute("SELECT key FROM events WHERE removed = 1")]
+        return self.events(keys)
+
+    def feeds(self, ids: Iterable[str] | None = None, *,
+              private: bool | None = None) -> dict[str, FeedRow]:
+        """Stored feeds with the keys they hold: all, those of ``ids``, or by area."""
+        query = ("SELECT feed_id, kind, name, description, path, private, uid_scope, "
+                 "programme, hash FROM feeds")
+        if ids is not None:
+            rows = list(_in_chunks(self.db, query + " WHERE feed_id IN ({})", ids))
+        elif private is not None:
+            rows = self.db.execute(query + " WHERE private = ?", (int(private),)).fetchall()
+        else:
+            rows = self.db.execute(query).fetchall()
+        keys = self._feed_keys([r[0] for r in rows],
+                               everything=ids is None and private is None)
+        return {r[0]: FeedRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8],
+                              frozenset(keys.get(r[0], ()))) for r in rows}
+
+    def feed(self, feed_id: str) -> FeedRow | None:
+        return self.feeds([feed_id]).get(feed_id)
+
+    def _feed_keys(self, ids: list[str], *, everything: bool) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        rows = self.db.execute("SELECT feed_id, key FROM feed_keys") if everything or len(
+            ids) > 5000 else _in_chunks(self.db, "SELECT feed_id, key FROM feed_keys "
+                                        "WHERE feed_id IN ({})", ids)
+        wanted = None if everything else set(ids)
+        for feed_id, key in rows:
+            if wanted is None or feed_id in wanted:
+                found.setdefault(feed_id, []).append(key)
+        return found
+
+    def feeds_holding(self, keys: Iterable[str]) -> set[str]:
+        """Ids of the feeds that hold any of ``keys`` (an indexed lookup per key)."""
+        return {r[0] for r in _in_chunks(
+            self.db, "SELECT DISTINCT feed_id FROM feed_keys WHERE key IN ({})", keys)}
+
+    def orphaned_personal_feeds(self) -> dict[str, FeedRow]:
+        """Personal feeds whose participant is gone, has another token or no registration."""
+        ids = [r[0] for r in self.db.execute(
+            "SELECT feed_id FROM feeds WHERE private = 1 AND feed_id NOT IN ("
+            "SELECT 'personal:' || token FROM participants "
+            "WHERE id IN (SELECT participant_id FROM registrations))")]
+        return self.feeds(ids) if ids else {}
 
     def members(self) -> dict[tuple[str, str], MemberRow]:
         rows = self.db.execute("SELECT feed_id, key, bump, left, modified FROM feed_members")
         return {(r[0], r[1]): MemberRow(r[0], r[1], r[2], bool(r[3]),
                                         datetime.fromisoformat(r[4])) for r in rows}
 
-    def files(self) -> dict[str, FileRow]:
-        rows = self.db.execute("SELECT path, hash, size, mtime_ns FROM files")
+    def files(self, paths: Iterable[str] | None = None) -> dict[str, FileRow]:
+        """What was last written: every file, or those of ``paths``."""
+        query = "SELECT path, hash, size, mtime_ns FROM files"
+        rows = self.db.execute(query) if paths is None else _in_chunks(
+            self.db, query + " WHERE path IN ({})", paths)
         return {r[0]: FileRow(*r) for r in rows}
 
     def meta(self, key: str) -> str | None:
@@ -214,24 +282,34 @@ class State:
     def put_event(self, row: EventRow) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO events (key, programme, item, sig, full, sequence, "
-            "modified, status, removed, ends_at, event) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "modified, status, removed, ends_at, event, digest) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (row.key, row.event.programme_id, row.event.item_id, row.sig, row.full,
              row.sequence, row.modified.isoformat(), row.status, int(row.removed),
-             row.ends_at.isoformat(), event_to_json(row.event)))
+             row.ends_at.isoformat(), row.event.to_json(), row.event.digest))
 
     def delete_event(self, key: str) -> None:
         self.db.execute("DELETE FROM events WHERE key = ?", (key,))
         self.db.execute("DELETE FROM feed_members WHERE key = ?", (key,))
 
-    def put_feed(self, row: FeedRow) -> None:
+    def put_feed(self, row: FeedRow, old_keys: frozenset[str] | None = None) -> None:
+        """Store a feed; ``old_keys`` (what the state held) saves rewriting unchanged keys."""
         self.db.execute(
             "INSERT OR REPLACE INTO feeds (feed_id, kind, name, description, path, private, "
-            "uid_scope, programme, hash, keys) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "uid_scope, programme, hash) VALUES (?,?,?,?,?,?,?,?,?)",
             (row.feed_id, row.kind, row.name, row.description, row.path, int(row.private),
-             row.uid_scope, row.programme, row.hash, json.dumps(sorted(row.keys))))
+             row.uid_scope, row.programme, row.hash))
+        if old_keys is None:
+            self.db.execute("DELETE FROM feed_keys WHERE feed_id = ?", (row.feed_id,))
+            old_keys = frozenset()
+        self.db.executemany("DELETE FROM feed_keys WHERE feed_id = ? AND key = ?",
+                            [(row.feed_id, k) for k in sorted(old_keys - row.keys)])
+        self.db.executemany("INSERT OR IGNORE INTO feed_keys (feed_id, key) VALUES (?, ?)",
+                            [(row.feed_id, k) for k in sorted(row.keys - old_keys)])
 
     def delete_feed(self, feed_id: str) -> None:
         self.db.execute("DELETE FROM feeds WHERE feed_id = ?", (feed_id,))
+        self.db.execute("DELETE FROM feed_keys WHERE feed_id = ?", (feed_id,))
         self.db.execute("DELETE FROM feed_members WHERE feed_id = ?", (feed_id,))
 
     def put_member(self, row: MemberRow) -> None:
@@ -246,6 +324,10 @@ class State:
     def put_file(self, row: FileRow) -> None:
         self.db.execute("INSERT OR REPLACE INTO files (path, hash, size, mtime_ns) "
                         "VALUES (?,?,?,?)", (row.path, row.hash, row.size, row.mtime_ns))
+
+    def forget_participant_changes(self, version: int) -> None:
+        """Participant changes up to the counter value ``version`` are published."""
+        self.db.execute("DELETE FROM participant_changes WHERE version <= ?", (version,))
 
     def delete_file(self, path: str) -> None:
         self.db.execute("DELETE FROM files WHERE path = ?", (path,))

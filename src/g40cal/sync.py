@@ -16,7 +16,7 @@ starts over. Either way every file on disk is always a complete old or new versi
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,17 +31,23 @@ from g40cal.diff import (
     decide_missing,
     likely_renames,
 )
-from g40cal.events import Event, build_events
-from g40cal.feeds import FeedSpec, index_json, public_feeds, uid_for
+from g40cal.events import Event
+from g40cal.feeds import FeedSpec, PersonalFeeds, index_json, public_feeds, uid_for
 from g40cal.ical import RENDER_VERSION, RenderedEvent, render_calendar, render_event
 from g40cal.project import Project
 from g40cal.publish import atomic_write, remove_file
-from g40cal.state import EventRow, FeedRow, FileRow, MemberRow, State
+from g40cal.state import EventHead, EventRow, FeedRow, FileRow, MemberRow, State
 
-# Extra public files (web pages) made from the same inputs; see ``pages.py``.
-SiteBuilder = Callable[[Project, dict[str, Event], list[FeedSpec]], dict[str, bytes]]
+# Extra public files (web pages) made from the same inputs; see ``pages.py``. The last
+# argument: events gone from the definitions whose cancellation is still announced.
+SiteBuilder = Callable[[Project, dict[str, Event], list[FeedSpec], list[Event]],
+                       dict[str, bytes]]
 # A participant's own page, written next to their personal feed (``<token>.html``).
 PersonalPage = Callable[[Project, dict[str, Event], FeedSpec], bytes]
+
+
+# A sync without participants: any personal feed in the state goes.
+NO_PERSONAL_FEEDS = PersonalFeeds()
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class FeedOutput:
     hash: str
     keys: frozenset[str]
     changed: bool  # content differs from what the state says was published
+    old_keys: frozenset[str] | None = None  # what the state held (None: unknown or new)
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,8 @@ class SyncPlan:
     new_signature: str | None = None  # render signature to record (it changed)
     fingerprint: str | None = None  # inputs of this plan, recorded once all is written
     dirty: frozenset[str] = frozenset()  # events whose state row differs from the stored one
+    participants_version: int = 0  # participant changes up to this are published with it
+    sources: str | None = None  # the definitions' hashes (JSON), recorded once all is written
 
     @property
     def has_changes(self) -> bool:
@@ -112,105 +121,166 @@ def now_utc() -> datetime:
 
 
 def current_events(project: Project) -> dict[str, Event]:
-    events: dict[str, Event] = {}
-    for programme in project.programmes:
-        for event in build_events(programme, project.config):
-            events[event.key] = event
-    return events
+    return dict(project.events)
 
 
 def plan_sync(project: Project, state: State, *, now: datetime,
-              personal: Iterable[FeedSpec] = (), site: SiteBuilder | None = None,
+              personal: PersonalFeeds = NO_PERSONAL_FEEDS, site: SiteBuilder | None = None,
               personal_page: PersonalPage | None = None, verify: bool = False) -> SyncPlan:
-    """Compute everything a sync would do, without changing anything."""
+    """Compute everything a sync would do, without changing anything.
+
+    The work follows the change: events are compared by their stored hashes, only the
+    feeds that hold a changed event (found through the state's ``feed_keys`` index) or
+    whose audience changed are rendered, and only their files are looked at.
+    """
     project.raise_on_errors()
     config = project.config
-    events = current_events(project)
-    old_events = state.events()
-    changes = ChangeSet()
-    rows: dict[str, EventRow] = {}
-    stale_rows = 0  # unchanged events whose stored copy differs (e.g. after a rebuild)
-    for key, event in events.items():
-        decision = decide_event(event, old_events.get(key), now)
-        rows[key] = decision.row
-        if decision.change:
-            changes.changes.append(decision.change)
-        elif decision.row != old_events[key]:
-            stale_rows += 1
-    dropped: list[str] = []
-    for key, old in old_events.items():
-        if key in events:
-            continue
-        decision = decide_missing(old, now, config.cancelled_retention_days)
-        if decision is None:
-            dropped.append(key)
-            changes.changes.append(EventChange(key, old.event.programme_id, old.event.item_id,
-                                               old.event.title, "dropped", old.sequence))
-            continue
-        rows[key] = decision.row
-        if decision.change:
-            changes.changes.append(decision.change)
-    changes.renames = _renames(changes, events, old_events)
-    # Feeds that hold none of these (and whose membership is unchanged) are not re-rendered:
-    # at network scale most personal feeds are untouched by a one-item change.
-    dirty = {k for k, r in rows.items() if old_events.get(k) != r} | set(dropped)
+    events = project.events
     signature = render_signature(config)
     everything_dirty = state.meta("render_signature") != signature
+    rows, changes, dropped, dirty, stale_rows = _plan_events(project, state, now)
 
     specs = public_feeds(project, events)
-    specs += list(personal)
-    old_feeds = state.feeds()
+    old_feeds = state.feeds(private=False)
     members = state.members()
-    rendered: dict[str, RenderedEvent] = {}
-    outputs: list[FeedOutput] = []
-    member_puts: list[MemberRow] = []
-    member_deletes: list[tuple[str, str]] = []
+    removed_feeds, personal_specs = _personal_work(personal, state, old_feeds, dirty,
+                                                   members)
+    specs += personal_specs
     spec_ids = {s.id for s in specs}
-    removed_feeds: list[FeedRow] = []
-    for row in old_feeds.values():
-        if row.feed_id in spec_ids:
-            continue
-        if row.private:  # a participant left or got a new token: their old feed goes
-            removed_feeds.append(row)
-        else:  # a programme or group disappeared: announce its cancellations, keep the URL
+    for row in list(old_feeds.values()):
+        if row.feed_id not in spec_ids and not row.private:
+            # A programme or group disappeared: announce its cancellations, keep the URL.
             specs.append(FeedSpec(row.feed_id, row.kind, row.name, row.description, row.path,
                                   row.uid_scope, frozenset(), row.programme, row.private))
     left_feeds = {feed_id for (feed_id, _), member in members.items() if member.left}
     retention = config.cancelled_retention_days * 86400
-
     new_events = frozenset(c.key for c in changes.changes if c.change == "added")
-
-    def render(spec: FeedSpec) -> FeedOutput:
-        return _plan_feed(spec, old_feeds.get(spec.id), rows, members, rendered, now,
-                          config, new_events)[0]
-
+    renderer = _FeedRenderer(project, rows, members, now, new_events)
+    outputs: list[FeedOutput] = []
+    member_puts: list[MemberRow] = []
+    member_deletes: list[tuple[str, str]] = []
     for spec in specs:
         old = old_feeds.get(spec.id)
         if old and not everything_dirty and _is_clean(spec, old, dirty, rows, members,
                                                       left_feeds, now, retention):
             outputs.append(FeedOutput(spec, None, old.hash, old.keys, False))
             continue
-        output, puts, deletes, feed_changes = _plan_feed(
-            spec, old, rows, members, rendered, now, config, new_events)
+        output, puts, deletes, feed_changes = renderer.plan(spec, old)
         outputs.append(output)
         member_puts += puts
         member_deletes += deletes
         changes.changes += feed_changes
 
-    writes, removals, repairs = _file_work(outputs, removed_feeds, state, config, render,
-                                           verify)
+    writes, removals, repairs = _file_work(
+        outputs, list(removed_feeds.values()), state, config,
+        lambda spec: renderer.output(spec, old_feeds.get(spec.id)), verify)
     public_specs = [s for s in specs if not s.private]
     extra = {"index.json": index_json(public_specs, config)}
     if site is not None:
-        extra.update(site(project, events, public_specs))
+        removed = [r.event for _, r in sorted(rows.items()) if r.removed]
+        extra.update(site(project, events, public_specs, removed))
     for relative, data in sorted(extra.items()):
         if _differs(config.feeds_path / relative, data):
             writes.append(FileWrite("public", relative, data, content_hash(data)))
     if personal_page is not None:
         writes += _personal_pages(project, events, outputs, personal_page, config, verify)
-    return SyncPlan(now, changes, rows, dropped, outputs, removed_feeds, member_puts,
-                    member_deletes, writes, removals, repairs, stale_rows,
-                    signature if everything_dirty else None, dirty=frozenset(dirty))
+    return SyncPlan(now, changes, rows, dropped, outputs, list(removed_feeds.values()),
+                    member_puts, member_deletes, writes, removals, repairs, stale_rows,
+                    signature if everything_dirty else None, dirty=frozenset(dirty),
+                    participants_version=personal.version)
+
+
+def _plan_events(project: Project, state: State, now: datetime):
+    """Every event's new state row, the changes, the dropped events and the dirty keys
+    (whose row differs from the stored one). Stored content is decoded only for events
+    whose hashes differ and for events gone from the definitions."""
+    config = project.config
+    events = project.events
+    heads = state.event_heads()
+    unchanged = {key for key, event in events.items()
+                 if (head := heads.get(key)) is not None and _same(event, head)}
+    stored = state.events([k for k in heads if k not in unchanged])
+    changes = ChangeSet()
+    rows: dict[str, EventRow] = {}
+    dirty: set[str] = set()
+    stale_rows = 0  # unchanged events whose stored copy differs (e.g. after a rebuild)
+    for key, event in events.items():
+        if key in unchanged:
+            head = heads[key]
+            rows[key] = EventRow(key, head.sig, head.full, head.sequence, head.modified,
+                                 head.status, False, event.ends_at, event)
+            if head.digest != event.digest:
+                stale_rows += 1
+                dirty.add(key)
+            continue
+        old = stored.get(key)
+        decision = decide_event(event, old, now)
+        rows[key] = decision.row
+        if decision.change:
+            changes.changes.append(decision.change)
+        if decision.row != old:
+            dirty.add(key)
+            if not decision.change:
+                stale_rows += 1
+    dropped: list[str] = []
+    for key, old in sorted(stored.items()):
+        if key in events:
+            continue
+        decision = decide_missing(old, now, config.cancelled_retention_days)
+        if decision is None:
+            dropped.append(key)
+            dirty.add(key)
+            changes.changes.append(EventChange(key, old.event.programme_id, old.event.item_id,
+                                               old.event.title, "dropped", old.sequence))
+            continue
+        rows[key] = decision.row
+        if decision.change:
+            changes.changes.append(decision.change)
+            dirty.add(key)
+    changes.renames = _renames(changes, events, stored)
+    return rows, changes, dropped, dirty, stale_rows
+
+
+def _same(event: Event, head: EventHead) -> bool:
+    """The event is what was published: same hashes, status, and not coming back."""
+    return (event.hashes() == (head.sig, head.full) and not head.removed
+            and head.status == ("cancelled" if event.cancelled else "active"))
+
+
+def _personal_work(personal: PersonalFeeds, state: State, old_feeds: dict[str, FeedRow],
+                   dirty: set[str], members: dict[tuple[str, str], MemberRow],
+                   ) -> tuple[dict[str, FeedRow], list[FeedSpec]]:
+    """The personal feeds to look at, and those to remove; ``old_feeds`` gains their rows.
+
+    Complete: every participant's feed, and every other stored personal feed goes.
+    Otherwise: the given (changed) participants' feeds, plus the stored feeds that hold a
+    changed event or announce a choice someone dropped (their audience is unchanged, so
+    their spec comes from the state), and the feeds whose participant is gone.
+    """
+    specs = list(personal.specs)
+    if personal.complete:
+        stored = state.feeds(private=True)
+        old_feeds.update(stored)
+        ids = {s.id for s in specs}
+        return {i: r for i, r in stored.items() if i not in ids}, specs
+    removed = state.orphaned_personal_feeds()
+    ids = {s.id for s in specs}
+    holders = state.feeds_holding(dirty) if dirty else set()
+    holders |= {feed_id for (feed_id, _), member in members.items() if member.left}
+    wanted = (ids | holders) - set(removed) - set(old_feeds)
+    stored = state.feeds(wanted)
+    old_feeds.update(stored)
+    specs += [_spec_from_row(row, members) for feed_id, row in sorted(stored.items())
+              if row.private and feed_id not in ids]
+    return removed, specs
+
+
+def _spec_from_row(row: FeedRow, members: dict[tuple[str, str], MemberRow]) -> FeedSpec:
+    """A feed's audience as last published: what it holds, less what left it."""
+    keys = frozenset(k for k in row.keys
+                     if not ((m := members.get((row.feed_id, k))) and m.left))
+    return FeedSpec(row.feed_id, row.kind, row.name, row.description, row.path,
+                    row.uid_scope, keys, row.programme, row.private)
 
 
 def render_signature(config: Config) -> str:
@@ -267,65 +337,86 @@ def _personal_pages(project: Project, events: dict[str, Event], outputs: list[Fe
 
 
 def _renames(changes: ChangeSet, events: dict[str, Event],
-             old_events: dict[str, EventRow]) -> list[RenameHint]:
+             stored: dict[str, EventRow]) -> list[RenameHint]:
     added = [events[c.key] for c in changes.changes if c.change == "added"]
-    removed = [old_events[c.key].event for c in changes.changes
-               if c.change == "cancelled" and c.key not in events]
+    removed = [stored[c.key].event for c in changes.changes
+               if c.change == "cancelled" and c.key not in events and c.key in stored]
     return likely_renames(added, removed)
 
 
-def _plan_feed(spec: FeedSpec, old: FeedRow | None, rows: dict[str, EventRow],
-               members: dict[tuple[str, str], MemberRow], rendered: dict[str, RenderedEvent],
-               now: datetime, config: Config, new_events: frozenset[str] = frozenset()):
-    keys = set(spec.keys) | (set(old.keys) if old else set())
-    puts: list[MemberRow] = []
-    deletes: list[tuple[str, str]] = []
-    feed_changes: list[EventChange] = []
-    entries: list[tuple[datetime, str, str]] = []
-    kept: set[str] = set()
-    retention = config.cancelled_retention_days * 86400
-    for key in sorted(keys):
-        row = rows.get(key)
-        if row is None:  # dropped for good
-            if (spec.id, key) in members:
-                deletes.append((spec.id, key))
-            continue
-        member = members.get((spec.id, key))
-        left = False
-        if key in spec.keys:
-            if member and member.left:  # came back into this feed
-                member = MemberRow(spec.id, key, member.bump + 1, False, now)
-                puts.append(member)
-                feed_changes.append(_feed_change(row, spec, "restored", member))
-            elif old is not None and key not in old.keys and key not in new_events:
-                # An existing event joins this feed (a new organiser, a new choice).
-                feed_changes.append(_feed_change(row, spec, "added", member))
-        elif row.status == "active":  # still on the programme, but no longer in this feed
-            if (now - row.ends_at).total_seconds() > retention:
-                if member:
+class _FeedRenderer:
+    """Plans one feed at a time; each event's shared lines are rendered once per sync."""
+
+    def __init__(self, project: Project, rows: dict[str, EventRow],
+                 members: dict[tuple[str, str], MemberRow], now: datetime,
+                 new_events: frozenset[str]) -> None:
+        self.project, self.rows, self.members, self.now = project, rows, members, now
+        self.new_events = new_events
+        self.rendered: dict[str, RenderedEvent] = {}
+        self.retention = project.config.cancelled_retention_days * 86400
+
+    def output(self, spec: FeedSpec, old: FeedRow | None = None) -> FeedOutput:
+        return self.plan(spec, old)[0]
+
+    def _rendered(self, key: str, row: EventRow) -> RenderedEvent:
+        found = self.rendered.get(key)
+        if found is None:
+            current = self.project.events.get(key)
+            found = (self.project.rendered(key) if current is row.event
+                     else render_event(row.event))
+            self.rendered[key] = found
+        return found
+
+    def plan(self, spec: FeedSpec, old: FeedRow | None):
+        config = self.project.config
+        rows, members, now = self.rows, self.members, self.now
+        keys = set(spec.keys) | (set(old.keys) if old else set())
+        puts: list[MemberRow] = []
+        deletes: list[tuple[str, str]] = []
+        feed_changes: list[EventChange] = []
+        entries: list[tuple[datetime, str, str]] = []
+        kept: set[str] = set()
+        for key in sorted(keys):
+            row = rows.get(key)
+            if row is None:  # dropped for good
+                if (spec.id, key) in members:
                     deletes.append((spec.id, key))
                 continue
-            left = True
-            if not (member and member.left):
-                member = MemberRow(spec.id, key, (member.bump if member else 0) + 1, True, now)
-                puts.append(member)
-                feed_changes.append(_feed_change(row, spec, "cancelled", member))
-        sequence = row.sequence + (member.bump if member else 0)
-        modified = max(row.modified, member.modified) if member else row.modified
-        event = row.event
-        if key not in rendered:
-            rendered[key] = render_event(event)
-        cancelled = left or row.status == "cancelled"
-        vevent = rendered[key].vevent(uid_for(key, spec.uid_scope, config), sequence, modified,
-                                      cancelled=cancelled)
-        entries.append((event.start, key, vevent))
-        kept.add(key)
-    entries.sort()
-    data = render_calendar(spec.name, spec.description, [e[2] for e in entries],
-                           config.refresh_minutes)
-    digest = content_hash(data)
-    changed = old is None or old.hash != digest or old.keys != frozenset(kept)
-    return FeedOutput(spec, data, digest, frozenset(kept), changed), puts, deletes, feed_changes
+            member = members.get((spec.id, key))
+            left = False
+            if key in spec.keys:
+                if member and member.left:  # came back into this feed
+                    member = MemberRow(spec.id, key, member.bump + 1, False, now)
+                    puts.append(member)
+                    feed_changes.append(_feed_change(row, spec, "restored", member))
+                elif old is not None and key not in old.keys and key not in self.new_events:
+                    # An existing event joins this feed (a new organiser, a new choice).
+                    feed_changes.append(_feed_change(row, spec, "added", member))
+            elif row.status == "active":  # still on the programme, but no longer in this feed
+                if (now - row.ends_at).total_seconds() > self.retention:
+                    if member:
+                        deletes.append((spec.id, key))
+                    continue
+                left = True
+                if not (member and member.left):
+                    member = MemberRow(spec.id, key, (member.bump if member else 0) + 1, True,
+                                       now)
+                    puts.append(member)
+                    feed_changes.append(_feed_change(row, spec, "cancelled", member))
+            sequence = row.sequence + (member.bump if member else 0)
+            modified = max(row.modified, member.modified) if member else row.modified
+            cancelled = left or row.status == "cancelled"
+            vevent = self._rendered(key, row).vevent(
+                uid_for(key, spec.uid_scope, config), sequence, modified, cancelled=cancelled)
+            entries.append((row.event.start, key, vevent))
+            kept.add(key)
+        entries.sort()
+        data = render_calendar(spec.name, spec.description, [e[2] for e in entries],
+                               config.refresh_minutes)
+        digest = content_hash(data)
+        changed = old is None or old.hash != digest or old.keys != frozenset(kept)
+        return (FeedOutput(spec, data, digest, frozenset(kept), changed,
+                           old.keys if old else None), puts, deletes, feed_changes)
 
 
 def _feed_change(row: EventRow, spec: FeedSpec, kind: str,
@@ -365,7 +456,7 @@ def _file_work(outputs: list[FeedOutput], removed: list[FeedRow], state: State,
     personal feeds, which can be 100,000 files, only with ``verify`` (``sync --full``):
     checking them all on every run would cost seconds.
     """
-    files = state.files()
+    files = state.files(_file_key(_area(o.spec), o.spec.path) for o in outputs)
     writes: list[FileWrite] = []
     repairs: list[str] = []
     for output in outputs:
@@ -431,7 +522,8 @@ def apply_sync(plan: SyncPlan, state: State, config: Config,
                     spec = output.spec
                     state.put_feed(FeedRow(spec.id, spec.kind, spec.name, spec.description,
                                            spec.path, spec.private, spec.uid_scope,
-                                           spec.programme, output.hash, output.keys))
+                                           spec.programme, output.hash, output.keys),
+                                   output.old_keys)
             if plan.new_signature:
                 state.put_meta("render_signature", plan.new_signature)
             run_id = state.add_run(plan.now, summarise(plan),
@@ -463,6 +555,9 @@ def apply_sync(plan: SyncPlan, state: State, config: Config,
             state.put_file(row)
         for area, relative in plan.removals:
             state.delete_file(_file_key(area, relative))
+        state.forget_participant_changes(plan.participants_version)
+        if plan.sources:
+            state.put_meta("sources", plan.sources)
         if plan.fingerprint:
             state.put_meta("input_fingerprint", plan.fingerprint)
             expiry = next_expiry(state, config.cancelled_retention_days)

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -23,10 +24,11 @@ from g40cal.caldav import (
     fingerprint,
     uid_of,
 )
+from g40cal.errors import UserError
 from g40cal.events import Event
 from g40cal.ical import render_event, render_object
 from g40cal.push import dav_scope, resolve_feed
-from g40cal.state import FeedRow
+from g40cal.state import FeedRow, State
 from tests.caldav_servers import DavServer, dav_server, free_port  # noqa: F401
 
 MULTISTATUS = (b'<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" '
@@ -173,12 +175,16 @@ def test_the_fingerprint_survives_the_servers_rewriting_but_not_an_edit(
     assert fingerprint(edited) != fingerprint(body)
 
 
-def test_feeds_are_named_by_id_or_by_the_short_slash_form() -> None:
-    feeds = {fid: FeedRow(fid, "x", "n", "d", "p", False, "s", None, "h", frozenset())
-             for fid in ("network", "programme:oss", "group:europa")}
-    assert resolve_feed("programme/oss", feeds) == "programme:oss"
-    assert resolve_feed("group:europa", feeds) == "group:europa"
-    assert resolve_feed(" network ", feeds) == "network"
+def test_feeds_are_named_by_id_or_by_the_short_slash_form(tmp_path: Path) -> None:
+    with State(tmp_path / "state.sqlite") as state, state.transaction():
+        for fid in ("network", "programme:oss", "group:europa"):
+            state.put_feed(FeedRow(fid, "x", "n", "d", "p", False, "s", None, "h",
+                                   frozenset({"oss/opening"})))
+        assert resolve_feed("programme/oss", state) == "programme:oss"
+        assert resolve_feed("group:europa", state) == "group:europa"
+        assert resolve_feed(" network ", state) == "network"
+        with pytest.raises(UserError, match="did you mean 'group:europa'"):
+            resolve_feed("group/europe", state)
 
 
 def test_target_names_give_url_safe_uid_scopes() -> None:

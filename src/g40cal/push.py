@@ -58,7 +58,7 @@ from g40cal.config import CaldavTarget, Config
 from g40cal.errors import G40Error, UserError
 from g40cal.feeds import uid_for
 from g40cal.ical import RenderedEvent, render_calendar, render_event, render_object
-from g40cal.state import FeedRow, State
+from g40cal.state import State
 
 ActionKind = Literal["create", "update", "delete"]
 CONFIRM_EVERY = 50  # confirmations are committed in batches: one fsync per object is slow
@@ -88,15 +88,15 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def resolve_feed(name: str, feeds: dict[str, FeedRow]) -> str:
+def resolve_feed(name: str, state: State) -> str:
     """The feed id a target names: ``network``, ``programme:<id>``, ``group:<id>``,
     ``personal:<token>``; ``programme/<id>`` and ``group/<id>`` are accepted too."""
     feed_id = name.strip()
     if re.fullmatch(r"(programme|group|personal)/.+", feed_id):
         feed_id = feed_id.replace("/", ":", 1)
-    if feed_id in feeds:
+    if state.feed(feed_id) is not None:
         return feed_id
-    public = sorted(f for f, row in feeds.items() if not row.private)
+    public = sorted(state.feeds(private=False))
     if not public:
         raise UserError(f"feed {display_feed(name)!r} has not been published: nothing has "
                         "been published yet (run g40cal sync first)")
@@ -118,8 +118,9 @@ def desired_objects(state: State, config: Config, feed_id: str, scope: str,
                     ) -> tuple[dict[str, Desired], list[str]]:
     """The feed's events as CalDAV objects, rendered from the recorded state exactly as
     ``sync`` published them; plus notes when the published feed does not match."""
-    feed = state.feeds()[feed_id]
-    events = state.events()
+    feed = state.feed(feed_id)
+    assert feed is not None  # resolve_feed found it
+    events = state.events(feed.keys)
     members = state.members()
     cache = {} if cache is None else cache
     objects: dict[str, Desired] = {}
@@ -254,8 +255,7 @@ def plan_target(target: CaldavTarget, state: State, config: Config, client: DavC
                 cache: dict[str, RenderedEvent] | None = None) -> TargetPlan:
     """Read the server (one PROPFIND, GETs only where something looks wrong) and decide
     every action. Reads only: nothing on the server or in the state changes."""
-    feeds = state.feeds()
-    feed_id = resolve_feed(target.feed, feeds)
+    feed_id = resolve_feed(target.feed, state)
     desired, notes = desired_objects(state, config, feed_id, dav_scope(target.name), cache)
     url = collection_url(target.url)
     rows = load_rows(state, target.name)
@@ -678,7 +678,8 @@ def _uid_conflict(action: Action) -> Conflict:
 
 
 def _make_calendar(plan: TargetPlan, state: State, client: DavClient) -> None:
-    feed = state.feeds()[plan.feed_id]
+    feed = state.feed(plan.feed_id)
+    assert feed is not None  # resolved when the plan was made
     try:
         client.mkcalendar(plan.url, feed.name, feed.description)
     except DavError:

@@ -273,8 +273,9 @@ def check_target(target: CaldavTarget, state: State | None) -> dict[str, Any]:
                            f"{ours} pushed by g40cal")
     if state is not None:
         try:
-            feed_id = resolve_feed(target.feed, state.feeds())
-            events = len(state.feeds()[feed_id].keys)
+            feed_id = resolve_feed(target.feed, state)
+            feed = state.feed(feed_id)
+            events = len(feed.keys) if feed else 0
             summary += f"; feed {display_feed(feed_id)} published ({events} events)"
         except UserError as exc:
             problems.append({"kind": "feed", "message": str(exc)})

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-import g40cal.sync
 from g40cal.config import load_config
 from g40cal.feeds import uid_for
+from g40cal.publish import Stager
 from g40cal.state import State
 from tests.feedparse import parse_tree
 from tests.syncing import edit, later, sync_at
@@ -46,20 +46,21 @@ def synced(project_dir: Path) -> Path:
 def test_a_run_dying_between_feed_writes_converges_without_a_second_bump(
         synced: Path, monkeypatch: pytest.MonkeyPatch, fail_after: int) -> None:
     edit_room(synced)
-    real_write = g40cal.sync.atomic_write
+    real_commit = Stager.commit
     calls = {"n": 0}
 
-    def failing_write(path: Path, data: bytes, **kwargs: object) -> None:
+    def failing_commit(stager: Stager, temp: Path, path: Path) -> None:
         if calls["n"] >= fail_after:
             raise Boom(f"disk full at write {calls['n']}")
         calls["n"] += 1
-        real_write(path, data, **kwargs)  # type: ignore[arg-type]
+        real_commit(stager, temp, path)
 
-    monkeypatch.setattr(g40cal.sync, "atomic_write", failing_write)
+    monkeypatch.setattr(Stager, "commit", failing_commit)
     with pytest.raises(Boom):
         sync_at(synced, later(10))
     parse_tree(synced / "feeds")  # every file on disk is whole and parseable
-    monkeypatch.setattr(g40cal.sync, "atomic_write", real_write)
+    assert not list(synced.rglob(f"*{Stager.SUFFIX}"))  # the staged rest was discarded
+    monkeypatch.setattr(Stager, "commit", real_commit)
     result = sync_at(synced, later(20))
     assert result.plan.changes.changes == []  # the state already had the change
     assert result.plan.repairs  # ... and the files that missed it were rewritten
@@ -91,16 +92,16 @@ def test_a_run_dying_inside_the_state_transaction_records_nothing_and_writes_not
 
 KILLER = textwrap.dedent("""
     import os, signal, sys
-    import g40cal.sync
-    real = g40cal.sync.atomic_write
+    from g40cal.publish import Stager
+    real = Stager.commit
     limit = int(sys.argv[1])
     count = [0]
-    def write(path, data, **kw):
+    def commit(self, temp, path):
         if count[0] == limit:
             os.kill(os.getpid(), signal.SIGKILL)
         count[0] += 1
-        real(path, data, **kw)
-    g40cal.sync.atomic_write = write
+        real(self, temp, path)
+    Stager.commit = commit
     from g40cal.cli import cli
     cli(["--root", sys.argv[2], "--now", sys.argv[3], "sync", "--yes"])
 """)
@@ -113,15 +114,19 @@ def test_kill_9_between_two_feed_writes_leaves_whole_files_and_the_next_sync_con
     done = subprocess.run([sys.executable, "-c", KILLER, str(kill_after), str(synced),
                            later(10).isoformat()], capture_output=True, timeout=120)
     assert done.returncode == -signal.SIGKILL, done.stderr.decode()
-    leftovers = [p for p in (synced / "feeds").rglob(".*.tmp")]
-    for temp in leftovers:  # a killed writer may leave its temp file; never a half feed
-        os.unlink(temp)
-    parse_tree(synced / "feeds")
+    leftovers = list((synced / "feeds").rglob(f".*{Stager.SUFFIX}"))
+    assert leftovers  # the killed run had staged its files under temporary names ...
+    parse_tree(synced / "feeds")  # ... and never left a half feed under a real one
     result = sync_at(synced, later(20))
     assert result.plan.changes.changes == []
     config = load_config(synced)
     assert sequences(synced)[f"all.ics:{uid_for(KEY, 'net', config)}"] == 1
     assert sync_at(synced, later(30)).written == []
+    # sync --full sweeps what a dead run staged (once it is old enough to be surely dead).
+    for temp in leftovers:
+        os.utime(temp, (0, 0))
+    sync_at(synced, later(40), verify=True)
+    assert not any(temp.exists() for temp in leftovers)
 
 
 def test_a_run_dying_while_recording_written_files_converges(

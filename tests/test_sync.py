@@ -258,7 +258,7 @@ def test_sequence_and_last_modified_change_only_with_the_event(synced: Path) -> 
 def test_a_one_item_change_renders_only_the_feeds_that_hold_the_item(synced: Path) -> None:
     edit(synced / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
     result = sync_at(synced, later(10))
-    rendered = {f.spec.path for f in result.plan.feeds if f.data is not None}
+    rendered = {f.spec.path for f in result.plan.feeds if f.rendered}
     assert rendered == {"all.ics", "programmes/almelo-ambtelijk-2024.ics", "groups/europa.ics"}
 
 
@@ -278,10 +278,10 @@ def test_a_new_version_of_the_renderer_re_renders_every_feed_once(
 
     monkeypatch.setattr(g40cal.sync, "RENDER_VERSION", "test-next")
     first = sync_at(synced, later(10))
-    assert all(f.data is not None for f in first.plan.feeds)
+    assert all(f.rendered for f in first.plan.feeds)
     assert first.written == []  # the same bytes: nothing is rewritten
     second = sync_at(synced, later(20))
-    assert all(f.data is None for f in second.plan.feeds)
+    assert not any(f.rendered for f in second.plan.feeds)
 
 
 def test_an_item_joining_a_group_feed_is_listed_as_added_to_that_feed(synced: Path) -> None:

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 import g40cal.commands.core
-import g40cal.sync
 from g40cal.cli import cli
+from g40cal.publish import Stager
 from tests.conftest import BEFORE_EVENTS
 from tests.syncing import edit, later, remove_item
 
@@ -87,7 +87,7 @@ def test_a_run_that_died_halfway_is_never_skipped(
     def dying_write(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(g40cal.sync, "atomic_write", dying_write)
+    monkeypatch.setattr(Stager, "commit", dying_write)
     assert sync(synced).exit_code == 1
     monkeypatch.undo()
     edit(synced / ALMELO, 'room = "Atelier"', 'room = "1.2 Stad Almelo (1e verdieping)"')

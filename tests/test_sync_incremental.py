@@ -154,7 +154,7 @@ def plan_after(root: Path, change: Callable[[Path], None]):
 
 def test_a_room_change_renders_only_the_feeds_that_hold_the_item(root: Path) -> None:
     plan, holders = plan_after(root, move_room)
-    rendered = {o.spec.id for o in plan.feeds if o.data is not None}
+    rendered = {o.spec.id for o in plan.feeds if o.rendered}
     assert rendered == holders
     assert {o.spec.id for o in plan.changed_feeds} == holders
     assert any(h.startswith("personal:") for h in holders)
@@ -165,7 +165,7 @@ def test_a_room_change_renders_only_the_feeds_that_hold_the_item(root: Path) -> 
 def test_a_choice_change_renders_only_that_participants_feed(root: Path) -> None:
     plan, _ = plan_after(root, change_choice)
     anna = person(root, ANNA)
-    assert {o.spec.id for o in plan.feeds if o.data is not None} == {anna.feed_id}
+    assert {o.spec.id for o in plan.feeds if o.rendered} == {anna.feed_id}
     assert [o.spec.id for o in plan.feeds if o.spec.private] == [anna.feed_id]
     written = [w.relative for w in plan.writes]
     assert written == [f"{anna.token}.ics", f"{anna.token}.html"]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from g40cal import __version__
+from g40cal.checks import programme_warnings
 from g40cal.config import Config
 from g40cal.errors import Problem
 from g40cal.events import Event, build_events
@@ -49,6 +50,8 @@ class Compiled:
 def compile_definition(raw: bytes, path: Path, registry: GroupRegistry,
                        config: Config) -> Compiled:
     programme, problems = parse_programme(raw, path, registry)
+    if programme is not None:
+        problems = [*problems, *programme_warnings(programme)]
     source = source_hash(path, raw)
     if programme is None or any(p.severity == "error" for p in problems):
         return Compiled(programme, tuple(problems), (), (), source)

@@ -15,7 +15,7 @@ _FIELD_NAMES = {
 
 
 def check_programmes(programmes: Iterable[Programme]) -> list[Problem]:
-    programmes = list(programmes)
+    """Problems between files (the warnings of each file come with it: ``buildcache``)."""
     problems: list[Problem] = []
     owners: dict[str, Programme] = {}
     for programme in programmes:
@@ -25,11 +25,11 @@ def check_programmes(programmes: Iterable[Programme]) -> list[Problem]:
                 f"programme id {programme.id!r} is also used by {owners[programme.id].path}",
                 programme.path, field="id", hint="every programme needs its own id"))
         owners.setdefault(programme.id, programme)
-        problems.extend(programme_warnings(programme))
     return problems
 
 
 def programme_warnings(programme: Programme) -> list[Problem]:
+    """What ``g40cal check`` warns about within one programme."""
     problems: list[Problem] = []
 
     def warn(code: str, message: str, item: Item | None = None, field: str | None = None,

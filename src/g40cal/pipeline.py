@@ -17,6 +17,7 @@ from g40cal.events import Event
 from g40cal.feeds import FeedSpec, PersonalFeeds
 from g40cal.participants import personal_audience, private_path_problem, secure_folder
 from g40cal.project import Project, definition_files
+from g40cal.publish import Stager, sweep_staged
 from g40cal.rebuild import rebuild_state
 from g40cal.state import State
 from g40cal.sync import (
@@ -146,8 +147,19 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
     fingerprint = input_fingerprint(project.config, state)
     personal = personal_feed_specs(project, state,
                                    complete=needs_everything(project, state, verify))
-    plan = plan_sync(project, state, now=now, personal=personal, site=site_builder(),
-                     personal_page=personal_page, verify=verify)
+    if verify:  # a sync that died while staging left files under temporary names
+        for folder in (project.config.feeds_path, project.config.private_path):
+            sweep_staged(folder)
+    # A dry run only counts; a real one stages the new files as it plans them.
+    stager = None if dry_run else Stager()
+    try:
+        plan = plan_sync(project, state, now=now, personal=personal, site=site_builder(),
+                         personal_page=personal_page, verify=verify, stager=stager,
+                         keep_bytes=False)
+    except BaseException:
+        if stager is not None:
+            stager.discard()
+        raise
     plan.fingerprint = fingerprint
     plan.sources = sources_json(project)
     return plan, notes
@@ -156,4 +168,7 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
 def run_sync(project: Project, state: State, *, now: datetime | None = None,
              verify: bool = False) -> SyncResult:
     plan, _ = prepare_sync(project, state, now=now, verify=verify)
-    return apply_sync(plan, state, project.config)
+    try:
+        return apply_sync(plan, state, project.config)
+    finally:
+        plan.discard()  # whatever was not committed

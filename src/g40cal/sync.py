@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from g40cal.events import Event
 from g40cal.feeds import FeedSpec, PersonalFeeds, index_json, public_feeds, uid_for
 from g40cal.ical import RENDER_VERSION, RenderedEvent, render_calendar, render_event
 from g40cal.project import Project
-from g40cal.publish import atomic_write, remove_file
+from g40cal.publish import Stager, atomic_write, fsync_dir, remove_file
 from g40cal.state import EventHead, EventRow, FeedRow, FileRow, MemberRow, State
 
 # Extra public files (web pages) made from the same inputs; see ``pages.py``. The last
@@ -58,16 +58,22 @@ class FeedOutput:
     keys: frozenset[str]
     changed: bool  # content differs from what the state says was published
     old_keys: frozenset[str] | None = None  # what the state held (None: unknown or new)
+    rendered: bool = False  # rendered in this sync (its bytes went to a FileWrite, if any)
 
 
 @dataclass(frozen=True)
 class FileWrite:
-    """A file to (re)write: ``area`` is "public" (feeds/) or "private" (personal feeds)."""
+    """A file to (re)write: ``area`` is "public" (feeds/) or "private" (personal feeds).
+
+    Its bytes are in ``data``, or staged under a temporary name (``staged``), or neither
+    (a dry run's plan, which is never applied)."""
 
     area: str
     relative: str
-    data: bytes
+    data: bytes | None
     hash: str
+    staged: Path | None = None
+    on_disk: bool = False  # the file already holds these bytes: only record it
 
 
 @dataclass
@@ -89,6 +95,12 @@ class SyncPlan:
     dirty: frozenset[str] = frozenset()  # events whose state row differs from the stored one
     participants_version: int = 0  # participant changes up to this are published with it
     sources: str | None = None  # the definitions' hashes (JSON), recorded once all is written
+    stager: Stager | None = None  # holds the staged files until applied or discarded
+
+    def discard(self) -> None:
+        """Remove the staged files of a plan that will not be applied (a no, an error)."""
+        if self.stager is not None:
+            self.stager.discard()
 
     @property
     def has_changes(self) -> bool:
@@ -126,12 +138,17 @@ def current_events(project: Project) -> dict[str, Event]:
 
 def plan_sync(project: Project, state: State, *, now: datetime,
               personal: PersonalFeeds = NO_PERSONAL_FEEDS, site: SiteBuilder | None = None,
-              personal_page: PersonalPage | None = None, verify: bool = False) -> SyncPlan:
-    """Compute everything a sync would do, without changing anything.
+              personal_page: PersonalPage | None = None, verify: bool = False,
+              stager: Stager | None = None, keep_bytes: bool = True) -> SyncPlan:
+    """Compute everything a sync would do, without publishing anything.
 
     The work follows the change: events are compared by their stored hashes, only the
     feeds that hold a changed event (found through the state's ``feed_keys`` index) or
     whose audience changed are rendered, and only their files are looked at.
+
+    The bytes of the files to write are staged by ``stager`` (under temporary names,
+    committed by ``apply_sync``), kept in the plan (``keep_bytes``), or dropped after
+    hashing (a dry run: the plan then cannot be applied).
     """
     project.raise_on_errors()
     config = project.config
@@ -156,38 +173,71 @@ def plan_sync(project: Project, state: State, *, now: datetime,
     retention = config.cancelled_retention_days * 86400
     new_events = frozenset(c.key for c in changes.changes if c.change == "added")
     renderer = _FeedRenderer(project, rows, members, now, new_events)
+    files = state.files(_file_key(_area(s), s.path) for s in specs)
+    out = _Writes(config, stager, keep_bytes)
     outputs: list[FeedOutput] = []
     member_puts: list[MemberRow] = []
     member_deletes: list[tuple[str, str]] = []
+    repairs: list[str] = []
     for spec in specs:
         old = old_feeds.get(spec.id)
         if old and not everything_dirty and _is_clean(spec, old, dirty, rows, members,
                                                       left_feeds, now, retention):
-            outputs.append(FeedOutput(spec, None, old.hash, old.keys, False))
-            continue
-        output, puts, deletes, feed_changes = renderer.plan(spec, old)
-        outputs.append(output)
-        member_puts += puts
-        member_deletes += deletes
-        changes.changes += feed_changes
+            output = FeedOutput(spec, None, old.hash, old.keys, False)
+        else:
+            output, puts, deletes, feed_changes = renderer.plan(spec, old)
+            member_puts += puts
+            member_deletes += deletes
+            changes.changes += feed_changes
+        repair = _feed_file(output, files.get(_file_key(_area(spec), spec.path)), config,
+                            lambda spec=spec, old=old: renderer.output(spec, old), verify, out)
+        if repair:
+            repairs.append(_file_key(_area(spec), spec.path))
+        if personal_page is not None and spec.private:
+            _personal_page(project, events, output, personal_page, config, verify, out)
+        # The bytes are written (or staged): keep only what the state records.
+        outputs.append(replace(output, data=None, rendered=output.data is not None))
 
-    writes, removals, repairs = _file_work(
-        outputs, list(removed_feeds.values()), state, config,
-        lambda spec: renderer.output(spec, old_feeds.get(spec.id)), verify)
+    removals = [(_area_of(row), row.path) for row in removed_feeds.values()]
+    removals += [("private", page_path(row.path)) for row in removed_feeds.values()
+                 if row.private]
     public_specs = [s for s in specs if not s.private]
     extra = {"index.json": index_json(public_specs, config)}
     if site is not None:
         removed = [r.event for _, r in sorted(rows.items()) if r.removed]
         extra.update(site(project, events, public_specs, removed))
     for relative, data in sorted(extra.items()):
-        if _differs(config.feeds_path / relative, data):
-            writes.append(FileWrite("public", relative, data, content_hash(data)))
-    if personal_page is not None:
-        writes += _personal_pages(project, events, outputs, personal_page, config, verify)
+        out.add("public", relative, data, record_same=False)
+    if stager is not None:
+        stager.wait()
     return SyncPlan(now, changes, rows, dropped, outputs, list(removed_feeds.values()),
-                    member_puts, member_deletes, writes, removals, repairs, stale_rows,
+                    member_puts, member_deletes, out.writes, removals, repairs, stale_rows,
                     signature if everything_dirty else None, dirty=frozenset(dirty),
-                    participants_version=personal.version)
+                    participants_version=personal.version, stager=stager)
+
+
+class _Writes:
+    """The files a plan writes: staged at once, kept in memory, or only counted."""
+
+    def __init__(self, config: Config, stager: Stager | None, keep_bytes: bool) -> None:
+        self.config, self.stager, self.keep_bytes = config, stager, keep_bytes
+        self.writes: list[FileWrite] = []
+
+    def add(self, area: str, relative: str, data: bytes, digest: str | None = None, *,
+            record_same: bool = True) -> None:
+        """Write ``data`` unless the file holds it already; then, with ``record_same``,
+        only record it (a feed written by a run that died before recording it)."""
+        digest = digest or content_hash(data)
+        path = _root(self.config, area) / relative
+        if not _differs(path, data):
+            if record_same:
+                self.writes.append(FileWrite(area, relative, None, digest, on_disk=True))
+            return
+        staged = None
+        if self.stager is not None:
+            staged = self.stager.stage(path, data, _MODES[area])
+        kept = data if self.keep_bytes and staged is None else None
+        self.writes.append(FileWrite(area, relative, kept, digest, staged))
 
 
 def _plan_events(project: Project, state: State, now: datetime):
@@ -317,23 +367,19 @@ def page_path(feed_path: str) -> str:
     return feed_path.removesuffix(".ics") + ".html"
 
 
-def _personal_pages(project: Project, events: dict[str, Event], outputs: list[FeedOutput],
-                    personal_page: PersonalPage, config: Config,
-                    verify: bool) -> list[FileWrite]:
-    """Pages of the personal feeds that were re-rendered (with ``verify``: or whose page is
-    missing — looking at 50,000 files on every run would cost seconds)."""
-    writes = []
-    for output in outputs:
-        if not output.spec.private or (output.data is None and not verify):
-            continue  # nothing it shows changed
-        relative = page_path(output.spec.path)
-        path = config.private_path / relative
-        if output.data is None and path.exists():
-            continue
-        data = personal_page(project, events, output.spec)
-        if _differs(path, data):
-            writes.append(FileWrite("private", relative, data, content_hash(data)))
-    return writes
+def _personal_page(project: Project, events: dict[str, Event], output: FeedOutput,
+                   personal_page: PersonalPage, config: Config, verify: bool,
+                   out: _Writes) -> None:
+    """The page of a personal feed that was re-rendered (with ``verify``: or whose page
+    is missing — looking at 50,000 files on every run would cost seconds)."""
+    if output.data is None and not verify:
+        return  # nothing it shows changed
+    relative = page_path(output.spec.path)
+    path = config.private_path / relative
+    if output.data is None and path.exists():
+        return
+    out.add("private", relative, personal_page(project, events, output.spec),
+            record_same=False)
 
 
 def _renames(changes: ChangeSet, events: dict[str, Event],
@@ -431,6 +477,14 @@ def _area(spec: FeedSpec) -> str:
     return "private" if spec.private else "public"
 
 
+def _area_of(row: FeedRow) -> str:
+    return "private" if row.private else "public"
+
+
+# Personal files are the participant's alone; public ones are served to everyone.
+_MODES = {"private": 0o600, "public": 0o644}
+
+
 def _root(config: Config, area: str) -> Path:
     return config.private_path if area == "private" else config.feeds_path
 
@@ -446,50 +500,39 @@ def _differs(path: Path, data: bytes) -> bool:
         return True
 
 
-def _file_work(outputs: list[FeedOutput], removed: list[FeedRow], state: State,
-               config: Config, render: Callable[[FeedSpec], FeedOutput], verify: bool,
-               ) -> tuple[list[FileWrite], list[tuple[str, str]], list[str]]:
-    """Which feed files to write: changed ones, and any whose file does not match the state.
+def _feed_file(output: FeedOutput, known: FileRow | None, config: Config,
+               render: Callable[[], FeedOutput], verify: bool, out: _Writes) -> bool:
+    """Write the feed's file if it changed, or if it does not match the state; True when
+    the write repairs a file the state did not expect.
 
     A run that died before writing a file left its recorded hash behind, which is caught
-    here for every feed. A public feed changed or deleted by hand is caught too; for the
-    personal feeds, which can be 100,000 files, only with ``verify`` (``sync --full``):
-    checking them all on every run would cost seconds.
+    here for every feed looked at. A public feed changed or deleted by hand is caught too;
+    for the personal feeds, which can be 100,000 files, only with ``verify`` (``sync
+    --full``): checking them all on every run would cost seconds.
     """
-    files = state.files(_file_key(_area(o.spec), o.spec.path) for o in outputs)
-    writes: list[FileWrite] = []
-    repairs: list[str] = []
-    for output in outputs:
-        area = _area(output.spec)
-        key = _file_key(area, output.spec.path)
-        known = files.get(key)
-        if output.changed or known is None or known.hash != output.hash:
-            writes.append(FileWrite(area, output.spec.path, _data(output, render),
-                                    output.hash))
-            if not output.changed:
-                repairs.append(key)
-            continue
-        if not verify and output.data is None and output.spec.private:
-            continue
-        path = _root(config, area) / output.spec.path
-        try:
-            stat = path.stat()
-        except OSError:
-            stat = None
-        moved = stat is None or (stat.st_size, stat.st_mtime_ns) != (known.size, known.mtime_ns)
-        # Someone (or a crash) changed the file behind our back: put it right.
-        if moved and _differs(path, data := _data(output, render)):
-            writes.append(FileWrite(area, output.spec.path, data, output.hash))
-            repairs.append(key)
-    removals = [(("private" if row.private else "public"), row.path) for row in removed]
-    removals += [("private", page_path(row.path)) for row in removed if row.private]
-    return writes, removals, repairs
+    area = _area(output.spec)
+    if output.changed or known is None or known.hash != output.hash:
+        out.add(area, output.spec.path, _data(output, render), output.hash)
+        return not output.changed
+    if not verify and output.data is None and output.spec.private:
+        return False
+    path = _root(config, area) / output.spec.path
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    moved = stat is None or (stat.st_size, stat.st_mtime_ns) != (known.size, known.mtime_ns)
+    # Someone (or a crash) changed the file behind our back: put it right.
+    if moved and _differs(path, data := _data(output, render)):
+        out.add(area, output.spec.path, data, output.hash)
+        return True
+    return False
 
 
-def _data(output: FeedOutput, render: Callable[[FeedSpec], FeedOutput]) -> bytes:
+def _data(output: FeedOutput, render: Callable[[], FeedOutput]) -> bytes:
     if output.data is not None:
         return output.data
-    data = render(output.spec).data
+    data = render().data
     assert data is not None  # rendering always yields bytes
     return data
 
@@ -534,17 +577,28 @@ def apply_sync(plan: SyncPlan, state: State, config: Config,
                                     for c in plan.changes.changes])
     written: list[str] = []
     recorded: list[FileRow] = []
+    folders: set[Path] = set()
     for number, write in enumerate(plan.writes, start=1):
         path = _root(config, write.area) / write.relative
-        mode = 0o600 if write.area == "private" else 0o644
-        if _differs(path, write.data):  # identical bytes keep their mtime (and ETag)
-            atomic_write(path, write.data, mode=mode)
+        if write.on_disk:
+            pass
+        elif write.staged is not None:  # compared with the file when it was staged
+            assert plan.stager is not None
+            plan.stager.commit(write.staged, path)
+            folders.add(path.parent)
+            written.append(str(path))
+        elif write.data is None:
+            raise ValueError("a dry run's plan cannot be applied")
+        elif _differs(path, write.data):  # identical bytes keep their mtime (and ETag)
+            atomic_write(path, write.data, mode=_MODES[write.area])
             written.append(str(path))
         stat = path.stat()
         recorded.append(FileRow(_file_key(write.area, write.relative), write.hash,
                                 stat.st_size, stat.st_mtime_ns))
         if progress and number % 500 == 0:
             progress(f"wrote {number}/{len(plan.writes)} files")
+    for folder in sorted(folders):  # the renames are durable before the state says so
+        fsync_dir(folder)
     removed: list[str] = []
     for area, relative in plan.removals:
         path = _root(config, area) / relative

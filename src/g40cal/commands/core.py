@@ -14,7 +14,7 @@ from g40cal.participants import stale_personal_data
 from g40cal.project import definition_files, load_project
 from g40cal.report import NO_CHANGES_JSON, log_text, plan_json, plan_text, problems_text
 from g40cal.state import State
-from g40cal.sync import apply_sync
+from g40cal.sync import SyncPlan, apply_sync
 
 
 @cli.command()
@@ -81,32 +81,42 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
     with State(config.state_path) as state:
         plan, notes = prepare_sync(project, state, now=app.now(), dry_run=dry_run,
                                    verify=full)
-        if not as_json:
-            for note in notes:
-                click.echo(note, err=True)
-            click.echo(plan_text(plan))
-        if dry_run:
-            if as_json:
-                emit_json({"dry_run": True, **plan_json(plan)})
-            elif push_after:
-                click.echo("Nothing pushed in a dry run (g40cal push --dry-run shows what a "
-                           "push of the published feeds would send).", err=True)
-            return
-        nothing = not plan.has_changes and not plan.writes and not plan.removals
-        if (not nothing and not yes and not as_json and cli_module.is_interactive()
-                and not click.confirm("Publish these changes?", default=True)):
-            click.echo("Nothing published.")
-            return
-        result = apply_sync(plan, state, config, progress=lambda m: click.echo(m, err=True))
-        if not as_json and not nothing:
-            click.echo(f"Published: {len(result.written)} file(s) written, "
-                       f"{len(result.removed)} removed.")
-        pushed = _push_published(app, state, as_json) if push_after else None
+        try:
+            _publish(app, state, plan, notes, dry_run=dry_run, yes=yes, as_json=as_json,
+                     push_after=push_after)
+        finally:
+            plan.discard()  # staged files of a plan that was not (fully) applied
+
+
+def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
+             dry_run: bool, yes: bool, as_json: bool, push_after: bool) -> None:
+    if not as_json:
+        for note in notes:
+            click.echo(note, err=True)
+        click.echo(plan_text(plan))
+    if dry_run:
         if as_json:
-            emit_json({"dry_run": False, **plan_json(plan), "written": len(result.written),
-                       "removed": len(result.removed), "run": result.run_id,
-                       **({"push": pushed} if push_after else {})})
-        _exit_if_push_failed(pushed)
+            emit_json({"dry_run": True, **plan_json(plan)})
+        elif push_after:
+            click.echo("Nothing pushed in a dry run (g40cal push --dry-run shows what a "
+                       "push of the published feeds would send).", err=True)
+        return
+    nothing = not plan.has_changes and not plan.writes and not plan.removals
+    if (not nothing and not yes and not as_json and cli_module.is_interactive()
+            and not click.confirm("Publish these changes?", default=True)):
+        click.echo("Nothing published.")
+        return
+    result = apply_sync(plan, state, app.config,
+                        progress=lambda m: click.echo(m, err=True))
+    if not as_json and not nothing:
+        click.echo(f"Published: {len(result.written)} file(s) written, "
+                   f"{len(result.removed)} removed.")
+    pushed = _push_published(app, state, as_json) if push_after else None
+    if as_json:
+        emit_json({"dry_run": False, **plan_json(plan), "written": len(result.written),
+                   "removed": len(result.removed), "run": result.run_id,
+                   **({"push": pushed} if push_after else {})})
+    _exit_if_push_failed(pushed)
 
 
 def _nothing_changed(app: AppContext, state: State, *, as_json: bool, dry_run: bool,

@@ -79,6 +79,13 @@ def add_participant(root: Path) -> None:
            "w.willems@venlo.example", "--programme", ZAANDAM))
 
 
+def drop_last_registration(root: Path) -> None:
+    """A participant kept without any registration (e.g. their only day was purged)."""
+    eva = person(root, EVA)
+    with State(load_config(root).state_path) as state, state.transaction():
+        state.db.execute("DELETE FROM registrations WHERE participant_id = ?", (eva.id,))
+
+
 def room_and_choice(root: Path) -> None:
     move_room(root)
     change_choice(root)
@@ -99,6 +106,7 @@ CHANGES: dict[str, Callable[[Path], None]] = {
     "a removed participant": remove_participant,
     "an item removed from the definition": remove_definition_item,
     "a participant added by hand": add_participant,
+    "a participant's last registration deleted": drop_last_registration,
     "a room and a choice at once": room_and_choice,
     "a programme title": rename_programme,
 }
@@ -132,7 +140,8 @@ def test_an_incremental_sync_publishes_exactly_what_a_full_sync_publishes(
     incremental = sync_at(root, later(10))
     complete = sync_at(full, later(10), verify=True)
     # (rotate and remove delete the old feed themselves; the sync then has less to do)
-    assert incremental.plan.writes or change in {"a removed participant"}
+    assert incremental.plan.writes or incremental.plan.removals or change in {
+        "a removed participant"}
     assert published(root) == published(full)
     assert recorded(root) == recorded(full)
     assert sorted(c.key for c in incremental.plan.changes.changes) == sorted(
@@ -215,6 +224,7 @@ def downgrade_to_schema_5(path: Path, feeds: dict[str, list[str]]) -> None:
         db.execute(f"DROP TRIGGER {name}")
     db.execute("DROP TABLE feed_keys")
     db.execute("DROP TABLE participant_changes")
+    db.execute("DROP TABLE retired_tokens")
     db.execute("DROP INDEX feeds_private")
     db.execute("DROP INDEX events_removed")
     db.execute("ALTER TABLE events DROP COLUMN digest")

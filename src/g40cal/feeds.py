@@ -43,6 +43,7 @@ class PersonalFeeds:
     specs: tuple[FeedSpec, ...] = ()
     complete: bool = True
     version: int = 0  # participant changes up to this counter value are handled
+    gone: tuple[str, ...] = ()  # (not complete) feed ids that may have lost their owner
 
 
 def uid_for(key: str, scope: str, config: Config) -> str:

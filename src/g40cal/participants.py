@@ -15,6 +15,7 @@ in every feed that holds it, the feed of a removed participant is deleted.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 import secrets
@@ -390,6 +391,15 @@ def personal_feed(project: Project, participant: Participant,
         private=True)
 
 
+def audience_signature(programme: Programme) -> str:
+    """What a personal feed takes from a programme besides its events' content: which
+    items it has, on which day, common or by choice, and the title and dates (in the feed's
+    name). Registrants' feeds are rebuilt only when this changes — not for a new room."""
+    shape = [programme.title, [d.date.isoformat() for d in programme.days],
+             [[i.id, i.day, i.optional] for i in programme.items]]
+    return hashlib.sha256(json.dumps(shape, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
 def personal_feeds(project: Project, state: State,
                    ids: Iterable[int] | None = None) -> list[FeedSpec]:
     """The FeedSpec of every participant's private feed (or of those of ``ids``)."""
@@ -409,8 +419,14 @@ def personal_audience(project: Project, state: State, *, complete: bool,
         return PersonalFeeds(tuple(personal_feeds(project, state)), True, version)
     ids = {r[0] for r in state.db.execute("SELECT participant_id FROM participant_changes")}
     ids |= registrants(state, programmes)
-    return PersonalFeeds(tuple(personal_feeds(project, state, ids)) if ids else (), False,
-                         version)
+    participants = load_participants(state, ids=ids) if ids else []
+    common: dict = {}
+    specs = tuple(s for p in participants if (s := personal_feed(project, p, common)))
+    # Feeds that may have lost their owner: given-up tokens, participants without any
+    # registration. (Removing or rotating deletes the feed at once; this catches the rest.)
+    gone = [f"personal:{r[0]}" for r in state.db.execute("SELECT token FROM retired_tokens")]
+    gone += [p.feed_id for p in participants if not p.registrations]
+    return PersonalFeeds(specs, False, version, tuple(sorted(gone)))
 
 
 @dataclass(frozen=True)

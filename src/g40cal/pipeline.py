@@ -15,7 +15,12 @@ from g40cal.config import Config
 from g40cal.errors import UserError
 from g40cal.events import Event
 from g40cal.feeds import FeedSpec, PersonalFeeds
-from g40cal.participants import personal_audience, private_path_problem, secure_folder
+from g40cal.participants import (
+    audience_signature,
+    personal_audience,
+    private_path_problem,
+    secure_folder,
+)
 from g40cal.project import Project, definition_files
 from g40cal.publish import Stager, sweep_staged
 from g40cal.rebuild import rebuild_state
@@ -38,11 +43,10 @@ def personal_feed_specs(project: Project, state: State, *,
     if complete:
         personal = personal_audience(project, state, complete=True)
     else:
-        recorded = _recorded_sources(state)
-        current = project.sources
-        edited = {pid for pid in set(current) | set(recorded.get("programmes", {}))
-                  if current.get(pid) != recorded.get("programmes", {}).get(pid)}
-        personal = personal_audience(project, state, complete=False, programmes=edited)
+        before = _recorded_sources(state).get("audiences", {})
+        now = _audiences(project)
+        reshaped = {pid for pid in set(now) | set(before) if now.get(pid) != before.get(pid)}
+        personal = personal_audience(project, state, complete=False, programmes=reshaped)
     exists = personal.specs or project.config.private_path.is_dir()
     if exists and (problem := private_path_problem(project.config)):
         # Never write personal feeds where git (or the public folder) could pick them up —
@@ -55,8 +59,12 @@ def personal_feed_specs(project: Project, state: State, *,
 
 def sources_json(project: Project) -> str:
     """What the definitions were, recorded with a sync: the next one compares against it."""
-    return json.dumps({"context": project.context, "programmes": project.sources},
-                      sort_keys=True)
+    return json.dumps({"context": project.context, "programmes": project.sources,
+                       "audiences": _audiences(project)}, sort_keys=True)
+
+
+def _audiences(project: Project) -> dict[str, str]:
+    return {p.id: audience_signature(p) for p in project.programmes}
 
 
 def _recorded_sources(state: State) -> dict[str, Any]:

@@ -247,14 +247,6 @@ class State:
         return {r[0] for r in _in_chunks(
             self.db, "SELECT DISTINCT feed_id FROM feed_keys WHERE key IN ({})", keys)}
 
-    def orphaned_personal_feeds(self) -> dict[str, FeedRow]:
-        """Personal feeds whose participant is gone, has another token or no registration."""
-        ids = [r[0] for r in self.db.execute(
-            "SELECT feed_id FROM feeds WHERE private = 1 AND feed_id NOT IN ("
-            "SELECT 'personal:' || token FROM participants "
-            "WHERE id IN (SELECT participant_id FROM registrations))")]
-        return self.feeds(ids) if ids else {}
-
     def members(self) -> dict[tuple[str, str], MemberRow]:
         rows = self.db.execute("SELECT feed_id, key, bump, left, modified FROM feed_members")
         return {(r[0], r[1]): MemberRow(r[0], r[1], r[2], bool(r[3]),
@@ -328,6 +320,7 @@ class State:
     def forget_participant_changes(self, version: int) -> None:
         """Participant changes up to the counter value ``version`` are published."""
         self.db.execute("DELETE FROM participant_changes WHERE version <= ?", (version,))
+        self.db.execute("DELETE FROM retired_tokens WHERE version <= ?", (version,))
 
     def delete_file(self, path: str) -> None:
         self.db.execute("DELETE FROM files WHERE path = ?", (path,))

@@ -305,7 +305,7 @@ def _personal_work(personal: PersonalFeeds, state: State, old_feeds: dict[str, F
     Complete: every participant's feed, and every other stored personal feed goes.
     Otherwise: the given (changed) participants' feeds, plus the stored feeds that hold a
     changed event or announce a choice someone dropped (their audience is unchanged, so
-    their spec comes from the state), and the feeds whose participant is gone.
+    their spec comes from the state), and the feeds whose owner is gone.
     """
     specs = list(personal.specs)
     if personal.complete:
@@ -313,8 +313,8 @@ def _personal_work(personal: PersonalFeeds, state: State, old_feeds: dict[str, F
         old_feeds.update(stored)
         ids = {s.id for s in specs}
         return {i: r for i, r in stored.items() if i not in ids}, specs
-    removed = state.orphaned_personal_feeds()
     ids = {s.id for s in specs}
+    removed = {i: r for i, r in state.feeds(personal.gone).items() if i not in ids}
     holders = state.feeds_holding(dirty) if dirty else set()
     holders |= {feed_id for (feed_id, _), member in members.items() if member.left}
     wanted = (ids | holders) - set(removed) - set(old_feeds)

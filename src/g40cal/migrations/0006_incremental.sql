@@ -5,6 +5,8 @@
 --   without decoding it.
 -- * participant_changes: participants whose registrations or choices changed since the
 --   last sync (with the change counter's value then), so only their feeds are rebuilt.
+-- * retired_tokens: feed tokens given up since the last sync (a new token, a participant
+--   removed), so their feeds are found without comparing every feed with every token.
 -- Every existing participant is marked changed once, and every event digest is unknown:
 -- the first sync after the upgrade rebuilds their feeds (same bytes, nothing republished).
 CREATE TABLE feed_keys (
@@ -24,6 +26,10 @@ CREATE TABLE participant_changes (
     version INTEGER NOT NULL
 );
 INSERT INTO participant_changes (participant_id, version) SELECT id, 0 FROM participants;
+CREATE TABLE retired_tokens (
+    token TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+);
 DROP TRIGGER participants_insert;
 DROP TRIGGER participants_update;
 DROP TRIGGER participants_delete;
@@ -47,11 +53,17 @@ CREATE TRIGGER participants_update AFTER UPDATE ON participants BEGIN
     DELETE FROM participant_changes WHERE participant_id = NEW.id;
     INSERT INTO participant_changes SELECT NEW.id, CAST(value AS INTEGER)
         FROM meta WHERE key = 'participants_version';
+    DELETE FROM retired_tokens WHERE token = OLD.token AND OLD.token <> NEW.token;
+    INSERT INTO retired_tokens SELECT OLD.token, CAST(value AS INTEGER)
+        FROM meta WHERE key = 'participants_version' AND OLD.token <> NEW.token;
 END;
 CREATE TRIGGER participants_delete AFTER DELETE ON participants BEGIN
     UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'participants_version';
     DELETE FROM participant_changes WHERE participant_id = OLD.id;
     INSERT INTO participant_changes SELECT OLD.id, CAST(value AS INTEGER)
+        FROM meta WHERE key = 'participants_version';
+    DELETE FROM retired_tokens WHERE token = OLD.token;
+    INSERT INTO retired_tokens SELECT OLD.token, CAST(value AS INTEGER)
         FROM meta WHERE key = 'participants_version';
 END;
 CREATE TRIGGER registrations_insert AFTER INSERT ON registrations BEGIN

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cache, lru_cache
 from importlib import resources
+from typing import Any
 
 import segno
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -79,21 +80,6 @@ def personal_page_url(config: Config, spec: FeedSpec) -> str:
     return personal_url(config, spec.path, ".html")
 
 
-@lru_cache(maxsize=4096)
-def qr_svg(data: str, label: str) -> Markup:
-    """An inline SVG QR code; error level M survives a smudged print-out.
-
-    A fixed mask pattern: choosing the "best" of eight costs 80% of the time (measured:
-    9 ms → 2 ms a code, which counts with a page per participant) and every decoder reads
-    any mask. Cached, since one sync shows the same feed's code on several pages.
-    """
-    code = segno.make(data, error="m", micro=False, mask=0)
-    svg = code.svg_inline(scale=4, border=4, dark="#000", light="#fff", svgclass="qr-code",
-                          lineclass=None, title=label, omitsize=True)
-    # role/aria-label make the picture announce itself; segno's <title> is the tooltip.
-    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1))
-
-
 def paragraphs(text: str | None) -> list[str]:
     if not text:
         return []
@@ -104,7 +90,24 @@ def _web_link(link: str) -> bool:
     return link.startswith(("https://", "http://"))
 
 
-# ---------------------------------------------------------------- view models
+# ---------------------------------------------------------------- QR codes
+
+@lru_cache(maxsize=1024)
+def qr_svg(data: str, label: str) -> Markup:
+    """An inline SVG QR code; error level M survives a smudged print-out.
+
+    A fixed mask pattern: choosing the "best" of eight costs 80% of the time (measured:
+    9 ms → 2 ms a code, which counts with a page per participant) and every decoder reads
+    any mask. Cached, since one sync shows the same public feed's code on several pages;
+    every personal page has its own code (~1.5 ms): a library, not a hand-made encoder.
+    """
+    code = segno.make(data, error="m", micro=False, mask=0)
+    svg = code.svg_inline(scale=4, border=4, dark="#000", light="#fff", svgclass="qr-code",
+                          lineclass=None, title=label, omitsize=True)
+    # role/aria-label make the picture announce itself; segno's <title> is the tooltip.
+    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1))
+
+
 
 @dataclass(frozen=True)
 class Subscribe:
@@ -139,7 +142,9 @@ class Organiser:
     href: str | None
 
 
-@dataclass(frozen=True)
+# Compared by identity (eq=False): personal pages cache a rendered row per Block of the same
+# view objects (``_personal_row``); hashing all these fields per lookup would cost more.
+@dataclass(frozen=True, eq=False)
 class ItemView:
     id: str
     title: str
@@ -208,6 +213,7 @@ class ProgrammeView:
 
 
 GroupHref = Callable[[str], str]
+ItemViews = Callable[[int, Item, Event | None], ItemView]  # (order, item, its event) → view
 
 
 def item_view(programme: Programme, item: Item, event: Event | None,
@@ -223,6 +229,7 @@ def item_view(programme: Programme, item: Item, event: Event | None,
         reservations.append(estimate_sentence(estimates))
     if item.provisional:
         reservations.append(f"Onder voorbehoud: {item.provisional}")
+    # Of the event only this shows (personal pages cache views by it: see _Timetable).
     cancelled = event.cancelled if event is not None else item.cancelled
     return ItemView(
         id=item.id, title=item.title, kind=item.kind, kind_label=KIND_LABELS[item.kind],
@@ -285,8 +292,13 @@ def _day_reservations(day: Day) -> tuple[str, ...]:
 
 def programme_view(project: Project, programme: Programme, events: dict[str, Event],
                    removed: Iterable[Event], *, group_href: GroupHref, href: str,
-                   keys: frozenset[str] | None = None) -> ProgrammeView:
-    """The timetable of one programme; with ``keys``, only those items (a personal page)."""
+                   keys: frozenset[str] | None = None,
+                   views: ItemViews | None = None) -> ProgrammeView:
+    """The timetable of one programme; with ``keys``, only those items (a personal page).
+
+    ``views`` makes the view of an item (default: ``item_view``), e.g. one from a cache.
+    """
+    make_view = views or (lambda _, item, event: item_view(programme, item, event, group_href))
     groups = {g.id: g.name for g in project.registry.groups}
     per_day: dict[int, list[tuple[int, ItemView, str | None]]] = {d.number: []
                                                                  for d in programme.days}
@@ -294,8 +306,7 @@ def programme_view(project: Project, programme: Programme, events: dict[str, Eve
         key = f"{programme.id}/{item.id}"
         if keys is not None and key not in keys:
             continue
-        view = item_view(programme, item, events.get(key), group_href)
-        per_day[item.day].append((order, view, item.round))
+        per_day[item.day].append((order, make_view(order, item, events.get(key)), item.round))
     dates = {d.date: d.number for d in programme.days}
     extra = len(programme.items)
     for event in sorted(removed, key=lambda e: (e.start, e.key)):
@@ -328,6 +339,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # they ship with the package; a stat per template per page adds up
     )
     env.globals["ONDER_VOORBEHOUD"] = ONDER_VOORBEHOUD
     return env
@@ -451,17 +463,16 @@ def build_personal_page(project: Project, events: dict[str, Event], spec: FeedSp
     """
     removed = [e for k in sorted(spec.keys) if (e := events.get(k)) is not None
                and (p := project.programme(e.programme_id)) is not None
-               and all(i.id != e.item_id for i in p.items)]
+               and e.item_id not in _timetable(p, config).item_ids]
     keys = frozenset(k for k in spec.keys if k in events)
     own = {key.split("/", 1)[0] for key in keys}  # only the participant's network days
     listed = []
     for programme in project.programmes:
         if programme.id not in own:
             continue
-        view = programme_view(
-            project, programme, events, removed,
-            group_href=lambda gid: config.public_url(f"groups/{gid}.html"),
-            href=config.public_url(f"programmes/{programme.id}.html"), keys=keys)
+        table = _timetable(programme, config)
+        view = programme_view(project, programme, events, removed, group_href=table.group_href,
+                              href=table.href, keys=keys, views=table.view)
         if view.days:
             listed.append(view)
     subscribe = subscribe_for(spec.name, spec.description, personal_feed_url(config, spec),
@@ -469,9 +480,58 @@ def build_personal_page(project: Project, events: dict[str, Event], spec: FeedSp
     style, script = inline_assets()
     return _render(
         "personal.html", root=config.public_url(""), personal=True, programmes=listed,
-        subscribe=subscribe, network=config.network_name, spec=spec,
+        subscribe=subscribe, network=config.network_name, spec=spec, row=_personal_row,
         inline_style=Markup(style), inline_script=Markup(script),
         page_title=f"Mijn programma – {config.network_name}")
+
+
+# One sync renders every participant's page in a row, and the participants of a network day
+# share its items: the views and rows below are made once per item, not once per page.
+
+class _Timetable:
+    """One programme as the personal pages show it, with the item views made so far (per
+    item and cancellation state, the only part of an event that shows on a page)."""
+
+    def __init__(self, programme: Programme, config: Config) -> None:
+        self.programme = programme
+        self.config = config
+        self.item_ids = frozenset(item.id for item in programme.items)
+        self.href = config.public_url(f"programmes/{programme.id}.html")
+        self._views: dict[tuple[int, bool], ItemView] = {}
+
+    def group_href(self, group_id: str) -> str:
+        return self.config.public_url(f"groups/{group_id}.html")
+
+    def view(self, order: int, item: Item, event: Event | None) -> ItemView:
+        cancelled = event.cancelled if event is not None else item.cancelled
+        found = self._views.get((order, cancelled))
+        if found is None:
+            found = item_view(self.programme, item, event, self.group_href)
+            self._views[order, cancelled] = found
+        return found
+
+
+_TIMETABLES: dict[str, _Timetable] = {}
+
+
+def _timetable(programme: Programme, config: Config) -> _Timetable:
+    """The cached timetable of exactly this programme object and configuration (a reloaded
+    definition is a new object, so an edited item is never shown from the cache)."""
+    table = _TIMETABLES.get(programme.id)
+    if table is None or table.programme is not programme or table.config is not config:
+        table = _TIMETABLES[programme.id] = _Timetable(programme, config)
+    return table
+
+
+# Sized for the items of a national network's network days: a round's row holds only the
+# participant's own choices in it, usually one, so there are about as many rows as items.
+@lru_cache(maxsize=16_384)
+def _personal_row(block: Block, level: int, anchor_prefix: str,
+                  programme_href: str | None) -> Markup:
+    """``timetable_row`` of _macros.html, rendered once per row of the same (cached) views."""
+    # A template module: its macros are attributes.
+    macros: Any = _environment().get_template("_macros.html").module
+    return macros.timetable_row(block, level, anchor_prefix, programme_href)
 
 
 def announced_cancellations(project: Project, state: State, now: datetime) -> list[Event]:

@@ -98,6 +98,17 @@ def rename_programme(root: Path) -> None:
     edit(path, title, title[:-1] + ' (gewijzigd)"')
 
 
+def describe_programme(root: Path) -> None:
+    """A programme-level text only its own page shows (no event changes)."""
+    edit(root / ZAANDAM_FILE, 'source = "zaandam-bestuurlijke-netwerkdag.txt"',
+         'source = "zaandam-bestuurlijke-netwerkdag.txt"\n'
+         'description = "Een nieuwe inleiding op de dag."')
+
+
+def move_to_another_group(root: Path) -> None:
+    edit(root / ZAANDAM_FILE, 'groups = ["Financiën"]', 'groups = ["pijler-sociaal"]')
+
+
 CHANGES: dict[str, Callable[[Path], None]] = {
     "a room": move_room,
     "a choice": change_choice,
@@ -109,6 +120,8 @@ CHANGES: dict[str, Callable[[Path], None]] = {
     "a participant's last registration deleted": drop_last_registration,
     "a room and a choice at once": room_and_choice,
     "a programme title": rename_programme,
+    "a programme description": describe_programme,
+    "an item moved to another group": move_to_another_group,
 }
 
 

@@ -46,6 +46,15 @@ class PersonalFeeds:
     gone: tuple[str, ...] = ()  # (not complete) feed ids that may have lost their owner
 
 
+@dataclass(frozen=True)
+class PageScope:
+    """The public pages one sync renders: those of these programmes and groups (the index
+    always). The others show nothing that changed."""
+
+    programmes: frozenset[str]
+    groups: frozenset[str]
+
+
 def uid_for(key: str, scope: str, config: Config) -> str:
     """Stable UID per item and feed kind: clients and servers mishandle one UID in two
     calendars (shared/CLIENTS.md §4), so every feed kind has its own scope."""

@@ -32,7 +32,7 @@ from markupsafe import Markup, escape
 
 from g40cal.config import Config
 from g40cal.events import ONDER_VOORBEHOUD, Event, estimate_sentence
-from g40cal.feeds import NETWORK_FEED, FeedSpec
+from g40cal.feeds import NETWORK_FEED, FeedSpec, PageScope
 from g40cal.links import (
     GOOGLE_ADD_BY_URL,
     outlook_add_urls,
@@ -41,7 +41,6 @@ from g40cal.links import (
 )
 from g40cal.model import KIND_LABELS, TZ, Day, Item, Programme
 from g40cal.project import Project
-from g40cal.state import State
 
 # Personal feeds and pages are served under this prefix (see serve.py and docs/serving.md).
 
@@ -379,8 +378,11 @@ def _render(template: str, **context: object) -> bytes:
 # ---------------------------------------------------------------- the site
 
 def build_site(project: Project, events: dict[str, Event], public_specs: list[FeedSpec],
-               removed: Iterable[Event] = ()) -> dict[str, bytes]:
-    """Every public page and asset, as relative path under feeds/ → bytes.
+               removed: Iterable[Event] = (), scope: PageScope | None = None,
+               ) -> dict[str, bytes]:
+    """Every public page and asset, as relative path under feeds/ → bytes; with ``scope``,
+    only the pages of those programmes and groups (plus the index and the assets, which
+    are cheap): the other pages show nothing that changed.
 
     ``removed`` are events that left the definitions but whose cancellation is still in
     the feeds (from the sync state): they stay on the pages as GEANNULEERD, so a subscriber
@@ -391,25 +393,58 @@ def build_site(project: Project, events: dict[str, Event], public_specs: list[Fe
     specs = {spec.id: spec for spec in public_specs if not spec.private}
     files: dict[str, bytes] = {target: asset_text(name).encode("utf-8")
                                for name, target in ASSETS.items()}
-    programmes: list[tuple[ProgrammeView, Subscribe | None]] = []
+    cards: list[tuple[ProgrammeCard, Subscribe | None]] = []
     for programme in project.programmes:
         spec = specs.get(f"programme:{programme.id}")
+        subscribe = _public_subscribe(config, spec, f"{programme.id}.ics") if spec else None
+        cards.append((programme_card(programme, removed), subscribe))
+        if scope is not None and programme.id not in scope.programmes:
+            continue
         view = programme_view(project, programme, events, removed,
                               group_href=lambda gid: f"../groups/{gid}.html",
                               href=f"programmes/{programme.id}.html")
-        subscribe = _public_subscribe(config, spec, f"{programme.id}.ics") if spec else None
-        programmes.append((view, subscribe))
         files[view.href] = _render(
             "programme.html", root="../", programme=view, subscribe=subscribe,
             network=config.network_name, page_title=f"{programme.title} – {config.network_name}")
-    group_rows = _group_pages(project, events, removed, specs, files)
+    group_rows = _group_pages(project, events, removed, specs, files, scope)
     network = specs.get(NETWORK_FEED)
     files["index.html"] = _render(
         "index.html", root="", network=config.network_name,
         page_title=f"Netwerkdagen – {config.network_name}",
         subscribe=_public_subscribe(config, network, network.path) if network else None,
-        programmes=programmes, group_sections=group_rows)
+        programmes=cards, group_sections=group_rows)
     return files
+
+
+@dataclass(frozen=True)
+class ProgrammeCard:
+    """What the index shows of a programme, without building its timetable."""
+
+    id: str
+    title: str
+    href: str
+    dates: str
+    city: str
+    venues: str
+    count: int  # items on its timetable, cancelled ones kept for announcement included
+
+
+def programme_card(programme: Programme, removed: list[Event]) -> ProgrammeCard:
+    venues: list[str] = []
+    for day in programme.days:  # each venue once, in order (as Jinja's unique filter)
+        if day.venue.name.lower() not in {v.lower() for v in venues}:
+            venues.append(day.venue.name)
+    shown = sum(1 for e in removed if _on_timetable(e, programme))
+    return ProgrammeCard(
+        id=programme.id, title=programme.title, href=f"programmes/{programme.id}.html",
+        dates=" en ".join(dutch_date(d.date) for d in programme.days), city=programme.city,
+        venues=", ".join(venues), count=len(programme.items) + shown)
+
+
+def _on_timetable(event: Event, programme: Programme) -> bool:
+    """A removed event stays on its programme's timetable when its date is one of its days."""
+    return event.programme_id == programme.id and any(
+        d.date == event.start.astimezone(TZ).date() for d in programme.days)
 
 
 def _public_subscribe(config: Config, spec: FeedSpec, download: str) -> Subscribe:
@@ -419,19 +454,26 @@ def _public_subscribe(config: Config, spec: FeedSpec, download: str) -> Subscrib
 
 
 def _group_pages(project: Project, events: dict[str, Event], removed: list[Event],
-                 specs: dict[str, FeedSpec],
-                 files: dict[str, bytes]) -> list[tuple[str, list[tuple[str, str, int]]]]:
-    """One page per group with its sessions across all network days; returns the index rows
-    (section title, [(name, href, number of sessions)])."""
+                 specs: dict[str, FeedSpec], files: dict[str, bytes],
+                 scope: PageScope | None) -> list[tuple[str, list[tuple[str, str, int]]]]:
+    """One page per group with its sessions across all network days (with ``scope``, of
+    those groups only); returns the index rows (section title, [(name, href, number of
+    sessions)])."""
     config = project.config
     sections: dict[str, list[tuple[str, str, int]]] = {}
-    all_events = {**{e.key: e for e in removed}, **events}
     for group in project.registry.groups:
         spec = specs.get(f"group:{group.id}")
         if spec is None:
             continue
-        keys = frozenset(k for k in spec.keys if k in all_events) | {
-            e.key for e in removed if group.id in e.group_ids}
+        gone = [e for e in removed if group.id in e.group_ids]
+        keys = frozenset(k for k in spec.keys if k in events) | {e.key for e in gone}
+        count = len(keys) - len(gone) + sum(
+            1 for e in gone if (p := project.programme(e.programme_id)) is not None
+            and _on_timetable(e, p))
+        sections.setdefault(group.kind, []).append(
+            (group.name, f"groups/{group.id}.html", count))
+        if scope is not None and group.id not in scope.groups:
+            continue
         listed = []
         own = {key.split("/", 1)[0] for key in keys}  # days on which the group has sessions
         for programme in project.programmes:
@@ -446,9 +488,6 @@ def _group_pages(project: Project, events: dict[str, Event], removed: list[Event
         files[f"groups/{group.id}.html"] = _render(
             "group.html", root="../", group=group, programmes=listed, subscribe=subscribe,
             network=config.network_name, page_title=f"{group.name} – {config.network_name}")
-        count = sum(len(day.items) for view in listed for day in view.days)
-        sections.setdefault(group.kind, []).append(
-            (group.name, f"groups/{group.id}.html", count))
     return [(GROUP_KIND_TITLES.get(kind, kind.capitalize()), rows)
             for kind, rows in sections.items()]
 
@@ -532,18 +571,3 @@ def _personal_row(block: Block, level: int, anchor_prefix: str,
     # A template module: its macros are attributes.
     macros: Any = _environment().get_template("_macros.html").module
     return macros.timetable_row(block, level, anchor_prefix, programme_href)
-
-
-def announced_cancellations(project: Project, state: State, now: datetime) -> list[Event]:
-    """Events gone from the definitions whose cancellation the feeds still carry.
-
-    Read from the sync state (the same rule as the sync: kept until the retention after
-    the event ends), so the pages can show them as GEANNULEERD.
-    """
-    from g40cal.diff import decide_missing
-    from g40cal.sync import current_events
-
-    current = current_events(project)
-    retention = project.config.cancelled_retention_days
-    return [row.event for key, row in sorted(state.events().items())
-            if key not in current and decide_missing(row, now, retention) is not None]

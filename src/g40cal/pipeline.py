@@ -75,6 +75,16 @@ def _recorded_sources(state: State) -> dict[str, Any]:
     return recorded if isinstance(recorded, dict) else {}
 
 
+def edited_programmes(project: Project, state: State) -> frozenset[str] | None:
+    """Programmes whose definition file changed since the last sync; None when unknown
+    (no record, or the settings or groups changed: then every page is rendered)."""
+    recorded = _recorded_sources(state)
+    if recorded.get("context") != project.context:
+        return None
+    before, now = recorded.get("programmes", {}), project.sources
+    return frozenset(pid for pid in set(before) | set(now) if before.get(pid) != now.get(pid))
+
+
 def needs_everything(project: Project, state: State, verify: bool) -> bool:
     """Whether every personal feed must be looked at: with ``--full``, after an upgrade or
     a changed setting or group registry, and when the last sync's sources are unknown."""
@@ -163,7 +173,7 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
     try:
         plan = plan_sync(project, state, now=now, personal=personal, site=site_builder(),
                          personal_page=personal_page, verify=verify, stager=stager,
-                         keep_bytes=False)
+                         keep_bytes=False, edited=edited_programmes(project, state))
     except BaseException:
         if stager is not None:
             stager.discard()

@@ -32,16 +32,24 @@ from g40cal.diff import (
     likely_renames,
 )
 from g40cal.events import Event
-from g40cal.feeds import FeedSpec, PersonalFeeds, index_json, public_feeds, uid_for
+from g40cal.feeds import (
+    FeedSpec,
+    PageScope,
+    PersonalFeeds,
+    index_json,
+    public_feeds,
+    uid_for,
+)
 from g40cal.ical import RENDER_VERSION, RenderedEvent, render_calendar, render_event
 from g40cal.project import Project
 from g40cal.publish import Stager, atomic_write, fsync_dir, remove_file
 from g40cal.state import EventHead, EventRow, FeedRow, FileRow, MemberRow, State
 
-# Extra public files (web pages) made from the same inputs; see ``pages.py``. The last
-# argument: events gone from the definitions whose cancellation is still announced.
-SiteBuilder = Callable[[Project, dict[str, Event], list[FeedSpec], list[Event]],
-                       dict[str, bytes]]
+# Extra public files (web pages) made from the same inputs; see ``pages.py``. Its last
+# arguments: events gone from the definitions whose cancellation is still announced, and
+# which pages to render (None: all).
+SiteBuilder = Callable[[Project, dict[str, Event], list[FeedSpec], list[Event],
+                        PageScope | None], dict[str, bytes]]
 # A participant's own page, written next to their personal feed (``<token>.html``).
 PersonalPage = Callable[[Project, dict[str, Event], FeedSpec], bytes]
 
@@ -139,7 +147,8 @@ def current_events(project: Project) -> dict[str, Event]:
 def plan_sync(project: Project, state: State, *, now: datetime,
               personal: PersonalFeeds = NO_PERSONAL_FEEDS, site: SiteBuilder | None = None,
               personal_page: PersonalPage | None = None, verify: bool = False,
-              stager: Stager | None = None, keep_bytes: bool = True) -> SyncPlan:
+              stager: Stager | None = None, keep_bytes: bool = True,
+              edited: frozenset[str] | None = None) -> SyncPlan:
     """Compute everything a sync would do, without publishing anything.
 
     The work follows the change: events are compared by their stored hashes, only the
@@ -149,13 +158,17 @@ def plan_sync(project: Project, state: State, *, now: datetime,
     The bytes of the files to write are staged by ``stager`` (under temporary names,
     committed by ``apply_sync``), kept in the plan (``keep_bytes``), or dropped after
     hashing (a dry run: the plan then cannot be applied).
+
+    ``edited``: the programmes whose definition files changed since the last sync (None:
+    unknown), whose pages are rendered along with those of every changed event.
     """
     project.raise_on_errors()
     config = project.config
     events = project.events
     signature = render_signature(config)
     everything_dirty = state.meta("render_signature") != signature
-    rows, changes, dropped, dirty, stale_rows = _plan_events(project, state, now)
+    rows, changes, dropped, dirty, stale_rows, touched_groups = _plan_events(project, state,
+                                                                             now)
 
     specs = public_feeds(project, events)
     old_feeds = state.feeds(private=False)
@@ -205,7 +218,9 @@ def plan_sync(project: Project, state: State, *, now: datetime,
     extra = {"index.json": index_json(public_specs, config)}
     if site is not None:
         removed = [r.event for _, r in sorted(rows.items()) if r.removed]
-        extra.update(site(project, events, public_specs, removed))
+        scope = None if edited is None or everything_dirty or verify else _page_scope(
+            project, edited, dirty, touched_groups)
+        extra.update(site(project, events, public_specs, removed, scope))
     for relative, data in sorted(extra.items()):
         out.add("public", relative, data, record_same=False)
     if stager is not None:
@@ -288,7 +303,23 @@ def _plan_events(project: Project, state: State, now: datetime):
             changes.changes.append(decision.change)
             dirty.add(key)
     changes.renames = _renames(changes, events, stored)
-    return rows, changes, dropped, dirty, stale_rows
+    # Groups whose pages show a changed event: before (a group it left) and after.
+    groups = {g for k in dirty for r in (rows.get(k), stored.get(k)) if r
+              for g in r.event.group_ids}
+    return rows, changes, dropped, dirty, stale_rows, groups
+
+
+def _page_scope(project: Project, edited: frozenset[str], dirty: set[str],
+                groups: set[str]) -> PageScope:
+    """The public pages to render: of edited programmes, of changed events' programmes and
+    groups, and any page whose file is missing."""
+    feeds = project.config.feeds_path
+    programmes = set(edited) | {k.split("/", 1)[0] for k in dirty}
+    programmes |= {p.id for p in project.programmes
+                   if not (feeds / "programmes" / f"{p.id}.html").exists()}
+    groups = set(groups) | {g.id for g in project.registry.groups
+                            if not (feeds / "groups" / f"{g.id}.html").exists()}
+    return PageScope(frozenset(programmes), frozenset(groups))
 
 
 def _same(event: Event, head: EventHead) -> bool:

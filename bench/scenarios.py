@@ -44,6 +44,7 @@ from g40cal.participants import (
 )
 from g40cal.pipeline import personal_feed_specs, prepare_sync
 from g40cal.project import load_project
+from g40cal.publish import Stager
 from g40cal.state import State
 from g40cal.sync import SyncResult, apply_sync, plan_sync
 
@@ -83,11 +84,15 @@ def sync(root: Path, *, pages: bool = True, full: bool = False) -> dict[str, Any
     with State(config.state_path) as state:
         if pages:
             plan, _ = prepare_sync(project, state, now=NOW)
-        else:
+        else:  # staged as the command does, so the bytes are not held in memory
             plan = plan_sync(project, state, now=NOW,
-                             personal=personal_feed_specs(project, state))
+                             personal=personal_feed_specs(project, state),
+                             stager=Stager(), keep_bytes=False)
         planned = time.perf_counter()
-        result: SyncResult = apply_sync(plan, state, config)
+        try:
+            result: SyncResult = apply_sync(plan, state, config)
+        finally:
+            plan.discard()
     done = time.perf_counter()
     return {"seconds": done - started, "cpu_seconds": time.process_time() - cpu,
             "phases": {"check": checked - started, "load": loaded - checked,
@@ -120,8 +125,8 @@ def feeds_holding(root: Path, key: str) -> list[str]:
     """The published feeds holding ``key``, as the state recorded them (before the edit)."""
     config = load_config(root)
     with State(config.state_path) as state:
-        rows = state.feeds().values()
-    return sorted(("private/" if f.private else "feeds/") + f.path for f in rows if key in f.keys)
+        rows = state.feeds(state.feeds_holding([key])).values()
+    return sorted(("private/" if f.private else "feeds/") + f.path for f in rows)
 
 
 def move_room(path: Path, item: str) -> tuple[str, str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from g40cal.events import Event
 from g40cal.model import TZID
@@ -83,7 +84,9 @@ def fold(line: str) -> str:
     return (b"\r\n ".join(parts)).decode() + CRLF
 
 
+@lru_cache(maxsize=4096)
 def utc_stamp(moment: datetime) -> str:
+    """Cached: most events of a feed share a few modification times (the syncs)."""
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 

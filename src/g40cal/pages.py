@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -121,7 +121,12 @@ class Subscribe:
     outlook_live: str
     outlook_office: str
     download: str
-    qr: Markup
+
+    @cached_property
+    def qr(self) -> Markup:
+        """Made only where a page shows it (the index lists every programme's buttons but
+        not their codes): a code costs more than the rest of the buttons together."""
+        return qr_svg(self.https, f"QR-code met het adres van de agenda {self.name}")
 
 
 def subscribe_for(name: str, description: str, url: str, download: str,
@@ -130,9 +135,7 @@ def subscribe_for(name: str, description: str, url: str, download: str,
     return Subscribe(
         slug=slug, name=name, description=description, https=url, webcal=webcal_url(url),
         google=GOOGLE_ADD_BY_URL, outlook_live=outlook_live, outlook_office=outlook_office,
-        download=download,
-        qr=qr_svg(url, f"QR-code met het adres van de agenda {name}"),
-    )
+        download=download)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,12 @@ class FileRow:
     mtime_ns: int
 
 
+@lru_cache(maxsize=65536)
+def _moment(text: str) -> datetime:
+    """Parsed once per distinct value: thousands of events share a few sync times."""
+    return datetime.fromisoformat(text)
+
+
 def _in_chunks(db: sqlite3.Connection, query: str, values: Iterable[str],
                size: int = 500) -> Iterator[tuple[Any, ...]]:
     """Rows of ``query`` ("... IN ({})") for many values, a bounded number per statement."""
@@ -192,8 +199,8 @@ class State:
         rows = self.db.execute(
             "SELECT key, sig, full, sequence, modified, status, removed, ends_at, digest "
             "FROM events")
-        return {r[0]: EventHead(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5],
-                                bool(r[6]), datetime.fromisoformat(r[7]), r[8]) for r in rows}
+        return {r[0]: EventHead(r[0], r[1], r[2], r[3], _moment(r[4]), r[5], bool(r[6]),
+                                _moment(r[7]), r[8]) for r in rows}
 
     def events(self, keys: Iterable[str] | None = None) -> dict[str, EventRow]:
         """Stored events with their content: all of them, or those of ``keys``."""

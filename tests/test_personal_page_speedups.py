@@ -16,7 +16,7 @@ from PIL import Image
 from g40cal import pages
 from g40cal.events import Event
 from g40cal.feeds import FeedSpec
-from g40cal.pages import build_personal_page, qr_svg
+from g40cal.pages import QR_BORDER, build_personal_page, qr_svg
 from g40cal.project import Project
 from g40cal.sync import current_events
 
@@ -29,16 +29,13 @@ def test_a_qr_code_reads_back_as_the_address():
 
 
 def read_qr(svg: str) -> str:
-    """Paint the strokes of the SVG path (one module high, on the row's middle) and decode."""
-    side = int(re.search(r'd="M0 0h(\d+)', svg).group(1))
-    strokes = re.search(r'stroke="#000" d="([^"]+)"', svg).group(1)
+    """Paint the dark runs of the SVG path (plus the quiet zone) and decode the picture."""
+    runs = [tuple(map(int, r)) for r in re.findall(r"M(\d+) (\d+)h(\d+)v1", svg)]
+    side = max(x + w for x, _, w in runs) + 2 * QR_BORDER
     pixels = bytearray([255]) * (side * side)
-    x = y = 0.0
-    for move, dx, dy, length in re.findall(r"([Mm])(-?[\d.]+) (-?[\d.]+)h(\d+)", strokes):
-        x, y = (float(dx), float(dy)) if move == "M" else (x + float(dx), y + float(dy))
-        row = int(y)
-        pixels[row * side + int(x):row * side + int(x) + int(length)] = bytes(int(length))
-        x += int(length)
+    for x, y, width in runs:
+        start = (y + QR_BORDER) * side + x + QR_BORDER
+        pixels[start:start + width] = bytes(width)
     image = Image.frombytes("L", (side, side), bytes(pixels)).resize((side * 4, side * 4))
     found = zxingcpp.read_barcodes(image)
     assert len(found) == 1, f"{len(found)} QR codes decoded"

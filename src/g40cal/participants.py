@@ -20,6 +20,7 @@ import json
 import re
 import secrets
 import subprocess
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -344,13 +345,18 @@ def feed_keys(programme: Programme, registration: Registration,
     key = (programme.id, registration.days)
     if key not in cache:
         cache[key] = frozenset(
-            f"{programme.id}/{item.id}" for item in programme.items
+            _event_key(programme, item) for item in programme.items
             if not item.optional and registration.attends(item.day))
     if not registration.choices:
         return set(cache[key])
     chosen = registration.chosen  # a property that builds a set: read it once
-    return set(cache[key]) | {f"{programme.id}/{item.id}" for item in programme.items
+    return set(cache[key]) | {_event_key(programme, item) for item in programme.items
                               if item.id in chosen}
+
+
+def _event_key(programme: Programme, item: Item) -> str:
+    # Interned: 50,000 feeds then share one string per event instead of one each.
+    return sys.intern(f"{programme.id}/{item.id}")
 
 
 def feed_name(config: Config, programmes: list[Programme]) -> str:
@@ -404,8 +410,17 @@ def personal_feeds(project: Project, state: State,
                    ids: Iterable[int] | None = None) -> list[FeedSpec]:
     """The FeedSpec of every participant's private feed (or of those of ``ids``)."""
     common: dict = {}
-    specs = (personal_feed(project, p, common) for p in load_participants(state, ids=ids))
-    return [s for s in specs if s is not None]
+    if ids is None:
+        ids = [r[0] for r in state.db.execute("SELECT id FROM participants ORDER BY id")]
+    ids = sorted(set(ids))
+    specs: list[FeedSpec] = []
+    # A few thousand at a time: 50,000 participants' registrations and choices as objects
+    # would take more memory than all their feed specs together.
+    for start in range(0, len(ids), 5000):
+        for participant in load_participants(state, ids=ids[start:start + 5000]):
+            if (spec := personal_feed(project, participant, common)) is not None:
+                specs.append(spec)
+    return specs
 
 
 def personal_audience(project: Project, state: State, *, complete: bool,

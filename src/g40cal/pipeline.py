@@ -93,7 +93,7 @@ def needs_everything(project: Project, state: State, verify: bool) -> bool:
             or recorded.get("context") != project.context)
 
 
-# pages.py pulls in Jinja2 and segno: imported where pages are built, so that an unchanged
+# pages.py pulls in Jinja2 and zxing-cpp: imported where pages are built, so that an unchanged
 # sync (unchanged_since_last_sync) starts and answers without them.
 
 

@@ -491,8 +491,10 @@ class _FeedRenderer:
         data = render_calendar(spec.name, spec.description, [e[2] for e in entries],
                                config.refresh_minutes)
         digest = content_hash(data)
-        changed = old is None or old.hash != digest or old.keys != frozenset(kept)
-        return (FeedOutput(spec, data, digest, frozenset(kept), changed,
+        # The spec's own set when equal (the usual case): one set per feed, not two.
+        held = spec.keys if kept == spec.keys else frozenset(kept)
+        changed = old is None or old.hash != digest or old.keys != held
+        return (FeedOutput(spec, data, digest, held, changed,
                            old.keys if old else None), puts, deletes, feed_changes)
 
 

@@ -15,9 +15,12 @@ holds nothing the definition files do not already say, and deleting it is always
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -75,6 +78,20 @@ def context_hash(config: Config, registry_bytes: bytes) -> str:
     settings = replace(config, root=Path("."), path=None, state_override=None, targets=())
     return hashlib.sha256(f"{CACHE_FORMAT}/{__version__}/{RENDER_VERSION}/{settings!r}"
                           .encode() + b"\0" + registry_bytes).hexdigest()
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while many long-lived objects are made at once (a
+    cached definition unpickled, a sync planned): the collector would scan them again and
+    again for nothing — they hold no reference cycles to reclaim."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def compile_file(path: Path, registry: GroupRegistry, config: Config,

@@ -6,6 +6,7 @@ diff with state → publish files (→ push to CalDAV) → record state.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from datetime import datetime
@@ -170,6 +171,9 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
             sweep_staged(folder)
     # A dry run only counts; a real one stages the new files as it plans them.
     stager = None if dry_run else Stager()
+    # The loaded definitions are long-lived: the collector need not scan them over and
+    # over while the plan allocates (a tenth of the time of a small sync).
+    gc.freeze()
     try:
         plan = plan_sync(project, state, now=now, personal=personal, site=site_builder(),
                          personal_page=personal_page, verify=verify, stager=stager,
@@ -178,6 +182,8 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
         if stager is not None:
             stager.discard()
         raise
+    finally:
+        gc.unfreeze()
     plan.fingerprint = fingerprint
     plan.sources = sources_json(project)
     return plan, notes

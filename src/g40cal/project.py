@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from g40cal.buildcache import BuildCache, Compiled, compile_file, context_hash
+from g40cal.buildcache import BuildCache, Compiled, compile_file, context_hash, paused_gc
 from g40cal.checks import check_programmes
 from g40cal.config import Config, load_config
 from g40cal.errors import Problem, UserError
@@ -110,7 +110,8 @@ def load_project(config: Config, files: list[Path] | None = None, *,
     problems: list[Problem] = []
     compiled: dict[str, Compiled] = {}
     for path in paths:
-        result = compile_file(path, registry, config, builds)
+        with paused_gc():  # thousands of lasting objects per file, no cycles to reclaim
+            result = compile_file(path, registry, config, builds)
         problems.extend(result.problems)
         if result.programme is not None:
             programmes.append(result.programme)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,3 +39,26 @@ def project(config: Config) -> Project:
     loaded = load_project(config)
     assert not loaded.errors, [p.format() for p in loaded.errors]
     return loaded
+
+
+@pytest.fixture(scope="module")
+def participants_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The shipped programmes with every registration fixture imported and synced once."""
+    from tests.participants_support import import_all, new_project
+    from tests.syncing import sync_at
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("G40CAL_STATE", raising=False)
+        root = new_project(tmp_path_factory.mktemp("template") / "project")
+        import_all(root)
+        sync_at(root)
+        yield root
+
+
+@pytest.fixture
+def root(participants_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of ``participants_template`` (modules may define their own ``root``)."""
+    monkeypatch.delenv("G40CAL_STATE", raising=False)
+    copy = tmp_path / "project"
+    shutil.copytree(participants_template, copy)
+    return copy

@@ -20,6 +20,13 @@ ZAANDAM = "zaandam-bestuurlijk"
 TILBURG = "tilburg-bestuurlijk-2025"
 DORDRECHT = "dordrecht-ambtelijk"
 ALMELO = "almelo-ambtelijk-2024"
+ZAANDAM_FILE = "programmes/zaandam-bestuurlijk.toml"
+ANNA = "a.devries@zaanstad.example"
+EVA = "e.mulder@emmen.example"
+GIJS = "g.smit@helmond.example"
+FLEUR = "f.visser@deventer.example"
+HANNA = "h.vanderberg@leiden.example"
+MEHMET = "m.demir@eindhoven.example"
 
 
 def run(root: Path, *args: str, now: datetime = BEFORE_EVENTS, input: str | None = None

@@ -7,12 +7,9 @@ SEQUENCE bump, the new one added), a cancelled or removed item, a new token, a r
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import icalendar
-import pytest
 
 from g40cal.config import load_config
 from g40cal.feeds import uid_for
@@ -21,44 +18,22 @@ from g40cal.state import State
 from tests.feedparse import ParsedEvent, parse_feed
 from tests.participants_support import (
     ALMELO,
+    ANNA,
     DORDRECHT,
+    EVA,
+    FLEUR,
+    GIJS,
+    HANNA,
+    MEHMET,
     TILBURG,
     ZAANDAM,
+    ZAANDAM_FILE,
     feed_file,
-    import_all,
-    new_project,
     ok,
     person,
     run,
 )
 from tests.syncing import edit, later, remove_item, sync_at
-
-ANNA = "a.devries@zaanstad.example"
-EVA = "e.mulder@emmen.example"
-GIJS = "g.smit@helmond.example"
-FLEUR = "f.visser@deventer.example"
-HANNA = "h.vanderberg@leiden.example"
-MEHMET = "m.demir@eindhoven.example"
-ZAANDAM_FILE = "programmes/zaandam-bestuurlijk.toml"
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Every fixture imported and synced once; tests work on copies."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("G40CAL_STATE", raising=False)
-        root = new_project(tmp_path_factory.mktemp("template") / "project")
-        import_all(root)
-        sync_at(root)
-        yield root
-
-
-@pytest.fixture
-def root(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("G40CAL_STATE", raising=False)
-    copy = tmp_path / "project"
-    shutil.copytree(template, copy)
-    return copy
 
 
 def uid(root: Path, key: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,32 +21,19 @@ from g40cal.pipeline import prepare_sync
 from g40cal.project import load_project
 from g40cal.state import MIGRATIONS, State, _statements
 from g40cal.sync import apply_sync
-from tests.participants_support import ZAANDAM, import_all, new_project, ok, person, run
+from tests.participants_support import (
+    ANNA,
+    EVA,
+    GIJS,
+    ZAANDAM,
+    ZAANDAM_FILE,
+    ok,
+    person,
+    run,
+)
 from tests.syncing import edit, later, remove_item, sync_at
 
-ANNA = "a.devries@zaanstad.example"
-EVA = "e.mulder@emmen.example"
-GIJS = "g.smit@helmond.example"
-ZAANDAM_FILE = "programmes/zaandam-bestuurlijk.toml"
 SLIM_MET_STROOM = "r1-slim-met-stroom"
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("G40CAL_STATE", raising=False)
-        root = new_project(tmp_path_factory.mktemp("incremental") / "project")
-        import_all(root)
-        sync_at(root)
-        yield root
-
-
-@pytest.fixture
-def root(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("G40CAL_STATE", raising=False)
-    copy = tmp_path / "project"
-    shutil.copytree(template, copy)
-    return copy
 
 
 def move_room(root: Path) -> None:

@@ -63,6 +63,10 @@ def dutch_date(day: date) -> str:
     return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+def programme_dates(programme: Programme) -> str:
+    return " en ".join(dutch_date(d.date) for d in programme.days)
+
+
 def hhmm(moment: time | datetime) -> str:
     return f"{moment.hour:02d}:{moment.minute:02d}"
 
@@ -349,7 +353,7 @@ def programme_view(project: Project, programme: Programme, events: dict[str, Eve
         for day in programme.days if keys is None or per_day[day.number])
     return ProgrammeView(
         id=programme.id, title=programme.title, kind=programme.kind, city=programme.city,
-        dates=" en ".join(dutch_date(d.date) for d in programme.days),
+        dates=programme_dates(programme),
         description=tuple(paragraphs(programme.description)), days=days, href=href)
 
 
@@ -466,7 +470,7 @@ def programme_card(programme: Programme, removed: list[Event]) -> ProgrammeCard:
     shown = sum(1 for e in removed if _on_timetable(e, programme))
     return ProgrammeCard(
         id=programme.id, title=programme.title, href=f"programmes/{programme.id}.html",
-        dates=" en ".join(dutch_date(d.date) for d in programme.days), city=programme.city,
+        dates=programme_dates(programme), city=programme.city,
         venues=", ".join(venues), count=len(programme.items) + shown)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -37,17 +38,11 @@ from g40cal.sync import (
 )
 
 
-def personal_feed_specs(project: Project, state: State, *,
-                        complete: bool = True) -> PersonalFeeds:
+def personal_feed_specs(project: Project, state: State, *, complete: bool = True,
+                        reshaped: Iterable[str] = ()) -> PersonalFeeds:
     """The personal feeds a sync looks at: all, or (not ``complete``) those of participants
-    changed since the last sync and of the registrants of edited definitions."""
-    if complete:
-        personal = personal_audience(project, state, complete=True)
-    else:
-        before = _recorded_sources(state).get("audiences", {})
-        now = _audiences(project)
-        reshaped = {pid for pid in set(now) | set(before) if now.get(pid) != before.get(pid)}
-        personal = personal_audience(project, state, complete=False, programmes=reshaped)
+    changed since the last sync and of the registrants of the ``reshaped`` programmes."""
+    personal = personal_audience(project, state, complete=complete, programmes=reshaped)
     exists = personal.specs or project.config.private_path.is_dir()
     if exists and (problem := private_path_problem(project.config)):
         # Never write personal feeds where git (or the public folder) could pick them up —
@@ -58,17 +53,14 @@ def personal_feed_specs(project: Project, state: State, *,
     return personal
 
 
-def sources_json(project: Project) -> str:
-    """What the definitions were, recorded with a sync: the next one compares against it."""
-    return json.dumps({"context": project.context, "programmes": project.sources,
-                       "audiences": _audiences(project)}, sort_keys=True)
+def current_sources(project: Project) -> dict[str, Any]:
+    """What the definitions are, recorded with a sync so the next one can compare: the
+    context (settings, groups, version), each file's hash and each day's audience shape."""
+    return {"context": project.context, "programmes": project.sources,
+            "audiences": {p.id: audience_signature(p) for p in project.programmes}}
 
 
-def _audiences(project: Project) -> dict[str, str]:
-    return {p.id: audience_signature(p) for p in project.programmes}
-
-
-def _recorded_sources(state: State) -> dict[str, Any]:
+def recorded_sources(state: State) -> dict[str, Any]:
     try:
         recorded = json.loads(state.meta("sources") or "{}")
     except ValueError:
@@ -76,22 +68,8 @@ def _recorded_sources(state: State) -> dict[str, Any]:
     return recorded if isinstance(recorded, dict) else {}
 
 
-def edited_programmes(project: Project, state: State) -> frozenset[str] | None:
-    """Programmes whose definition file changed since the last sync; None when unknown
-    (no record, or the settings or groups changed: then every page is rendered)."""
-    recorded = _recorded_sources(state)
-    if recorded.get("context") != project.context:
-        return None
-    before, now = recorded.get("programmes", {}), project.sources
-    return frozenset(pid for pid in set(before) | set(now) if before.get(pid) != now.get(pid))
-
-
-def needs_everything(project: Project, state: State, verify: bool) -> bool:
-    """Whether every personal feed must be looked at: with ``--full``, after an upgrade or
-    a changed setting or group registry, and when the last sync's sources are unknown."""
-    recorded = _recorded_sources(state)
-    return (verify or state.meta("render_signature") != render_signature(project.config)
-            or recorded.get("context") != project.context)
+def _differing(before: dict[str, str], now: dict[str, str]) -> frozenset[str]:
+    return frozenset(k for k in set(before) | set(now) if before.get(k) != now.get(k))
 
 
 # pages.py pulls in Jinja2 and zxing-cpp: imported where pages are built, so that an unchanged
@@ -164,8 +142,18 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
                          f"from {recovered.feeds} published feeds, so no subscriber goes back.")
     now = now or now_utc()
     fingerprint = input_fingerprint(project.config, state)
-    personal = personal_feed_specs(project, state,
-                                   complete=needs_everything(project, state, verify))
+    recorded, current = recorded_sources(state), current_sources(project)
+    same_context = recorded.get("context") == current["context"]
+    # Every personal feed with --full, after an upgrade or a changed setting or group
+    # registry, and when the last sync's sources are unknown.
+    complete = (verify or not same_context
+                or state.meta("render_signature") != render_signature(project.config))
+    personal = personal_feed_specs(
+        project, state, complete=complete,
+        reshaped=_differing(recorded.get("audiences", {}), current["audiences"]))
+    # Programmes whose file changed get their pages rendered; unknown: every page.
+    edited = _differing(recorded.get("programmes", {}), current["programmes"]) \
+        if same_context else None
     if verify:  # a sync that died while staging left files under temporary names
         for folder in (project.config.feeds_path, project.config.private_path):
             sweep_staged(folder)
@@ -177,7 +165,7 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
     try:
         plan = plan_sync(project, state, now=now, personal=personal, site=site_builder(),
                          personal_page=personal_page, verify=verify, stager=stager,
-                         keep_bytes=False, edited=edited_programmes(project, state))
+                         keep_bytes=False, edited=edited)
     except BaseException:
         if stager is not None:
             stager.discard()
@@ -185,7 +173,7 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
     finally:
         gc.unfreeze()
     plan.fingerprint = fingerprint
-    plan.sources = sources_json(project)
+    plan.sources = json.dumps(current, sort_keys=True)
     return plan, notes
 
 

@@ -1,4 +1,4 @@
-"""Publishing files: atomic writes, and only when the bytes changed.
+"""Publishing files: atomic writes, and staging many of them (``Stager``).
 
 A subscriber's client may fetch a feed at any moment, so a feed is always either the old
 or the new version, never half-written: write a temporary file in the same folder, fsync
@@ -48,17 +48,6 @@ def fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def write_if_changed(path: Path, data: bytes, *, mode: int = 0o644) -> bool:
-    """Write only when the bytes differ, so an unchanged file keeps its mtime."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        pass
-    atomic_write(path, data, mode=mode)
-    return True
 
 
 def remove_file(path: Path) -> bool:

@@ -239,20 +239,22 @@ class _Writes:
         self.writes: list[FileWrite] = []
 
     def add(self, area: str, relative: str, data: bytes, digest: str | None = None, *,
-            record_same: bool = True) -> None:
-        """Write ``data`` unless the file holds it already; then, with ``record_same``,
-        only record it (a feed written by a run that died before recording it)."""
+            record_same: bool = True) -> bool:
+        """Write ``data`` unless the file holds it already (then, with ``record_same``,
+        only record it: a feed written by a run that died before recording it); True when
+        it is to be written."""
         digest = digest or content_hash(data)
         path = _root(self.config, area) / relative
         if not _differs(path, data):
             if record_same:
                 self.writes.append(FileWrite(area, relative, None, digest, on_disk=True))
-            return
+            return False
         staged = None
         if self.stager is not None:
             staged = self.stager.stage(path, data, _MODES[area])
         kept = data if self.keep_bytes and staged is None else None
         self.writes.append(FileWrite(area, relative, kept, digest, staged))
+        return True
 
 
 def _plan_events(project: Project, state: State, now: datetime):
@@ -556,10 +558,8 @@ def _feed_file(output: FeedOutput, known: FileRow | None, config: Config,
         stat = None
     moved = stat is None or (stat.st_size, stat.st_mtime_ns) != (known.size, known.mtime_ns)
     # Someone (or a crash) changed the file behind our back: put it right.
-    if moved and _differs(path, data := _data(output, render)):
-        out.add(area, output.spec.path, data, output.hash)
-        return True
-    return False
+    return moved and out.add(area, output.spec.path, _data(output, render), output.hash,
+                             record_same=False)
 
 
 def _data(output: FeedOutput, render: Callable[[], FeedOutput]) -> bytes:
@@ -613,18 +613,18 @@ def apply_sync(plan: SyncPlan, state: State, config: Config,
     folders: set[Path] = set()
     for number, write in enumerate(plan.writes, start=1):
         path = _root(config, write.area) / write.relative
-        if write.on_disk:
-            pass
-        elif write.staged is not None:  # compared with the file when it was staged
+        # Every write was compared with its file when planned: identical bytes are only
+        # recorded (``on_disk``), so they keep their mtime (and ETag).
+        if write.staged is not None:
             assert plan.stager is not None
             plan.stager.commit(write.staged, path)
             folders.add(path.parent)
             written.append(str(path))
-        elif write.data is None:
-            raise ValueError("a dry run's plan cannot be applied")
-        elif _differs(path, write.data):  # identical bytes keep their mtime (and ETag)
+        elif write.data is not None:
             atomic_write(path, write.data, mode=_MODES[write.area])
             written.append(str(path))
+        elif not write.on_disk:
+            raise ValueError("a dry run's plan cannot be applied")
         stat = path.stat()
         recorded.append(FileRow(_file_key(write.area, write.relative), write.hash,
                                 stat.st_size, stat.st_mtime_ns))

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from g40cal import sync
 from g40cal.config import load_config
+from g40cal.ical import previous_vevents
 from g40cal.pipeline import prepare_sync
 from g40cal.project import load_project
 from g40cal.state import MIGRATIONS, State, _statements
@@ -131,14 +133,41 @@ def recorded(root: Path) -> dict[str, list[tuple[object, ...]]]:
         return {name: state.db.execute(query).fetchall() for name, query in queries.items()}
 
 
+@pytest.fixture(params=["rendered whole", "spliced"])
+def spliced_feeds(request: pytest.FixtureRequest,
+                  monkeypatch: pytest.MonkeyPatch) -> list[str] | None:
+    """The feeds a sync spliced from their previous file (None: rendered whole). Only the
+    network feed of a national network is big enough for that; "spliced" lowers the bar
+    so that every feed of the test project qualifies."""
+    if request.param == "rendered whole":
+        return None
+    spliced: list[str] = []
+    monkeypatch.setattr(sync, "SPLICE_MIN_EVENTS", 1)
+
+    def counting(path: Path, digest: str) -> dict[bytes, bytes] | None:
+        found = previous_vevents(path, digest)
+        if found:
+            spliced.append(path.name)
+        return found
+
+    monkeypatch.setattr(sync, "previous_vevents", counting)
+    return spliced
+
+
 @pytest.mark.parametrize("change", CHANGES, ids=list(CHANGES))
 def test_an_incremental_sync_publishes_exactly_what_a_full_sync_publishes(
-        root: Path, tmp_path: Path, change: str) -> None:
+        root: Path, tmp_path: Path, change: str, spliced_feeds: list[str] | None) -> None:
     CHANGES[change](root)
     full = tmp_path / "full"
     shutil.copytree(root, full)
     incremental = sync_at(root, later(10))
+    spliced = list(spliced_feeds or [])
     complete = sync_at(full, later(10), verify=True)
+    if spliced_feeds is not None:
+        assert spliced_feeds == spliced, "a --full sync renders every feed whole"
+        # every feed rendered again came from its previous file
+        assert sorted(spliced) == sorted(Path(o.spec.path).name for o in incremental.plan.feeds
+                                         if o.rendered and o.old_keys)
     # (rotate and remove delete the old feed themselves; the sync then has less to do)
     assert incremental.plan.writes or incremental.plan.removals or change in {
         "a removed participant"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cached_property
 
@@ -95,7 +95,9 @@ class Event:
 
     def to_json(self) -> str:
         """Every field, as stored in the state (to re-render a cancellation later)."""
-        data = asdict(self)
+        # Fields read directly, not through dataclasses.asdict: it deep-copies every value.
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["categories"], data["group_ids"] = list(self.categories), list(self.group_ids)
         data["start"] = self.start.isoformat()
         data["end"] = self.end.isoformat() if self.end else None
         return json.dumps(data, ensure_ascii=False, sort_keys=True)

@@ -10,10 +10,12 @@ strict independent parsers (``ical``, ``icalendar``, ``vobject``).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 
 from g40cal.events import Event
 from g40cal.model import TZID
@@ -170,6 +172,46 @@ def render_calendar(name: str, description: str, vevents: list[str],
                     refresh_minutes: int) -> bytes:
     return (calendar_header(name, description, refresh_minutes) + VTIMEZONE + "".join(vevents)
             + "END:VCALENDAR" + CRLF).encode()
+
+
+def assemble_calendar(name: str, description: str, vevents: list[bytes],
+                      refresh_minutes: int) -> bytes:
+    """``render_calendar`` of VEVENTs already encoded (some taken from ``previous_vevents``)."""
+    return b"".join([(calendar_header(name, description, refresh_minutes) + VTIMEZONE).encode(),
+                     *vevents, ("END:VCALENDAR" + CRLF).encode()])
+
+
+_BEGIN_VEVENT = ("BEGIN:VEVENT" + CRLF).encode()
+_END_VEVENT = ("END:VEVENT" + CRLF).encode()
+_DTSTAMP = (CRLF + "DTSTAMP:").encode()
+
+
+def previous_vevents(path: Path, digest: str) -> dict[bytes, bytes] | None:
+    """The VEVENTs of a feed file this module rendered, by their (folded) UID line; None
+    unless the file's SHA-256 is ``digest`` — what the state says was published in it.
+
+    A sync splices large feeds from these instead of rendering every event again. The
+    lookup is by the exact UID line that ``RenderedEvent.vevent`` writes right after BEGIN
+    (followed by DTSTAMP), so a file of another layout only misses, and a miss renders.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() != digest:
+        return None
+    blocks: dict[bytes, bytes] = {}
+    start = data.find(_BEGIN_VEVENT)
+    while start != -1:
+        end = data.find(_END_VEVENT, start)
+        if end == -1:
+            return None  # not a file this module wrote
+        end += len(_END_VEVENT)
+        uid_end = data.find(_DTSTAMP, start, end)
+        if uid_end != -1:
+            blocks[data[start + len(_BEGIN_VEVENT):uid_end + len(CRLF)]] = data[start:end]
+        start = data.find(_BEGIN_VEVENT, end)
+    return blocks
 
 
 def render_object(vevent: str) -> bytes:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -121,17 +122,17 @@ def qr_svg(data: str, label: str) -> Markup:
         f'd="{_dark_runs(bytes(memoryview(modules)), size)}"/></svg>')
 
 
+_DARK_RUN = re.compile(rb"\0+")
+
+
 def _dark_runs(pixels: bytes, size: int) -> str:
     """The dark modules (0 bytes) as one rectangle per horizontal run, row by row."""
     parts = []
     for row in range(size):
-        line = pixels[row * size:(row + 1) * size]
-        column = 0
-        while (start := line.find(b"\0", column)) != -1:
-            end = line.find(b"\xff", start)
-            end = size if end == -1 else end
-            parts.append(f"M{start} {row}h{end - start}v1h-{end - start}z")
-            column = end
+        offset = row * size
+        for run in _DARK_RUN.finditer(pixels, offset, offset + size):
+            start, width = run.start() - offset, run.end() - run.start()
+            parts.append(f"M{start} {row}h{width}v1h-{width}z")
     return "".join(parts)
 
 

@@ -40,7 +40,15 @@ from g40cal.feeds import (
     public_feeds,
     uid_for,
 )
-from g40cal.ical import RENDER_VERSION, RenderedEvent, render_calendar, render_event
+from g40cal.ical import (
+    RENDER_VERSION,
+    RenderedEvent,
+    assemble_calendar,
+    fold,
+    previous_vevents,
+    render_calendar,
+    render_event,
+)
 from g40cal.project import Project
 from g40cal.publish import Stager, atomic_write, fsync_dir, remove_file
 from g40cal.state import EventHead, EventRow, FeedRow, FileRow, MemberRow, State
@@ -185,7 +193,9 @@ def plan_sync(project: Project, state: State, *, now: datetime,
     left_feeds = {feed_id for (feed_id, _), member in members.items() if member.left}
     retention = config.cancelled_retention_days * 86400
     new_events = frozenset(c.key for c in changes.changes if c.change == "added")
-    renderer = _FeedRenderer(project, rows, members, now, new_events)
+    # A --full run renders every feed whole: it is the yardstick the spliced feeds equal.
+    renderer = _FeedRenderer(project, rows, members, now, new_events, dirty,
+                             splice=not (verify or everything_dirty))
     files = state.files(_file_key(_area(s), s.path) for s in specs)
     out = _Writes(config, stager, keep_bytes)
     outputs: list[FeedOutput] = []
@@ -423,19 +433,34 @@ def _renames(changes: ChangeSet, events: dict[str, Event],
     return likely_renames(added, removed)
 
 
+# Feeds with at least this many events are spliced from their previous file when that file
+# is intact: reusing the bytes of every event whose row did not change costs a fraction of
+# rendering them all (the network feed holds every event of every network day).
+SPLICE_MIN_EVENTS = 500
+
+
 class _FeedRenderer:
     """Plans one feed at a time; each event's shared lines are rendered once per sync."""
 
     def __init__(self, project: Project, rows: dict[str, EventRow],
                  members: dict[tuple[str, str], MemberRow], now: datetime,
-                 new_events: frozenset[str]) -> None:
+                 new_events: frozenset[str], dirty: set[str] | frozenset[str] = frozenset(),
+                 *, splice: bool = False) -> None:
         self.project, self.rows, self.members, self.now = project, rows, members, now
         self.new_events = new_events
         self.rendered: dict[str, RenderedEvent] = {}
         self.retention = project.config.cancelled_retention_days * 86400
+        self.dirty = dirty
+        self.splice = splice
 
     def output(self, spec: FeedSpec, old: FeedRow | None = None) -> FeedOutput:
         return self.plan(spec, old)[0]
+
+    def _previous(self, spec: FeedSpec, old: FeedRow | None,
+                  size: int) -> dict[bytes, bytes] | None:
+        if not self.splice or old is None or size < SPLICE_MIN_EVENTS:
+            return None
+        return previous_vevents(_root(self.project.config, _area(spec)) / spec.path, old.hash)
 
     def _rendered(self, key: str, row: EventRow) -> RenderedEvent:
         found = self.rendered.get(key)
@@ -453,8 +478,9 @@ class _FeedRenderer:
         puts: list[MemberRow] = []
         deletes: list[tuple[str, str]] = []
         feed_changes: list[EventChange] = []
-        entries: list[tuple[datetime, str, str]] = []
+        entries: list[tuple[datetime, str, str | bytes]] = []
         kept: set[str] = set()
+        previous = self._previous(spec, old, len(keys))
         for key in sorted(keys):
             row = rows.get(key)
             if row is None:  # dropped for good
@@ -462,11 +488,12 @@ class _FeedRenderer:
                     deletes.append((spec.id, key))
                 continue
             member = members.get((spec.id, key))
-            left = False
+            left = moved = False  # moved: it joins or leaves this feed in this sync
             if key in spec.keys:
                 if member and member.left:  # came back into this feed
                     member = MemberRow(spec.id, key, member.bump + 1, False, now)
                     puts.append(member)
+                    moved = True
                     feed_changes.append(_feed_change(row, spec, "restored", member))
                 elif old is not None and key not in old.keys and key not in self.new_events:
                     # An existing event joins this feed (a new organiser, a new choice).
@@ -481,17 +508,32 @@ class _FeedRenderer:
                     member = MemberRow(spec.id, key, (member.bump if member else 0) + 1, True,
                                        now)
                     puts.append(member)
+                    moved = True
                     feed_changes.append(_feed_change(row, spec, "cancelled", member))
-            sequence = row.sequence + (member.bump if member else 0)
-            modified = max(row.modified, member.modified) if member else row.modified
-            cancelled = left or row.status == "cancelled"
-            vevent = self._rendered(key, row).vevent(
-                uid_for(key, spec.uid_scope, config), sequence, modified, cancelled=cancelled)
+            uid = uid_for(key, spec.uid_scope, config)
+            vevent: str | bytes | None = None
+            if previous is not None and not moved and key not in self.dirty:
+                # Neither its state row nor its place in this feed changed: the previous
+                # file holds exactly the lines it would render to (a miss just renders).
+                vevent = previous.get(fold("UID:" + uid).encode())
+            if vevent is None:
+                sequence = row.sequence + (member.bump if member else 0)
+                modified = max(row.modified, member.modified) if member else row.modified
+                cancelled = left or row.status == "cancelled"
+                vevent = self._rendered(key, row).vevent(uid, sequence, modified,
+                                                         cancelled=cancelled)
+                if previous is not None:
+                    vevent = vevent.encode()
             entries.append((row.event.start, key, vevent))
             kept.add(key)
         entries.sort()
-        data = render_calendar(spec.name, spec.description, [e[2] for e in entries],
-                               config.refresh_minutes)
+        blocks = [e[2] for e in entries]
+        if previous is None:
+            data = render_calendar(spec.name, spec.description, blocks,  # type: ignore[arg-type]
+                                   config.refresh_minutes)
+        else:
+            data = assemble_calendar(spec.name, spec.description, blocks,  # type: ignore[arg-type]
+                                     config.refresh_minutes)
         digest = content_hash(data)
         # The spec's own set when equal (the usual case): one set per feed, not two.
         held = spec.keys if kept == spec.keys else frozenset(kept)

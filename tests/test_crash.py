@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from g40cal import sync
 from g40cal.config import load_config
 from g40cal.feeds import uid_for
 from g40cal.publish import Stager
@@ -129,9 +130,14 @@ def test_kill_9_between_two_feed_writes_leaves_whole_files_and_the_next_sync_con
     assert not any(temp.exists() for temp in leftovers)
 
 
+@pytest.mark.parametrize("listed", [False, True], ids=["files opened", "folders listed"])
 def test_a_run_dying_while_recording_written_files_converges(
-        synced: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        synced: Path, monkeypatch: pytest.MonkeyPatch, listed: bool) -> None:
+    # (A plan over many feeds lists its folders instead of opening every file it writes.)
+    monkeypatch.setattr(sync, "LISTED_WRITES", -1 if listed else 10**9)
     edit_room(synced)
+
+    real_put_file = State.put_file
 
     def broken_put_file(*args: object, **kwargs: object) -> None:
         raise Boom("killed after writing, before recording")
@@ -139,7 +145,7 @@ def test_a_run_dying_while_recording_written_files_converges(
     monkeypatch.setattr(State, "put_file", broken_put_file)
     with pytest.raises(Boom):
         sync_at(synced, later(10))
-    monkeypatch.undo()
+    monkeypatch.setattr(State, "put_file", real_put_file)
     after_crash = {p: p.read_bytes() for p in (synced / "feeds").rglob("*.ics")}
     result = sync_at(synced, later(20))
     assert result.plan.changes.changes == []

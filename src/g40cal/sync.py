@@ -16,6 +16,7 @@ starts over. Either way every file on disk is always a complete old or new versi
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -197,7 +198,7 @@ def plan_sync(project: Project, state: State, *, now: datetime,
     renderer = _FeedRenderer(project, rows, members, now, new_events, dirty,
                              splice=not (verify or everything_dirty))
     files = state.files(_file_key(_area(s), s.path) for s in specs)
-    out = _Writes(config, stager, keep_bytes)
+    out = _Writes(config, stager, keep_bytes, listed=len(specs) > LISTED_WRITES)
     outputs: list[FeedOutput] = []
     member_puts: list[MemberRow] = []
     member_deletes: list[tuple[str, str]] = []
@@ -241,12 +242,33 @@ def plan_sync(project: Project, state: State, *, now: datetime,
                     participants_version=personal.version, stager=stager)
 
 
+# A plan over this many feeds (a first or --full sync of a network) lists each output folder
+# once instead of trying to open every file it writes: at 100,000 mostly new files the
+# failed opens, in folders other threads are writing to, cost seconds.
+LISTED_WRITES = 1000
+
+
 class _Writes:
     """The files a plan writes: staged at once, kept in memory, or only counted."""
 
-    def __init__(self, config: Config, stager: Stager | None, keep_bytes: bool) -> None:
+    def __init__(self, config: Config, stager: Stager | None, keep_bytes: bool, *,
+                 listed: bool = False) -> None:
         self.config, self.stager, self.keep_bytes = config, stager, keep_bytes
         self.writes: list[FileWrite] = []
+        # Names in each folder when first written to (staged files get temporary names).
+        self._listings: dict[Path, frozenset[str]] | None = {} if listed else None
+
+    def _may_exist(self, path: Path) -> bool:
+        if self._listings is None:
+            return True
+        names = self._listings.get(path.parent)
+        if names is None:
+            try:
+                names = frozenset(os.listdir(path.parent))
+            except OSError:
+                names = frozenset()
+            self._listings[path.parent] = names
+        return path.name in names
 
     def add(self, area: str, relative: str, data: bytes, digest: str | None = None, *,
             record_same: bool = True) -> bool:
@@ -255,7 +277,7 @@ class _Writes:
         it is to be written."""
         digest = digest or content_hash(data)
         path = _root(self.config, area) / relative
-        if not _differs(path, data):
+        if self._may_exist(path) and not _differs(path, data):
             if record_same:
                 self.writes.append(FileWrite(area, relative, None, digest, on_disk=True))
             return False

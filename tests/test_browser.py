@@ -23,7 +23,6 @@ from g40cal.config import Config, load_config
 from g40cal.feeds import FeedSpec
 from g40cal.pages import GOOGLE_ADD_BY_URL, build_personal_page
 from g40cal.project import Project, load_project
-from g40cal.sync import current_events
 from tests.web_helpers import REPO, CliServer, copy_project, edit_item, free_port, sync
 
 pytestmark = pytest.mark.browser
@@ -62,7 +61,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
     sync(root)
     config = load_config(root)
     project = load_project(config)
-    events = current_events(project)
+    events = project.events
     keys = frozenset(k for k, e in events.items()
                      if e.programme_id == "oss-ambtelijk" and (not e.optional or "europa" in k))
     spec = FeedSpec(id=f"personal:{TOKEN}", kind="personal", name="Mijn netwerkdagen",
@@ -207,7 +206,7 @@ def test_cancelled_items_are_visibly_marked(web, page):
 
 
 def test_an_event_link_from_a_calendar_lands_on_its_item(web, page):
-    events = current_events(web.project)
+    events = web.project.events
     # The last item of the longest page: the browser must scroll to reach it.
     event = max((e for e in events.values() if e.programme_id == "tilburg-bestuurlijk-2025"),
                 key=lambda e: (e.start, e.key))

@@ -24,7 +24,6 @@ from g40cal.pages import (
     webcal_url,
 )
 from g40cal.project import Project, load_project
-from g40cal.sync import current_events
 from tests.html_tree import Node, parse
 from tests.web_helpers import copy_project, edit_item, sync
 
@@ -32,7 +31,7 @@ TOKEN = "Zx9_personal-token-0123456789abcdefghij"
 
 
 def site_of(project: Project, removed: list[Event] | None = None) -> dict[str, bytes]:
-    events = current_events(project)
+    events = project.events
     return build_site(project, events, public_feeds(project, events), removed or [])
 
 
@@ -67,7 +66,7 @@ def test_every_programme_page_shows_every_item_of_its_definition(project, site):
 
 def test_event_urls_point_at_an_anchor_on_the_programme_page(project, site):
     pages = {path: parse(data) for path, data in site.items() if path.startswith("programmes/")}
-    for event in current_events(project).values():
+    for event in project.events.values():
         parts = urlsplit(event.url)
         page = pages[parts.path.lstrip("/")]
         assert page.by_id(parts.fragment) is not None, event.url
@@ -118,7 +117,7 @@ def test_pages_are_accessible_html_with_one_h1_and_no_skipped_heading_levels(sit
 
 
 def test_every_relative_link_resolves_to_a_published_file(project, site):
-    events = current_events(project)
+    events = project.events
     published = set(site) | {spec.path for spec in public_feeds(project, events)}
     for path, data in site.items():
         if not path.endswith(".html"):
@@ -194,7 +193,7 @@ def test_index_lists_every_network_day_and_every_group(project, site):
 
 
 def test_group_page_lists_the_sessions_of_that_group(project, site):
-    events = current_events(project)
+    events = project.events
     for group in project.registry.groups:
         page = parse(site[f"groups/{group.id}.html"])
         shown = {a.attrs["id"] for a in page.find_all("article")}
@@ -274,7 +273,7 @@ def personal_spec(project: Project, keys: set[str]) -> FeedSpec:
 
 
 def test_personal_page_shows_only_the_participants_items_with_their_own_buttons(project):
-    events = current_events(project)
+    events = project.events
     chosen = {k for k, e in events.items()
               if e.programme_id == "oss-ambtelijk" and (not e.optional or "europa" in k)}
     spec = personal_spec(project, chosen)
@@ -294,7 +293,7 @@ def test_personal_page_shows_only_the_participants_items_with_their_own_buttons(
 
 
 def test_personal_page_inline_style_and_script_are_allowed_by_the_csp(project):
-    events = current_events(project)
+    events = project.events
     page = parse(build_personal_page(project, events, personal_spec(project, set(events)),
                                      project.config))
     policy = content_security_policy()
@@ -307,7 +306,7 @@ def test_personal_page_inline_style_and_script_are_allowed_by_the_csp(project):
 
 
 def test_no_public_page_mentions_a_personal_token(project):
-    events = current_events(project)
+    events = project.events
     spec = personal_spec(project, set(events))
     specs = [*public_feeds(project, events), spec]
     for path, data in build_site(project, events, specs).items():

@@ -18,7 +18,6 @@ from g40cal.events import Event
 from g40cal.feeds import FeedSpec
 from g40cal.pages import QR_BORDER, build_personal_page, qr_svg
 from g40cal.project import Project
-from g40cal.sync import current_events
 
 LABEL = "QR-code met het adres van de agenda Mijn netwerkdagen & <meer>"
 
@@ -72,7 +71,7 @@ def uncached(project: Project, events: dict[str, Event], participant: FeedSpec) 
 
 
 def test_a_page_does_not_depend_on_the_pages_rendered_before_it(project):
-    events = current_events(project)
+    events = project.events
     everyone = participants(project, events)
     first = {p.id: uncached(project, events, p) for p in everyone}
     for participant in [*reversed(everyone), *everyone]:
@@ -81,7 +80,7 @@ def test_a_page_does_not_depend_on_the_pages_rendered_before_it(project):
 
 
 def test_a_round_with_two_own_choices_says_so_on_the_warm_path(project):
-    events = current_events(project)
+    events = project.events
     one, _, _, two, *_ = participants(project, events)
     build_personal_page(project, events, one, project.config)  # that round's row, cached
     assert b"2 parallelle onderdelen" in build_personal_page(project, events, two,
@@ -89,7 +88,7 @@ def test_a_round_with_two_own_choices_says_so_on_the_warm_path(project):
 
 
 def test_a_cancellation_shows_on_the_next_page_after_the_cached_ones(project):
-    events = current_events(project)
+    events = project.events
     everyone = participants(project, events)
     for participant in everyone:
         build_personal_page(project, events, participant, project.config)
@@ -105,7 +104,7 @@ def test_a_cancellation_shows_on_the_next_page_after_the_cached_ones(project):
 
 def test_an_item_gone_from_the_definitions_shows_as_cancelled_after_the_cached_pages(
         project):
-    events = current_events(project)
+    events = project.events
     everyone = participants(project, events)
     for participant in everyone:
         build_personal_page(project, events, participant, project.config)
@@ -120,7 +119,7 @@ def test_an_item_gone_from_the_definitions_shows_as_cancelled_after_the_cached_p
 
 
 def test_an_edited_definition_is_never_shown_from_the_cache(project):
-    events = current_events(project)
+    events = project.events
     participant = spec(set(events))
     build_personal_page(project, events, participant, project.config)
     programme = project.programmes[0]
@@ -130,6 +129,6 @@ def test_an_edited_definition_is_never_shown_from_the_cache(project):
                           *programme.items[1:]))
     edited = dataclasses.replace(
         project, programmes=(edited_programme, *project.programmes[1:]))
-    page = build_personal_page(edited, current_events(edited), participant, edited.config)
+    page = build_personal_page(edited, edited.events, participant, edited.config)
     assert b"Een nieuwe titel" in page
-    assert page == uncached(edited, current_events(edited), participant)
+    assert page == uncached(edited, edited.events, participant)

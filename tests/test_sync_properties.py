@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from g40cal.config import load_config
 from g40cal.project import load_project
-from g40cal.sync import current_events
 from tests.conftest import REPO
 from tests.feedparse import parse_feed
 from tests.syncing import later, sync_at
@@ -90,7 +89,7 @@ def test_any_sequence_of_edits_keeps_uids_and_sequence_rules(steps) -> None:
             assert sync_at(root, later(minute * 10 + 5)).written == []
         # The feed equals a fresh build of the final definitions plus the cancellations.
         config = load_config(root)
-        events = current_events(load_project(config))
+        events = load_project(config).events
         final = parse_feed(root / "feeds" / "all.ics")
         active = {u for u, e in final.items() if e.status != "CANCELLED"}
         expected = {f"{k.replace('/', '.')}.net@{config.uid_domain}" for k, e in events.items()}

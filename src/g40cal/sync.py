@@ -47,7 +47,6 @@ from g40cal.ical import (
     assemble_calendar,
     fold,
     previous_vevents,
-    render_calendar,
     render_event,
 )
 from g40cal.project import Project
@@ -147,10 +146,6 @@ def content_hash(data: bytes) -> str:
 
 def now_utc() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
-
-
-def current_events(project: Project) -> dict[str, Event]:
-    return dict(project.events)
 
 
 def plan_sync(project: Project, state: State, *, now: datetime,
@@ -466,8 +461,7 @@ class _FeedRenderer:
 
     def __init__(self, project: Project, rows: dict[str, EventRow],
                  members: dict[tuple[str, str], MemberRow], now: datetime,
-                 new_events: frozenset[str], dirty: set[str] | frozenset[str] = frozenset(),
-                 *, splice: bool = False) -> None:
+                 new_events: frozenset[str], dirty: set[str], *, splice: bool) -> None:
         self.project, self.rows, self.members, self.now = project, rows, members, now
         self.new_events = new_events
         self.rendered: dict[str, RenderedEvent] = {}
@@ -500,7 +494,7 @@ class _FeedRenderer:
         puts: list[MemberRow] = []
         deletes: list[tuple[str, str]] = []
         feed_changes: list[EventChange] = []
-        entries: list[tuple[datetime, str, str | bytes]] = []
+        entries: list[tuple[datetime, str, bytes]] = []
         kept: set[str] = set()
         previous = self._previous(spec, old, len(keys))
         for key in sorted(keys):
@@ -533,7 +527,7 @@ class _FeedRenderer:
                     moved = True
                     feed_changes.append(_feed_change(row, spec, "cancelled", member))
             uid = uid_for(key, spec.uid_scope, config)
-            vevent: str | bytes | None = None
+            vevent: bytes | None = None
             if previous is not None and not moved and key not in self.dirty:
                 # Neither its state row nor its place in this feed changed: the previous
                 # file holds exactly the lines it would render to (a miss just renders).
@@ -543,19 +537,12 @@ class _FeedRenderer:
                 modified = max(row.modified, member.modified) if member else row.modified
                 cancelled = left or row.status == "cancelled"
                 vevent = self._rendered(key, row).vevent(uid, sequence, modified,
-                                                         cancelled=cancelled)
-                if previous is not None:
-                    vevent = vevent.encode()
+                                                         cancelled=cancelled).encode()
             entries.append((row.event.start, key, vevent))
             kept.add(key)
         entries.sort()
-        blocks = [e[2] for e in entries]
-        if previous is None:
-            data = render_calendar(spec.name, spec.description, blocks,  # type: ignore[arg-type]
-                                   config.refresh_minutes)
-        else:
-            data = assemble_calendar(spec.name, spec.description, blocks,  # type: ignore[arg-type]
-                                     config.refresh_minutes)
+        data = assemble_calendar(spec.name, spec.description, [e[2] for e in entries],
+                                 config.refresh_minutes)
         digest = content_hash(data)
         # The spec's own set when equal (the usual case): one set per feed, not two.
         held = spec.keys if kept == spec.keys else frozenset(kept)

@@ -172,11 +172,10 @@ def log(app: AppContext, limit: int, as_json: bool) -> None:
 def feeds(app: AppContext, as_json: bool) -> None:
     """List the public feeds and their subscription URLs."""
     from g40cal.feeds import public_feeds
-    from g40cal.sync import current_events
 
     project = load_project(app.config)
     project.raise_on_errors()
-    specs = public_feeds(project, current_events(project))
+    specs = public_feeds(project, project.events)
     rows = [{"kind": s.kind, "id": s.id.split(":", 1)[-1], "name": s.name, "path": s.path,
              "events": len(s.keys), "url": app.config.public_url(s.path)} for s in specs]
     if as_json:

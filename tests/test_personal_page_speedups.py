@@ -28,17 +28,42 @@ def test_a_qr_code_reads_back_as_the_address():
 
 
 def read_qr(svg: str) -> str:
-    """Paint the dark runs of the SVG path (plus the quiet zone) and decode the picture."""
-    runs = [tuple(map(int, r)) for r in re.findall(r"M(\d+) (\d+)h(\d+)v1", svg)]
-    side = max(x + w for x, _, w in runs) + 2 * QR_BORDER
+    """Paint the SVG path's lines (one module thick, through the middle of a row: ``h``
+    draws, ``m`` moves) plus the quiet zone, and decode the picture."""
+    drawn: list[tuple[int, int]] = []  # dark modules as (x, y)
+    for row, commands in re.findall(r"M0 (\d+)\.5((?:h\d+|m\d+ 0)*)", svg):
+        x = 0
+        for command, width in re.findall(r"([hm])(\d+)", commands):
+            if command == "h":
+                drawn += [(x + n, int(row)) for n in range(int(width))]
+            x += int(width)
+    side = max(y for _, y in drawn) + 1 + 2 * QR_BORDER  # the last row has dark modules
     pixels = bytearray([255]) * (side * side)
-    for x, y, width in runs:
-        start = (y + QR_BORDER) * side + x + QR_BORDER
-        pixels[start:start + width] = bytes(width)
+    for x, y in drawn:
+        pixels[(y + QR_BORDER) * side + x + QR_BORDER] = 0
     image = Image.frombytes("L", (side, side), bytes(pixels)).resize((side * 4, side * 4))
     found = zxingcpp.read_barcodes(image)
     assert len(found) == 1, f"{len(found)} QR codes decoded"
     return found[0].text
+
+
+def test_a_qr_code_is_drawn_module_for_module_as_the_encoder_made_it():
+    url = "https://netwerk.example/p/another-token_0123456789abcdefghijklmnopq.ics"
+    code = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    modules = bytes(memoryview(code.to_image(scale=1, add_quiet_zones=False)))
+    size = int(len(modules) ** 0.5)
+    path = re.search(r' d="([^"]*)"', qr_svg(url, LABEL)).group(1)
+    rows = re.split(r"M0 \d+\.5", path)[1:]
+    assert len(rows) == size
+    for y, commands in enumerate(rows):
+        painted = bytearray([255]) * size
+        x = 0
+        for command, width in re.findall(r"([hm])(\d+)", commands):
+            if command == "h":
+                painted[x:x + int(width)] = bytes(int(width))
+            x += int(width)
+        assert x == size, f"row {y} spans {x} modules"
+        assert bytes(painted) == modules[y * size:(y + 1) * size], f"row {y}"
 
 
 def spec(keys: set[str], token: str = "Zx9_personal-token-0123456789abcdefghij") -> FeedSpec:

@@ -14,7 +14,8 @@ model after one ``sync``). Add ``profile=FILE`` to run it under cProfile (for
 - ``room``: move one item to another room in its definition file, then sync.
 - ``choice``: change one participant's choice in one round (as ``participants choose``
   does), then sync.
-- ``floor`` / ``naive``: the yardsticks of ``baselines.py`` on a published tree.
+- ``floor`` / ``naive``: the yardsticks of ``baselines.py`` on a published tree (``out=DIR``;
+  ``page_sample=N`` / ``sample=N`` write every n-th page / build every n-th feed).
 - ``push``: ``bench_push.bench_push`` (1,000 events to a local Radicale, against raw PUTs);
   ROOT is unused there.
 """
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import baselines
+import g40cal.pages  # noqa: F401  (see below)
 from g40cal import pipeline
 from g40cal.config import Config, load_config
 from g40cal.participants import (
@@ -51,6 +53,8 @@ from g40cal.sync import SyncResult, apply_sync, plan_sync
 # Every sync of the benchmark runs at this moment: before every network day, so no
 # cancellation expires between runs and the results do not depend on the calendar.
 NOW = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
+# g40cal.pages (Jinja, the QR encoder) is imported by g40cal only when a sync renders pages;
+# it is imported above like every other module, before any clock starts.
 
 
 def peak_rss_mb() -> float:
@@ -189,13 +193,14 @@ def choice(root: Path, participant: int, programme: str, round_no: int) -> dict[
             "unexpected": sorted(set(ics) - set(expected))[:10]}
 
 
-def floor(root: Path, out: Path) -> dict[str, Any]:
+def floor(root: Path, out: Path, page_sample: int) -> dict[str, Any]:
     config = load_config(root)
     with State(config.state_path) as state:
         jobs = baselines.feed_jobs(config, state)
-    timing = baselines.run_floor(jobs, config, out)
+    timing = baselines.run_floor(jobs, config, out, page_sample)
     return {"seconds": timing.total, "render": timing.render, "write": timing.write,
-            "write_pages": timing.write_other, "feeds": timing.feeds, "files": timing.files,
+            "write_pages": timing.write_other, "pages_sampled": timing.pages_sampled,
+            "page_sample": page_sample, "feeds": timing.feeds, "files": timing.files,
             "events": timing.events,
             "bytes_rendered": timing.bytes_rendered, "bytes_written": timing.bytes_written}
 
@@ -247,7 +252,7 @@ def main(argv: list[str]) -> None:
     elif name == "choice":
         result = choice(root, int(args["participant"]), args["programme"], int(args["round"]))
     elif name == "floor":
-        result = floor(root, Path(args["out"]))
+        result = floor(root, Path(args["out"]), int(args.get("page_sample", "1")))
     elif name == "naive":
         result = naive(root, Path(args["out"]), int(args.get("sample", "1")))
     elif name == "push":

@@ -35,7 +35,7 @@ from typing import Any
 import baselines
 import g40cal.pages  # noqa: F401  (see below)
 from g40cal import pipeline
-from g40cal.config import Config, load_config
+from g40cal.config import load_config
 from g40cal.participants import (
     Choice,
     Registration,
@@ -77,17 +77,22 @@ def sync(root: Path, *, pages: bool = True, full: bool = False) -> dict[str, Any
     feeds."""
     started, cpu = time.perf_counter(), time.process_time()
     config = load_config(root)
-    if pages and not full and unchanged(config):  # the command's fast path: nothing to load or plan
-        done = time.perf_counter()
-        return {"seconds": done - started, "cpu_seconds": time.process_time() - cpu,
-                "phases": {"check": done - started, "load": 0.0, "plan": 0.0, "apply": 0.0},
-                "fast_path": True, "feeds": 0, **classify(root, [])}
+    fingerprint = None
+    if pages and config.state_path.exists():  # the command's fast path: nothing to load
+        with State(config.state_path) as state:
+            fingerprint = pipeline.input_fingerprint(config, state)
+            if not full and pipeline.unchanged_since_last_sync(config, state, NOW, fingerprint):
+                done = time.perf_counter()
+                return {"seconds": done - started, "cpu_seconds": time.process_time() - cpu,
+                        "phases": {"check": done - started, "load": 0.0, "plan": 0.0,
+                                   "apply": 0.0},
+                        "fast_path": True, "feeds": 0, **classify(root, [])}
     checked = time.perf_counter()
     project = load_project(config)
     loaded = time.perf_counter()
     with State(config.state_path) as state:
         if pages:
-            plan, _ = prepare_sync(project, state, now=NOW)
+            plan, _ = prepare_sync(project, state, now=NOW, fingerprint=fingerprint)
         else:  # staged as the command does, so the bytes are not held in memory
             plan = plan_sync(project, state, now=NOW,
                              personal=personal_feed_specs(project, state),
@@ -102,16 +107,6 @@ def sync(root: Path, *, pages: bool = True, full: bool = False) -> dict[str, Any
             "phases": {"check": checked - started, "load": loaded - checked,
                        "plan": planned - loaded, "apply": done - planned},
             "fast_path": False, "feeds": len(plan.feeds), **classify(root, result.written)}
-
-
-def unchanged(config: Config) -> bool:
-    """What ``g40cal sync`` checks before loading anything (``--full`` skips it): have the
-    inputs changed since the last complete sync? (Absent in older versions: False.)"""
-    check = getattr(pipeline, "unchanged_since_last_sync", None)
-    if check is None or not config.state_path.exists():
-        return False
-    with State(config.state_path) as state:
-        return bool(check(config, state, NOW))
 
 
 def with_floor(root: Path, result: dict[str, Any]) -> dict[str, Any]:

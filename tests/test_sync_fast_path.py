@@ -103,3 +103,22 @@ def test_full_repairs_a_feed_deleted_by_hand(synced: Path) -> None:
     result = sync(synced, "--full")
     assert result.exit_code == 0, result.output
     assert target.read_bytes() == original
+
+
+def test_an_edit_made_while_a_sync_runs_is_published_by_the_next_sync(
+        synced: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = synced / ALMELO
+    path.write_text(path.read_text() + "\n# een opmerking\n")  # past the fast path
+    loader = g40cal.commands.core.load_project
+
+    def load_then_edit(*args: object, **kwargs: object):
+        project = loader(*args, **kwargs)  # the sync goes on with what it read here
+        edit(path, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
+        return project
+
+    monkeypatch.setattr(g40cal.commands.core, "load_project", load_then_edit)
+    assert sync(synced).exit_code == 0
+    monkeypatch.setattr(g40cal.commands.core, "load_project", loader)
+    result = sync(synced)
+    assert result.exit_code == 0, result.output
+    assert "zaal 1.2 Stad Almelo (1e verdieping) → Atelier" in result.output

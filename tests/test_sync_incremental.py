@@ -246,9 +246,11 @@ def test_a_state_from_before_the_feed_index_is_upgraded_and_the_next_sync_is_a_n
 
 
 def downgrade_to_schema_5(path: Path, feeds: dict[str, list[str]]) -> None:
-    """Rebuild the tables of migration 6 the way schema 5 had them (keys as JSON)."""
+    """Undo migration 7 (an index), and rebuild the tables of migration 6 the way schema 5
+    had them (keys as JSON)."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("BEGIN")
+    db.execute("DROP INDEX events_heads")
     for name, in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
         db.execute(f"DROP TRIGGER {name}")
     db.execute("DROP TABLE feed_keys")
@@ -266,3 +268,44 @@ def downgrade_to_schema_5(path: Path, feeds: dict[str, list[str]]) -> None:
     db.execute("PRAGMA user_version = 5")
     db.execute("COMMIT")
     db.close()
+
+
+@pytest.fixture
+def no_qr_encoding(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The addresses a sync encodes as QR codes (nothing is cached between syncs)."""
+    from g40cal import pages
+
+    encoded: list[str] = []
+    real = pages.zxingcpp.create_barcode
+
+    def counting(data: str, *args: object, **kwargs: object):
+        encoded.append(data)
+        return real(data, *args, **kwargs)
+
+    pages.qr_svg.cache_clear()
+    monkeypatch.setattr(pages.zxingcpp, "create_barcode", counting)
+    return encoded
+
+
+def test_a_personal_page_rendered_again_shows_its_old_qr_code(
+        root: Path, no_qr_encoding: list[str]) -> None:
+    move_room(root)
+    result = sync_at(root, later(10))
+    pages = [p for p in result.written if p.endswith(".html") and "/private/" in p]
+    assert pages, "the room change re-renders the pages of the participants holding it"
+    assert not [url for url in no_qr_encoding if "/p/" in url]
+
+
+def test_a_personal_page_changed_by_hand_is_rendered_whole(
+        root: Path, tmp_path: Path, no_qr_encoding: list[str]) -> None:
+    anna = person(root, ANNA)
+    page = root / "private" / f"{anna.token}.html"
+    # a code that still looks like one: the state's hash tells the difference
+    page.write_bytes(page.read_bytes().replace(b'd="M0 0.5h7', b'd="M0 0.5h6', 1))
+    move_room(root)
+    full = tmp_path / "full"
+    shutil.copytree(root, full)
+    sync_at(root, later(10))
+    sync_at(full, later(10), verify=True)
+    assert any(anna.token in url for url in no_qr_encoding)
+    assert page.read_bytes() == (full / "private" / f"{anna.token}.html").read_bytes()

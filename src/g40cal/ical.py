@@ -20,8 +20,10 @@ from pathlib import Path
 from g40cal.events import Event
 from g40cal.model import TZID
 
-# Bump when the rendering changes, so that every feed is re-rendered once after an upgrade.
-RENDER_VERSION = "1"
+# Bump when the rendering changes, so that every feed (and with it every personal page,
+# whose QR code a sync otherwise reuses) is rendered anew once after an upgrade.
+# 2: QR codes drawn as one line per row.
+RENDER_VERSION = "2"
 CRLF = "\r\n"
 PRODID = "-//G40 Stedennetwerk//g40cal//NL"
 CANCELLED_PREFIX = "GEANNULEERD: "

@@ -177,20 +177,40 @@ class Subscribe:
     outlook_office: str
     download: str
 
+    previous_qr: Markup | None = None  # this very code, from the page as last published
+
     @cached_property
     def qr(self) -> Markup:
         """Made only where a page shows it (the index lists every programme's buttons but
         not their codes): a code costs more than the rest of the buttons together."""
-        return qr_svg(self.https, f"QR-code met het adres van de agenda {self.name}")
+        return self.previous_qr or qr_svg(self.https, qr_label(self.name))
+
+
+def qr_label(feed_name: str) -> str:
+    return f"QR-code met het adres van de agenda {feed_name}"
+
+
+def qr_in_page(page: bytes, url: str, feed_name: str) -> Markup | None:
+    """The QR code of ``url`` in a personal page g40cal wrote (the caller checked that the
+    file is intact), to show again instead of encoding it anew: a page has one subscribe
+    panel, which names the address its code encodes. None if the page shows another
+    address or name."""
+    if f'data-feed-url="{escape(url)}"'.encode() not in page:
+        return None
+    start = page.find(f'<svg role="img" aria-label="{escape(qr_label(feed_name))}"'.encode())
+    end = page.find(b"</svg>", start)
+    if start < 0 or end < 0:
+        return None
+    return Markup(page[start:end + len(b"</svg>")].decode("utf-8"))
 
 
 def subscribe_for(name: str, description: str, url: str, download: str,
-                  slug: str) -> Subscribe:
+                  slug: str, previous_qr: Markup | None = None) -> Subscribe:
     outlook_live, outlook_office = outlook_add_urls(url, name)
     return Subscribe(
         slug=slug, name=name, description=description, https=url, webcal=webcal_url(url),
         google=GOOGLE_ADD_BY_URL, outlook_live=outlook_live, outlook_office=outlook_office,
-        download=download)
+        download=download, previous_qr=previous_qr)
 
 
 @dataclass(frozen=True)
@@ -554,12 +574,14 @@ def _group_pages(project: Project, events: dict[str, Event], removed: list[Event
 
 
 def build_personal_page(project: Project, events: dict[str, Event], spec: FeedSpec,
-                        config: Config) -> bytes:
+                        config: Config, previous: bytes | None = None) -> bytes:
     """A participant's own programme with their own feed's buttons (private/<token>.html).
 
     Self-contained (inline CSS and script) with absolute links to the public pages: it is
     served from /p/, and a participant may save it. Events in ``events`` that are marked
-    cancelled (or left the definitions) show as GEANNULEERD.
+    cancelled (or left the definitions) show as GEANNULEERD. ``previous``: the page as
+    this version of g40cal last published it, intact, whose QR code is shown again if
+    the address did not change (encoding one costs as much as the rest of the page).
     """
     removed = [e for k in sorted(spec.keys) if (e := events.get(k)) is not None
                and (p := project.programme(e.programme_id)) is not None
@@ -575,8 +597,9 @@ def build_personal_page(project: Project, events: dict[str, Event], spec: FeedSp
                               href=table.href, keys=keys, views=table.view)
         if view.days:
             listed.append(view)
-    subscribe = subscribe_for(spec.name, spec.description, personal_feed_url(config, spec),
-                              personal_feed_url(config, spec), "persoonlijk")
+    url = personal_feed_url(config, spec)
+    subscribe = subscribe_for(spec.name, spec.description, url, url, "persoonlijk",
+                              qr_in_page(previous, url, spec.name) if previous else None)
     style, script = inline_assets()
     return _render(
         "personal.html", root=config.public_url(""), personal=True, programmes=listed,

@@ -82,10 +82,11 @@ def site_builder() -> SiteBuilder:
     return build_site
 
 
-def personal_page(project: Project, events: dict[str, Event], spec: FeedSpec) -> bytes:
+def personal_page(project: Project, events: dict[str, Event], spec: FeedSpec,
+                  previous: bytes | None) -> bytes:
     from g40cal.pages import build_personal_page
 
-    return build_personal_page(project, events, spec, project.config)
+    return build_personal_page(project, events, spec, project.config, previous)
 
 
 def input_fingerprint(config: Config, state: State) -> str:
@@ -109,10 +110,13 @@ def input_fingerprint(config: Config, state: State) -> str:
     return digest.hexdigest()
 
 
-def unchanged_since_last_sync(config: Config, state: State, now: datetime) -> bool:
+def unchanged_since_last_sync(config: Config, state: State, now: datetime,
+                              fingerprint: str | None = None) -> bool:
     """True when the inputs equal those of the last complete sync and nothing expires.
 
-    A run that died halfway never recorded its fingerprint, so it is never skipped.
+    ``fingerprint``: ``input_fingerprint`` if the caller took it already (it passes the same
+    one to ``prepare_sync``). A run that died halfway never recorded its fingerprint, so
+    it is never skipped.
     """
     recorded = state.meta("input_fingerprint")
     if recorded is None or not (config.feeds_path / "index.json").exists():
@@ -120,7 +124,7 @@ def unchanged_since_last_sync(config: Config, state: State, now: datetime) -> bo
     expiry = state.meta("next_expiry")
     if expiry and now >= datetime.fromisoformat(expiry):
         return False
-    if recorded != input_fingerprint(config, state):
+    if recorded != (fingerprint or input_fingerprint(config, state)):
         return False
     # The privacy guard is never skipped: the full path explains what is wrong.
     return not (config.private_path.is_dir() and _private_folder_problem(config))
@@ -131,8 +135,14 @@ def _private_folder_problem(config: Config) -> bool:
 
 
 def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
-                 dry_run: bool = False, verify: bool = False) -> tuple[SyncPlan, list[str]]:
-    """Plan a sync; recover the state from the published feeds first if it was lost."""
+                 dry_run: bool = False, verify: bool = False,
+                 fingerprint: str | None = None) -> tuple[SyncPlan, list[str]]:
+    """Plan a sync; recover the state from the published feeds first if it was lost.
+
+    ``fingerprint``: the inputs' ``input_fingerprint`` taken before ``project`` was loaded
+    (taken here when not given). Recorded with the sync, it must not describe newer files
+    than those loaded: a definition edited while this sync runs must not look synced.
+    """
     project.raise_on_errors()  # before anything touches the state
     notes: list[str] = []
     if state.is_empty():
@@ -141,7 +151,7 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
             notes.append(f"The state database was empty: recovered {recovered.events} events "
                          f"from {recovered.feeds} published feeds, so no subscriber goes back.")
     now = now or now_utc()
-    fingerprint = input_fingerprint(project.config, state)
+    fingerprint = fingerprint or input_fingerprint(project.config, state)
     recorded, current = recorded_sources(state), current_sources(project)
     same_context = recorded.get("context") == current["context"]
     # Every personal feed with --full, after an upgrade or a changed setting or group

@@ -59,7 +59,8 @@ from g40cal.state import EventHead, EventRow, FeedRow, FileRow, MemberRow, State
 SiteBuilder = Callable[[Project, dict[str, Event], list[FeedSpec], list[Event],
                         PageScope | None], dict[str, bytes]]
 # A participant's own page, written next to their personal feed (``<token>.html``).
-PersonalPage = Callable[[Project, dict[str, Event], FeedSpec], bytes]
+# (project, events, spec, the page as last published if intact) → the page's bytes
+PersonalPage = Callable[[Project, dict[str, Event], FeedSpec, bytes | None], bytes]
 
 
 # A sync without participants: any personal feed in the state goes.
@@ -193,6 +194,12 @@ def plan_sync(project: Project, state: State, *, now: datetime,
     renderer = _FeedRenderer(project, rows, members, now, new_events, dirty,
                              splice=not (verify or everything_dirty))
     files = state.files(_file_key(_area(s), s.path) for s in specs)
+    # A re-rendered personal page shows its old QR code again (the same address): only
+    # when the old page is intact and rendered the same way (not --full, same version).
+    reuse_pages = personal_page is not None and not (verify or everything_dirty)
+    if reuse_pages:
+        files.update(state.files(_file_key("private", page_path(s.path))
+                                 for s in personal_specs))
     out = _Writes(config, stager, keep_bytes, listed=len(specs) > LISTED_WRITES)
     outputs: list[FeedOutput] = []
     member_puts: list[MemberRow] = []
@@ -213,7 +220,10 @@ def plan_sync(project: Project, state: State, *, now: datetime,
         if repair:
             repairs.append(_file_key(_area(spec), spec.path))
         if personal_page is not None and spec.private:
-            _personal_page(project, events, output, personal_page, config, verify, out)
+            known = files.get(_file_key("private", page_path(spec.path))) \
+                if reuse_pages else None
+            _personal_page(project, events, output, personal_page, config, verify, out,
+                           known)
         # The bytes are written (or staged): keep only what the state records.
         outputs.append(replace(output, data=None, rendered=output.data is not None))
 
@@ -266,13 +276,15 @@ class _Writes:
         return path.name in names
 
     def add(self, area: str, relative: str, data: bytes, digest: str | None = None, *,
-            record_same: bool = True) -> bool:
+            record_same: bool = True, current: bytes | None = None) -> bool:
         """Write ``data`` unless the file holds it already (then, with ``record_same``,
         only record it: a feed written by a run that died before recording it); True when
-        it is to be written."""
+        it is to be written. ``current``: the file's bytes, if the caller read them."""
         digest = digest or content_hash(data)
         path = _root(self.config, area) / relative
-        if self._may_exist(path) and not _differs(path, data):
+        same = data == current if current is not None else (
+            self._may_exist(path) and not _differs(path, data))
+        if same:
             if record_same:
                 self.writes.append(FileWrite(area, relative, None, digest, on_disk=True))
             return False
@@ -429,17 +441,28 @@ def page_path(feed_path: str) -> str:
 
 def _personal_page(project: Project, events: dict[str, Event], output: FeedOutput,
                    personal_page: PersonalPage, config: Config, verify: bool,
-                   out: _Writes) -> None:
+                   out: _Writes, known: FileRow | None) -> None:
     """The page of a personal feed that was re-rendered (with ``verify``: or whose page
-    is missing — looking at 50,000 files on every run would cost seconds)."""
+    is missing — looking at 50,000 files on every run would cost seconds). ``known``: the
+    page as recorded, when its old bytes may be reused."""
     if output.data is None and not verify:
         return  # nothing it shows changed
     relative = page_path(output.spec.path)
     path = config.private_path / relative
     if output.data is None and path.exists():
         return
-    out.add("private", relative, personal_page(project, events, output.spec),
-            record_same=False)
+    previous = _read_intact(path, known) if known is not None else None
+    out.add("private", relative, personal_page(project, events, output.spec, previous),
+            record_same=False, current=previous)
+
+
+def _read_intact(path: Path, known: FileRow) -> bytes | None:
+    """The file's bytes if they are what the state recorded writing, else None."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if content_hash(data) == known.hash else None
 
 
 def _renames(changes: ChangeSet, events: dict[str, Event],

@@ -67,12 +67,15 @@ def check(app: AppContext, files: tuple[Path, ...], strict: bool, as_json: bool)
 def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: bool,
          full: bool) -> None:
     """Publish the feeds: diff with what was published, write only real changes."""
-    from g40cal.pipeline import prepare_sync, unchanged_since_last_sync
+    from g40cal.pipeline import input_fingerprint, prepare_sync, unchanged_since_last_sync
 
     config = app.config
-    if not full and config.state_path.exists():
+    fingerprint = None
+    if config.state_path.exists():
         with State(config.state_path) as state:
-            if unchanged_since_last_sync(config, state, app.now()):
+            # Taken before the definitions are read (see prepare_sync), and only once.
+            fingerprint = input_fingerprint(config, state)
+            if not full and unchanged_since_last_sync(config, state, app.now(), fingerprint):
                 _nothing_changed(app, state, as_json=as_json, dry_run=dry_run,
                                  push_after=push_after)
                 return
@@ -80,7 +83,7 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
     project.raise_on_errors()  # before the state database is opened
     with State(config.state_path) as state:
         plan, notes = prepare_sync(project, state, now=app.now(), dry_run=dry_run,
-                                   verify=full)
+                                   verify=full, fingerprint=fingerprint)
         try:
             _publish(app, state, plan, notes, dry_run=dry_run, yes=yes, as_json=as_json,
                      push_after=push_after)

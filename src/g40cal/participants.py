@@ -199,6 +199,15 @@ def find_participant(state: State, reference: str) -> Participant:
                     "participant's number instead)")
 
 
+def same_person(state: State, email: str, name: str) -> list[Participant]:
+    """The participant with this (normalised) e-mail address and name, if any: one at most,
+    the pair is unique."""
+    ids = [r[0] for r in state.db.execute(
+        "SELECT id FROM participants WHERE email = ? AND name_key = ?",
+        (normalise_email(email), fold_text(name)))]
+    return load_participants(state, ids=ids) if ids else []
+
+
 # -- writing (callers hold a transaction) --------------------------------------------
 
 

@@ -19,7 +19,7 @@ import click
 from g40cal import cli as cli_module
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
 from g40cal.errors import UserError
-from g40cal.matching import describe_items, fold_text, match_items, optional_items, parse_time
+from g40cal.matching import describe_items, match_items, optional_items, parse_time
 from g40cal.model import TZ, Item, Programme
 from g40cal.participants import (
     Choice,
@@ -43,6 +43,7 @@ from g40cal.participants import (
     purge_programme,
     put_registration,
     rotate_token,
+    same_person,
     touch,
     update_participant,
     valid_email,
@@ -311,8 +312,7 @@ def add(app: AppContext, name: str, email: str, programme_id: str, organisation:
     messages: list[str] = []
     picked = _with_choices([], _choose_items(programme, choices), programme, messages)
     with State(app.config.state_path) as state:
-        existing = [p for p in load_participants(state)
-                    if p.email == address and fold_text(p.name) == fold_text(name)]
+        existing = same_person(state, address, name)
         if existing and existing[0].registration(programme.id):
             raise UserError(f"{existing[0].label} is already registered for {programme.id}; "
                             "use g40cal participants choose to change choices")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -246,7 +247,8 @@ class State:
             ids) > 5000 else _in_chunks(self.db, query + " WHERE feed_id IN ({}) GROUP BY "
                                         "feed_id", ids)
         wanted = None if everything else set(ids)
-        return {feed_id: keys.split("\n") for feed_id, keys in rows
+        # Interned: 50,000 personal feeds hold a million keys but only ~8,000 different ones.
+        return {feed_id: list(map(sys.intern, keys.split("\n"))) for feed_id, keys in rows
                 if wanted is None or feed_id in wanted}
 
     def feeds_holding(self, keys: Iterable[str]) -> set[str]:

@@ -98,6 +98,18 @@ def scenario(name: str, root: Path, **args: object) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def host_speed() -> float:
+    """Seconds (best of 5) for a fixed workload like g40cal's own: formatting strings and
+    filling a dict. Compared across runs, it tells a slower machine from slower code."""
+    def workload() -> float:
+        started = time.perf_counter()
+        lines = {}
+        for number in range(100_000):
+            lines[f"event-{number}"] = f"SUMMARY:Sessie {number} over wonen\r\n".encode()
+        return time.perf_counter() - started
+    return min(workload() for _ in range(5))
+
+
 def progress(message: str) -> None:
     print(f"  … {message}", file=sys.stderr, flush=True)
 
@@ -554,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.budget:
         plan = replace(plan, budget=args.budget)
     results = args.results or (None if args.quick else HERE / "RESULTS.md")
-    started, load = time.perf_counter(), os.getloadavg()
+    started, load, speed = time.perf_counter(), os.getloadavg(), host_speed()
     work = Path(tempfile.mkdtemp(prefix="g40cal-bench-", dir=args.workdir))
     print(f"g40cal benchmark ({'quick' if args.quick else 'full'}): {plan.scale.describe()}; "
           f"budget {plan.budget:.0f} s; work folder {work}", file=sys.stderr)
@@ -575,6 +587,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{info.seconds['participants']:.1f} s",
               f"Load average (1 min) before / after: {load[0]:.2f} / {os.getloadavg()[0]:.2f}"
               " (other processes on the machine widen the min–max spread)",
+              f"Host speed before / after: {speed * 1000:.0f} / {host_speed() * 1000:.0f} ms "
+              "for a fixed Python workload (lower is faster; on a shared host it varies "
+              "by a third within an hour, and every figure with it)",
               f"Whole run: {time.perf_counter() - started:.0f} s "
               f"(budget {plan.budget:.0f} s; scenarios get more runs while it lasts)"]
     if time.perf_counter() - started > plan.budget + 30:

@@ -198,10 +198,8 @@ def qr_in_page(page: bytes, url: str, feed_name: str) -> Markup | None:
     if f'data-feed-url="{escape(url)}"'.encode() not in page:
         return None
     start = page.find(f'<svg role="img" aria-label="{escape(qr_label(feed_name))}"'.encode())
-    end = page.find(b"</svg>", start)
-    if start < 0 or end < 0:
-        return None
-    return Markup(page[start:end + len(b"</svg>")].decode("utf-8"))
+    end = page.find(b"</svg>", start) if start >= 0 else -1
+    return Markup(page[start:end + len(b"</svg>")].decode("utf-8")) if end >= 0 else None
 
 
 def subscribe_for(name: str, description: str, url: str, download: str,

@@ -186,9 +186,7 @@ def find_participant(state: State, reference: str) -> Participant:
         column, value = "email", normalise_email(text)
     else:
         column, value = "name_key", fold_text(text)
-    ids = [r[0] for r in state.db.execute(
-        f"SELECT id FROM participants WHERE {column} = ?", (value,))]
-    found = load_participants(state, ids=ids) if ids else []
+    found = _participants_where(state, f"{column} = ?", (value,))
     if len(found) == 1:
         return found[0]
     if not found:
@@ -202,9 +200,15 @@ def find_participant(state: State, reference: str) -> Participant:
 def same_person(state: State, email: str, name: str) -> list[Participant]:
     """The participant with this (normalised) e-mail address and name, if any: one at most,
     the pair is unique."""
+    return _participants_where(state, "email = ? AND name_key = ?",
+                               (normalise_email(email), fold_text(name)))
+
+
+def _participants_where(state: State, condition: str, args: tuple[object, ...]
+                        ) -> list[Participant]:
+    """The participants a condition on the participants table selects (loaded alone)."""
     ids = [r[0] for r in state.db.execute(
-        "SELECT id FROM participants WHERE email = ? AND name_key = ?",
-        (normalise_email(email), fold_text(name)))]
+        f"SELECT id FROM participants WHERE {condition}", args)]
     return load_participants(state, ids=ids) if ids else []
 
 

@@ -10,7 +10,6 @@ strict independent parsers (``ical``, ``icalendar``, ``vobject``).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from g40cal.events import Event
 from g40cal.model import TZID
+from g40cal.publish import read_intact
 
 # Bump when the rendering changes, so that every feed (and with it every personal page,
 # whose QR code a sync otherwise reuses) is rendered anew once after an upgrade.
@@ -196,11 +196,8 @@ def previous_vevents(path: Path, digest: str) -> dict[bytes, bytes] | None:
     lookup is by the exact UID line that ``RenderedEvent.vevent`` writes right after BEGIN
     (followed by DTSTAMP), so a file of another layout only misses, and a miss renders.
     """
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if hashlib.sha256(data).hexdigest() != digest:
+    data = read_intact(path, digest)
+    if data is None:
         return None
     blocks: dict[bytes, bytes] = {}
     start = data.find(_BEGIN_VEVENT)

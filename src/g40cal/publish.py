@@ -8,6 +8,7 @@ it, rename it over the old one, fsync the folder (the Radicale recipe).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 import tempfile
@@ -35,6 +36,16 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o644, durable: bool = 
         raise
     if durable:
         fsync_dir(path.parent)
+
+
+def read_intact(path: Path, digest: str) -> bytes | None:
+    """The file's bytes if their SHA-256 is ``digest`` (what the state recorded writing),
+    else None: a published file may be reused only as g40cal left it."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == digest else None
 
 
 def fsync_dir(folder: Path) -> None:

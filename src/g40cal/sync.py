@@ -50,7 +50,7 @@ from g40cal.ical import (
     render_event,
 )
 from g40cal.project import Project
-from g40cal.publish import Stager, atomic_write, fsync_dir, remove_file
+from g40cal.publish import Stager, atomic_write, fsync_dir, read_intact, remove_file
 from g40cal.state import EventHead, EventRow, FeedRow, FileRow, MemberRow, State
 
 # Extra public files (web pages) made from the same inputs; see ``pages.py``. Its last
@@ -452,18 +452,9 @@ def _personal_page(project: Project, events: dict[str, Event], output: FeedOutpu
     path = config.private_path / relative
     if output.data is None and path.exists():
         return
-    previous = _read_intact(path, known) if known is not None else None
+    previous = read_intact(path, known.hash) if known is not None else None
     out.add("private", relative, personal_page(project, events, output.spec, previous),
             record_same=False, current=previous)
-
-
-def _read_intact(path: Path, known: FileRow) -> bytes | None:
-    """The file's bytes if they are what the state recorded writing, else None."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    return data if content_hash(data) == known.hash else None
 
 
 def _renames(changes: ChangeSet, events: dict[str, Event],

@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from g40cal.events import Event
@@ -73,6 +73,8 @@ def _event(key: str, title: str) -> Event:
 @settings(max_examples=100, deadline=None)
 @given(st.dictionaries(_keys, st.text(alphabet=st.characters(blacklist_categories=("Cs",)),
                                       max_size=120), max_size=12))
+@example(titles={"0": "END:VEVENT"})  # a title that reads like the end of the block
+@example(titles={"a": "x", "b": "BEGIN:VEVENT"})
 def test_a_feed_assembled_from_its_previous_vevents_is_byte_identical(
         tmp_path_factory: pytest.TempPathFactory, titles: dict[str, str]) -> None:
     moment = datetime(2026, 1, 1, tzinfo=UTC)

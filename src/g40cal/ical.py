@@ -184,8 +184,15 @@ def assemble_calendar(name: str, description: str, vevents: list[bytes],
 
 
 _BEGIN_VEVENT = ("BEGIN:VEVENT" + CRLF).encode()
-_END_VEVENT = ("END:VEVENT" + CRLF).encode()
+_END_VEVENT_LINE = (CRLF + "END:VEVENT" + CRLF).encode()
+_BEGIN_VEVENT_LINE = CRLF.encode() + _BEGIN_VEVENT
 _DTSTAMP = (CRLF + "DTSTAMP:").encode()
+
+
+def _vevent_start(data: bytes, offset: int) -> int:
+    """Where the next ``BEGIN:VEVENT`` line at ``offset`` or later starts, or -1."""
+    found = data.find(_BEGIN_VEVENT_LINE, offset)
+    return found if found == -1 else found + len(CRLF)
 
 
 def previous_vevents(path: Path, digest: str) -> dict[bytes, bytes] | None:
@@ -200,16 +207,18 @@ def previous_vevents(path: Path, digest: str) -> dict[bytes, bytes] | None:
     if data is None:
         return None
     blocks: dict[bytes, bytes] = {}
-    start = data.find(_BEGIN_VEVENT)
+    # BEGIN/END are matched only at the start of a content line: a title such as
+    # "END:VEVENT" appears inside "SUMMARY:END:VEVENT" and must not end the block there.
+    start = _vevent_start(data, 0)
     while start != -1:
-        end = data.find(_END_VEVENT, start)
+        end = data.find(_END_VEVENT_LINE, start)
         if end == -1:
             return None  # not a file this module wrote
-        end += len(_END_VEVENT)
+        end += len(_END_VEVENT_LINE)
         uid_end = data.find(_DTSTAMP, start, end)
         if uid_end != -1:
             blocks[data[start + len(_BEGIN_VEVENT):uid_end + len(CRLF)]] = data[start:end]
-        start = data.find(_BEGIN_VEVENT, end)
+        start = _vevent_start(data, end - len(CRLF))
     return blocks
 
 

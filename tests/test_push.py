@@ -25,6 +25,7 @@ from g40cal.state import State
 from tests.caldav_servers import (  # noqa: F401  (fixtures, used as parameters)
     ALMELO,
     ALMELO_FEED,
+    DOMAIN,
     PASSWORD_ENV,
     DavServer,
     RequestLog,
@@ -202,6 +203,29 @@ def test_objects_g40cal_did_not_create_are_never_changed_or_deleted(
     assert b"UID:squat@example.org" in bodies[squatted]
     with State(load_config(root).state_path) as state:
         assert squatted not in {row.href for row in load_rows(state, "almelo").values()}
+
+
+def test_a_copy_holding_the_uid_g40cal_would_create_is_a_conflict_never_a_second_object(
+        almelo: tuple[Path, DavServer, str], tmp_path: Path) -> None:
+    root, server, url = almelo
+    base = url.removeprefix(server.base)
+    uid = f"{ALMELO}.opening.dav-almelo@{DOMAIN}"
+    copy = f"{base}kopie-van-opening.ics"  # someone imported a copy before the first push
+    assert put_raw(server, copy, foreign_event(uid, "Kopie"),
+                   **{"If-None-Match": "*"}).status_code == 201
+    log = RequestLog()
+    result = push(root, log=log)
+    [conflict] = result.conflicts
+    assert (conflict.key, conflict.href) == (f"{ALMELO}/opening", copy)
+    assert "already holds this event's UID" in conflict.reason
+    assert result.count("create") == 18
+    assert not [path for method, path, _ in log.requests
+                if method == "PUT" and "opening" in path]  # never even tried
+    bodies = server.objects(url)
+    assert sum(f"UID:{uid}".encode() in body for body in bodies.values()) == 1
+    assert b"SUMMARY:Kopie" in bodies[copy]
+    assert cli_push(root)[0] == 1  # still a conflict, still one object with that UID
+    assert len(server.listing(url)) == 19
 
 
 def test_an_edit_on_the_server_is_a_conflict_left_alone_until_force(

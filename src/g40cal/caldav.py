@@ -45,6 +45,9 @@ PROPFIND_BODY = (
     b"</d:prop></d:propfind>"
 )
 
+# calendar-multiget asks for at most this many objects at once (request and answer size).
+MULTIGET_BATCH = 200
+
 # Statuses worth another try: the server said "not now", not "no".
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0
@@ -272,6 +275,25 @@ class DavClient:
             raise self._status_error(response, target)
         return _parse_multistatus(response, target)
 
+    def uids(self, url: str, paths: list[str]) -> dict[str, str | None]:
+        """The UID of each object at ``paths`` in the calendar at ``url`` (one
+        calendar-multiget REPORT per batch; None for an object without a UID). Objects that
+        vanished meanwhile are left out."""
+        target = collection_url(url)
+        found: dict[str, str | None] = {}
+        for start in range(0, len(paths), MULTIGET_BATCH):
+            hrefs = "".join(f"<d:href>{_xml_text(quote(path))}</d:href>"
+                            for path in paths[start:start + MULTIGET_BATCH])
+            body = ('<?xml version="1.0" encoding="utf-8"?>'
+                    '<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+                    f"<d:prop><c:calendar-data/></d:prop>{hrefs}</c:calendar-multiget>").encode()
+            response = self._send("REPORT", target, content=body,
+                                  headers={"Depth": "1", "Content-Type": XML_TYPE})
+            if response.status_code != 207:
+                raise self._status_error(response, target)
+            found.update(_parse_calendar_data(response, target))
+        return found
+
     def get(self, path: str) -> DavObject | None:
         """The object at ``path``, or None when there is none (404/410)."""
         url = self.absolute(path)
@@ -471,6 +493,21 @@ def _parse_multistatus(response: httpx.Response, url: str) -> Collection:
     if found is None:
         raise DavProtocolError("the PROPFIND answer does not describe the URL itself", url=url)
     return Collection(found.url, found.path, found.resource_types, found.displayname, members)
+
+
+def _parse_calendar_data(response: httpx.Response, url: str) -> dict[str, str | None]:
+    try:
+        root = ET.fromstring(response.content)
+    except ET.ParseError as exc:
+        raise DavProtocolError(f"unreadable REPORT answer: {exc}", url=url) from exc
+    found: dict[str, str | None] = {}
+    for entry in root.iter(f"{DAV}response"):
+        href = entry.findtext(f"{DAV}href")
+        data = entry.find(f".//{CALDAV}calendar-data")
+        if href is None or data is None or data.text is None:
+            continue
+        found[normalise_path(url, href.strip())] = uid_of(data.text.encode())
+    return found
 
 
 def _status_code(line: str) -> int:

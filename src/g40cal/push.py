@@ -295,6 +295,7 @@ def plan_target(target: CaldavTarget, state: State, config: Config, client: DavC
             _plan_existing(plan, want, row, listing, client, force)
         elif row is not None:
             _plan_delete(plan, row, listing, client, force)
+    _refuse_taken_uids(plan, listing, owned_hrefs, client)
     if desired == {} and plan.count("delete") and not force:
         plan.conflicts += [Conflict(a.key, a.uid, a.href, a.title,
                                     "the feed is empty: refusing to delete every object "
@@ -302,6 +303,32 @@ def plan_target(target: CaldavTarget, state: State, config: Config, client: DavC
                            for a in plan.actions if a.kind == "delete"]
         plan.actions = [a for a in plan.actions if a.kind != "delete"]
     return plan
+
+
+def _refuse_taken_uids(plan: TargetPlan, listing: dict[str, str | None],
+                       owned_hrefs: set[str], client: DavClient) -> None:
+    """A UID g40cal is about to create that another object in the calendar already holds
+    (someone copied or imported the event) is a conflict, not a second object: SabreDAV
+    and DAViCal accept two objects with one UID, and sync clients (vdirsyncer) then refuse
+    the whole calendar. Only objects the listing cannot vouch for are asked (g40cal's
+    own hold their own UIDs), so a calendar g40cal has to itself costs no request."""
+    creates = [a for a in plan.actions if a.kind == "create"]
+    if not creates:
+        return
+    known = owned_hrefs | {row.href for row in plan.row_puts}
+    unknown = sorted(href for href in listing if href not in known)
+    if not unknown:
+        return
+    holders = {uid: href for href, uid in client.uids(plan.url, unknown).items() if uid}
+    taken = {a.uid for a in creates if holders.get(a.uid, a.href) != a.href}
+    for action in creates:
+        if action.uid in taken:
+            plan.conflicts.append(Conflict(
+                action.key, action.uid, holders[action.uid], action.title,
+                "another object in this calendar already holds this event's UID (a copy?); "
+                "not created, and that object is left alone: two objects with one UID break "
+                "sync clients (remove the copy, then push again)"))
+    plan.actions = [a for a in plan.actions if not (a.kind == "create" and a.uid in taken)]
 
 
 def _reconcile(plan: TargetPlan, rows: dict[str, ObjectRow], listing: dict[str, str | None],

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import httpx
+import icalendar
 
 from g40cal import __version__
 from g40cal.errors import G40Error
@@ -189,6 +190,29 @@ def fingerprint(data: bytes) -> str:
         if depth > 0 and line.strip():
             lines.append(line.rstrip())
     return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
+
+
+def summary_of(data: bytes) -> str | None:
+    """The SUMMARY of the first event in a calendar object (None if unreadable)."""
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except ValueError:
+        return None
+    for event in calendar.walk("VEVENT"):
+        summary = event.get("SUMMARY")
+        return str(summary) if summary is not None else None
+    return None
+
+
+def sequence_of(data: bytes) -> int | None:
+    """The SEQUENCE of a calendar object's first VEVENT (0 when it has none, RFC 5545
+    §3.8.7.4; None if there is no VEVENT)."""
+    text = re.sub(r"\r?\n[ \t]", "", data.decode("utf-8", "replace"))
+    event = re.search(r"^BEGIN:VEVENT\r?$(.*?)^END:VEVENT\r?$", text, re.MULTILINE | re.DOTALL)
+    if event is None:
+        return None
+    match = re.search(r"^SEQUENCE(?:;[^:\r\n]*)?:\s*(\d+)\s*\r?$", event.group(1), re.MULTILINE)
+    return int(match.group(1)) if match else 0
 
 
 def uid_of(data: bytes) -> str | None:

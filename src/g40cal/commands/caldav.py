@@ -99,13 +99,15 @@ def result_text(result: TargetResult) -> str:
             lines.append("  " + ("would create the calendar" if result.dry_run
                                  else "created the calendar"))
         actions = plan.actions if result.dry_run else result.done
+        cancellations = sum(1 for a in actions if a.label == "cancel")
         lines.append("  " + ", ".join(f"{_verb(result, k)} {result.count(k)}"  # type: ignore[arg-type]
                                       for k in ("create", "update", "delete"))
-                     + f", unchanged {plan.unchanged}")
+                     + f", unchanged {plan.unchanged}"
+                     + (f"; {cancellations} of these cancel an event" if cancellations else ""))
         if result.dry_run or len(actions) <= LIST_ACTIONS_UP_TO:
             for action in actions:
                 forced = "  (--force)" if action.forced else ""
-                lines.append(f"    {action.kind:<7} {action.key}: {action.title}{forced}")
+                lines.append(f"    {action.label:<7} {action.key}: {action.title}{forced}")
         if plan.foreign:
             lines.append(f"  left alone: {plan.foreign} object(s) in this calendar that g40cal "
                          "did not create")
@@ -149,8 +151,10 @@ def result_json(result: TargetResult) -> dict[str, Any]:
         "deleted": result.count("delete"),
         "unchanged": plan.unchanged if plan else 0,
         "foreign": plan.foreign if plan else 0,
-        "actions": [{"action": a.kind, "key": a.key, "uid": a.uid, "href": a.href,
-                     "forced": a.forced} for a in actions],
+        "cancelled": sum(1 for a in actions if a.label == "cancel"),
+        "actions": [{"action": a.kind, "key": a.key, "title": a.title, "uid": a.uid,
+                     "href": a.href, "forced": a.forced, "cancels": a.label == "cancel"}
+                    for a in actions],
         "conflicts": [{"key": c.key, "uid": c.uid, "href": c.href, "reason": c.reason}
                       for c in result.conflicts],
         "failures": result.failures,

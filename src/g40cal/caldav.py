@@ -23,7 +23,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
@@ -45,6 +45,20 @@ PROPFIND_BODY = (
     b"<d:resourcetype/><d:getetag/><d:displayname/>"
     b"</d:prop></d:propfind>"
 )
+
+# ``targets check`` also asks what the calendar takes and what the user may do in it.
+PROPFIND_CHECK_BODY = (
+    b'<?xml version="1.0" encoding="utf-8"?>'
+    b'<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop>'
+    b"<d:resourcetype/><d:getetag/><d:displayname/><c:supported-calendar-component-set/>"
+    b"<d:current-user-privilege-set/>"
+    b"</d:prop></d:propfind>"
+)
+# Privileges a push needs on the calendar (RFC 3744 §3): create (bind), change
+# (write-content) and delete (unbind) objects. DAV:write and DAV:all contain all three.
+PUSH_PRIVILEGES = ("bind", "write-content", "unbind")
+COMPONENT_NAMES = {"VEVENT": "events", "VTODO": "tasks", "VJOURNAL": "journal entries",
+                   "VFREEBUSY": "free/busy information", "VAVAILABILITY": "availability"}
 
 # calendar-multiget asks for at most this many objects at once (request and answer size).
 MULTIGET_BATCH = 200
@@ -105,6 +119,24 @@ class DavForbidden(DavError):
     kind = "forbidden"
 
 
+class DavReadOnly(DavForbidden):
+    """The user may read the calendar but lacks a privilege a push needs."""
+
+    kind = "read-only"
+
+
+class DavNotForEvents(DavForbidden):
+    """The calendar takes other components only (a "Tasks" list, iCloud Reminders)."""
+
+    kind = "not-for-events"
+
+
+class DavRefused(DavError):
+    """The server refused this one object for a reason it named (a CalDAV precondition)."""
+
+    kind = "refused"
+
+
 class DavNotFound(DavError):
     kind = "not-found"
 
@@ -147,10 +179,27 @@ class Collection:
     resource_types: frozenset[str]
     displayname: str | None
     members: dict[str, str | None] = field(default_factory=dict)  # path → ETag
+    # Only when asked for (``details``) and reported; None: the server did not say.
+    components: frozenset[str] | None = None  # "VEVENT", "VTODO", …
+    privileges: frozenset[str] | None = None  # local names: "read", "write", "bind", …
 
     @property
     def is_calendar(self) -> bool:
         return f"{CALDAV}calendar" in self.resource_types
+
+    @property
+    def takes_events(self) -> bool:
+        return self.components is None or "VEVENT" in self.components
+
+    def missing_privileges(self) -> list[str]:
+        """The privileges a push needs that the user lacks (empty if unknown)."""
+        if self.privileges is None or self.privileges & {"all", "write"}:
+            return []
+        return [p for p in PUSH_PRIVILEGES if p not in self.privileges]
+
+    def describe_components(self) -> str:
+        names = sorted(self.components or ())
+        return ", ".join(f"{COMPONENT_NAMES.get(n, n)} ({n})" for n in names) or "nothing"
 
     def describe_type(self) -> str:
         names = sorted(t.split("}", 1)[-1] for t in self.resource_types)
@@ -290,10 +339,12 @@ class DavClient:
 
     # -- requests ----------------------------------------------------------------------
 
-    def propfind(self, url: str, *, depth: int = 1) -> Collection:
-        """Resource types and display name of a collection, and its members' ETags."""
+    def propfind(self, url: str, *, depth: int = 1, details: bool = False) -> Collection:
+        """Resource types and display name of a collection, and its members' ETags;
+        ``details``: also the components it takes and the user's privileges on it."""
         target = collection_url(url)
-        response = self._send("PROPFIND", target, content=PROPFIND_BODY,
+        response = self._send("PROPFIND", target,
+                              content=PROPFIND_CHECK_BODY if details else PROPFIND_BODY,
                               headers={"Depth": str(depth), "Content-Type": XML_TYPE})
         if response.status_code != 207:
             raise self._status_error(response, target)
@@ -444,7 +495,7 @@ class DavClient:
                 hint="check the username and the password in the target's password_env "
                      "variable or keyring")
         if status == 403:
-            return DavForbidden(
+            return _precondition_error(response, url, self.username) or DavForbidden(
                 f"user {self.username!r} may not {method} here (403 Forbidden)", url=url,
                 status=403, hint="ask the server's administrator for write access")
         if status in (404, 410):
@@ -452,9 +503,13 @@ class DavClient:
         if status == 412:
             return DavConflict("the object changed on the server (412 Precondition Failed)",
                                url=url, status=412)
-        if status == 409 and method == "PUT" and b"no-uid-conflict" in response.content:
-            return DavUidConflict("the calendar already holds this UID under another href "
-                                  "(409 no-uid-conflict)", url=url, status=409)
+        if status == 409 and method == "PUT":
+            refused = _precondition_error(response, url, self.username)
+            if refused is not None:
+                return refused
+            if b"no-uid-conflict" in response.content:  # an answer that is not DAV:error XML
+                return DavUidConflict("the calendar already holds this UID under another "
+                                      "href (409 no-uid-conflict)", url=url, status=409)
         if status in (301, 302, 303, 307, 308):
             return DavProtocolError(
                 f"the server redirects ({status}) to {response.headers.get('Location')}",
@@ -465,6 +520,56 @@ class DavClient:
         text = response.text.strip().replace("\n", " ")[:200]
         return DavProtocolError(f"unexpected answer {status} to {method}: {text}", url=url,
                                 status=status)
+
+
+def _precondition_error(response: httpx.Response, url: str, username: str
+                        ) -> DavError | None:
+    """What a 403/409 body says went wrong (the DAV:error precondition elements of RFC 4791
+    §5.3.2.1 and RFC 3744 §7.1.1), in words; None if it names none this client knows."""
+    try:
+        root = ET.fromstring(response.content)
+    except ET.ParseError:
+        return None
+    if root.tag != f"{DAV}error":
+        return None
+    tags = {child.tag for child in root}
+    status, method = response.status_code, response.request.method
+    if f"{CALDAV}supported-calendar-component" in tags:
+        return DavNotForEvents(
+            f"this calendar does not take events ({status} supported-calendar-component): "
+            "it is a task list or another kind of collection", url=url, status=status,
+            hint="point the target at a calendar for events (g40cal targets check shows what "
+                 "a calendar takes)")
+    if f"{DAV}need-privileges" in tags:
+        needed = sorted({child.tag.split("}", 1)[-1]
+                         for privilege in root.iter(f"{DAV}privilege") for child in privilege})
+        return DavReadOnly(
+            f"user {username!r} may not {method} here: the calendar is read-only for this "
+            f"user (lacks the privilege {', '.join(needed) or 'to write'}, {status})", url=url,
+            status=status, hint="ask the calendar's owner to share it with write access, or "
+                                "point the target at a calendar of your own")
+    if f"{CALDAV}no-uid-conflict" in tags:
+        other = root.findtext(f".//{DAV}href")
+        return DavUidConflict(
+            "the calendar already holds this UID under another href "
+            f"({status} no-uid-conflict{': ' + other.strip() if other else ''})", url=url,
+            status=status)
+    for tag, meaning in (
+            ("valid-calendar-data", "is not valid iCalendar data to it"),
+            ("valid-calendar-object-resource", "breaks its rules for a calendar object"),
+            ("supported-calendar-data", "is in a format it does not take"),
+            ("max-resource-size", "is larger than it takes"),
+            ("min-date-time", "is dated earlier than it takes"),
+            ("max-date-time", "is dated later than it takes"),
+            ("max-instances", "has more occurrences than it takes"),
+            ("max-attendees-per-instance", "has more attendees than it takes")):
+        if f"{CALDAV}{tag}" in tags:
+            text = root.findtext("{http://sabredav.org/ns}message")
+            return DavRefused(
+                f"the server refused this object ({status} {tag}): it {meaning}"
+                + (f" ({text.strip()})" if text and text.strip() else ""), url=url,
+                status=status)
+    return None
 
 
 def _causes(exc: BaseException | None) -> Iterable[BaseException]:
@@ -500,6 +605,8 @@ def _parse_multistatus(response: httpx.Response, url: str) -> Collection:
         types: set[str] = set()
         etag: str | None = None
         name: str | None = None
+        components: frozenset[str] | None = None
+        privileges: frozenset[str] | None = None
         for propstat in entry.iter(f"{DAV}propstat"):
             code = _status_code(propstat.findtext(f"{DAV}status") or "HTTP/1.1 200 OK")
             if code != 200:
@@ -510,13 +617,22 @@ def _parse_multistatus(response: httpx.Response, url: str) -> Collection:
                     types.update(child.tag for child in kind)
                 etag = prop.findtext(f"{DAV}getetag") or etag
                 name = prop.findtext(f"{DAV}displayname") or name
+                comps = prop.find(f"{CALDAV}supported-calendar-component-set")
+                if comps is not None:
+                    components = frozenset(c.get("name", "").upper()
+                                           for c in comps.iter(f"{CALDAV}comp"))
+                granted = prop.find(f"{DAV}current-user-privilege-set")
+                if granted is not None:
+                    privileges = frozenset(
+                        child.tag.split("}", 1)[-1] for privilege in
+                        granted.iter(f"{DAV}privilege") for child in privilege)
         if path.rstrip("/") == own.rstrip("/"):
-            found = Collection(url, own, frozenset(types), name)
+            found = Collection(url, own, frozenset(types), name, {}, components, privileges)
         elif f"{DAV}collection" not in types:
             members[path] = etag.strip() if etag else None
     if found is None:
         raise DavProtocolError("the PROPFIND answer does not describe the URL itself", url=url)
-    return Collection(found.url, found.path, found.resource_types, found.displayname, members)
+    return replace(found, members=members)
 
 
 def _parse_calendar_data(response: httpx.Response, url: str) -> dict[str, str | None]:

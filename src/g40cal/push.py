@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -44,6 +45,7 @@ from g40cal.caldav import (
     DavConflict,
     DavError,
     DavForbidden,
+    DavNotForEvents,
     DavNotFound,
     DavServerError,
     DavUidConflict,
@@ -303,7 +305,10 @@ def plan_target(target: CaldavTarget, state: State, config: Config, client: DavC
         plan.row_deletes += list(rows)
         rows = {}
     try:
-        collection: Collection | None = client.propfind(url, depth=1)
+        # A first push also asks what the calendar takes: a task list (Nextcloud's "Tasks",
+        # iCloud Reminders) is refused in words before anything is sent. Radicale would
+        # even store the events there, where no calendar view shows them.
+        collection: Collection | None = client.propfind(url, depth=1, details=not rows)
     except DavNotFound as exc:
         if not create:
             raise DavNotFound(
@@ -316,6 +321,11 @@ def plan_target(target: CaldavTarget, state: State, config: Config, client: DavC
         raise NotACalendar(
             f"this is not a calendar collection (it is: {collection.describe_type()})", url=url,
             hint="point the target at a calendar, e.g. one you see in the server's interface")
+    if collection is not None and not collection.takes_events:
+        raise DavNotForEvents(
+            f"this calendar takes only {collection.describe_components()}, not events",
+            url=url, hint="point the target at a calendar for events, or let g40cal create "
+                          f"one at a new URL: g40cal push --target {target.name} --create")
     listing = collection.members if collection else {}
     base = normalise_path(url, url)
     rows = _reconcile(plan, rows, listing, client)
@@ -571,6 +581,7 @@ class TargetResult:
     failures: list[str] = field(default_factory=list)
     error: G40Error | None = None
     requests: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -830,6 +841,27 @@ def target_password(target: CaldavTarget, environ: dict[str, str] | None = None)
     return ""  # servers without authentication (e.g. Xandikos on a trusted host)
 
 
+def cleartext_warning(target: CaldavTarget) -> str | None:
+    """A warning when the target's login would cross a network unencrypted: http:// to any
+    host but this machine (127.0.0.0/8, ::1, localhost)."""
+    parts = urlsplit(target.url)
+    if parts.scheme != "http" or _is_this_machine(parts.hostname or ""):
+        return None
+    secret = ("the password" if target.password_env or target.keyring_service
+              else "the login")
+    return (f"{target.url} is plain http://: {secret} for {target.username!r} and the "
+            f"calendar travel unencrypted to {parts.hostname}; use https://")
+
+
+def _is_this_machine(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def select_targets(config: Config, names: Iterable[str] = ()) -> list[CaldavTarget]:
     if not config.targets:
         raise UserError("no CalDAV targets configured: add [[caldav.targets]] to g40cal.toml "
@@ -870,6 +902,9 @@ def push_targets(config: Config, state: State, targets: list[CaldavTarget], *, n
         for target in targets:
             result = TargetResult(target, dry_run=dry_run)
             results.append(result)
+            warning = cleartext_warning(target)
+            if warning:
+                result.warnings.append(warning)
             client: DavClient | None = None
             before: dict[str, int] = {}
             try:

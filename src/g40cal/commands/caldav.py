@@ -7,12 +7,23 @@ from typing import Any
 
 import click
 
-from g40cal.caldav import DavAuthError, DavClient, DavError, NotACalendar, normalise_path
+from g40cal.caldav import (
+    PUSH_PRIVILEGES,
+    Collection,
+    DavAuthError,
+    DavClient,
+    DavError,
+    DavNotForEvents,
+    DavReadOnly,
+    NotACalendar,
+    normalise_path,
+)
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
 from g40cal.config import CaldavTarget
 from g40cal.errors import G40Error, UserError
 from g40cal.push import (
     TargetResult,
+    cleartext_warning,
     display_feed,
     load_rows,
     push_targets,
@@ -94,6 +105,7 @@ def result_text(result: TargetResult) -> str:
     target, plan = result.target, result.plan
     lines = [f"{target.name}: {plan.url if plan else target.url}"
              + (f"  ← {display_feed(plan.feed_id)} ({len(plan.desired)} events)" if plan else "")]
+    lines += [f"  WARNING {warning}" for warning in result.warnings]
     if plan:
         if plan.create_calendar:
             lines.append("  " + ("would create the calendar" if result.dry_run
@@ -162,6 +174,7 @@ def result_json(result: TargetResult) -> dict[str, Any]:
             "kind": getattr(result.error, "kind", "config"),
             "message": error_text(result.target, result.error)},
         "notes": plan.notes if plan else [],
+        "warnings": result.warnings,
         "requests": result.requests,
         "ok": result.ok,
     }
@@ -241,6 +254,8 @@ def targets_check(app: AppContext, names: tuple[str, ...], as_json: bool) -> Non
             click.echo(f"{mark} {result['name']}: {result['url']}")
             for problem in result["problems"]:
                 click.echo(f"     {problem['kind']}: {problem['message']}")
+            for warning in result["warnings"]:
+                click.echo(f"     warning: {warning}")
             if result["ok"]:
                 click.echo(f"     {result['summary']}")
     if not all(r["ok"] for r in results):
@@ -249,6 +264,8 @@ def targets_check(app: AppContext, names: tuple[str, ...], as_json: bool) -> Non
 
 def check_target(target: CaldavTarget, state: State | None) -> dict[str, Any]:
     problems: list[dict[str, str]] = []
+    warning = cleartext_warning(target)
+    warnings = [warning] if warning else []
     summary = ""
     try:
         password = target_password(target)
@@ -259,12 +276,13 @@ def check_target(target: CaldavTarget, state: State | None) -> dict[str, Any]:
                        verify_tls=target.verify_tls, timeout=target.timeout,
                        retries=1, backoff=0.2) as client:
             try:
-                collection = client.propfind(target.url, depth=1)
+                collection = client.propfind(target.url, depth=1, details=True)
                 if not collection.is_calendar:
                     raise NotACalendar(
                         f"this is not a calendar collection (it is: "
                         f"{collection.describe_type()})", url=target.url,
                         hint="point the target at a calendar inside it")
+                _check_writable(collection, target)
             except DavError as exc:
                 if exc.kind == "not-found":
                     exc.hint = (f"check the url, or let g40cal create the calendar: g40cal "
@@ -286,7 +304,31 @@ def check_target(target: CaldavTarget, state: State | None) -> dict[str, Any]:
     else:
         summary += "; nothing published yet (run g40cal sync)"
     return {"name": target.name, "url": target.url, "ok": not problems,
-            "problems": problems, "summary": summary.lstrip("; ")}
+            "problems": problems, "warnings": warnings, "summary": summary.lstrip("; ")}
+
+
+def _check_writable(collection: Collection, target: CaldavTarget) -> None:
+    """Refuse, in words, a calendar a push cannot fill: one for tasks only (Nextcloud's
+    "Tasks", iCloud Reminders) or one shared read-only with this user."""
+    if not collection.takes_events:
+        raise DavNotForEvents(
+            f"this calendar takes only {collection.describe_components()}, not events",
+            url=target.url, hint="point the target at a calendar for events, or let g40cal "
+                                 "create one at a new URL: g40cal push --target "
+                                 f"{target.name} --create")
+    missing = collection.missing_privileges()
+    if not missing:
+        return
+    if len(missing) == len(PUSH_PRIVILEGES):
+        what = "the calendar is read-only for this user (shared without write access)"
+    else:
+        verbs = {"bind": "add", "write-content": "change", "unbind": "delete"}
+        what = ("the user may not " + " or ".join(verbs[p] for p in missing)
+                + " events in it")
+    raise DavReadOnly(
+        f"user {target.username!r} may read this calendar but not push to it: {what} "
+        f"(lacks {', '.join(missing)})", url=target.url,
+        hint="ask the owner for write access, or point the target at a calendar of your own")
 
 
 def _ours(state: State | None, target: CaldavTarget) -> int:

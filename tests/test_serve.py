@@ -274,6 +274,54 @@ def test_the_access_log_never_holds_a_full_token(client, caplog):
     assert loggable_path(f"/p/{TOKEN}.html") == f"/p/{TOKEN[:4]}….html"
 
 
+@pytest.mark.parametrize("target", [
+    f"/p/./{TOKEN}.ics",
+    f"/P/{TOKEN}.ics",
+    f"/private/{TOKEN}.ics",
+    f"/p/{TOKEN}.ics/",
+    f"/p/x/{TOKEN}.ics",
+    f"/p/%2e/{TOKEN}.ics",
+    f"/p/{TOKEN[:20]}%41{TOKEN[21:]}.ics",  # percent-encoded inside the token
+    f"/feeds/{TOKEN}",
+    f"/p/{TOKEN}.ics%0A",
+])
+def test_the_access_log_shortens_a_token_in_any_path(server, caplog, target):
+    caplog.set_level(logging.INFO, logger="g40cal.serve")
+    status, _ = raw_get(server, target)
+    assert status == 404
+    [line] = [r.getMessage() for r in caplog.records if r.name == "g40cal.serve"]
+    assert f"{TOKEN[:4]}…" in line
+    for start in range(1, len(TOKEN) - 5):  # no six characters of the token after its first 4
+        assert TOKEN[start:start + 6] not in line, line
+
+
+def test_a_path_with_an_encoded_newline_gets_the_handler_its_headers_and_one_log_line(
+        server, caplog):
+    caplog.set_level(logging.INFO, logger="g40cal.serve")
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        connection.request("GET", "/all.ics%0A%0D127.0.0.1%20%22GET%20/forged%22%20200")
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    assert (response.status, body) == (404, b"Niet gevonden.\n")
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
+    assert response.getheader("Cache-Control") == "no-store"
+    [line] = [r.getMessage() for r in caplog.records if r.name == "g40cal.serve"]
+    assert '"GET /all.ics\\x0a\\x0d127.0.0.1 "GET /forged" 200" 404' in line
+    assert "\n" not in line and "\r" not in line
+
+
+def test_a_public_file_served_keeps_its_full_name_in_the_log(site, client, caplog):
+    caplog.set_level(logging.INFO, logger="g40cal.serve")
+    name = sorted((site.feeds_path / "programmes").glob("*.ics"))[0].name
+    assert len(name) > 20  # as long as a token: only a public file served keeps it whole
+    assert client.get(f"/programmes/{name}").status_code == 200
+    [line] = [r.getMessage() for r in caplog.records if r.name == "g40cal.serve"]
+    assert f'"GET /programmes/{name}" 200' in line
+
+
 def test_app_factory_reads_the_project_folder_from_the_environment(site, monkeypatch):
     monkeypatch.setenv("G40CAL_ROOT", str(site.root))
     app = app_factory()

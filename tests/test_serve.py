@@ -7,9 +7,11 @@ import hashlib
 import http.client
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,7 +20,7 @@ from click.testing import CliRunner
 from g40cal.cli import cli
 from g40cal.config import Config, load_config
 from g40cal.serve import TokenIndex, app_factory, create_app, loggable_path
-from tests.web_helpers import ThreadServer, copy_project, free_port, sync
+from tests.web_helpers import REPO, ThreadServer, copy_project, free_port, sync
 
 TOKEN = "k3Jq9_Xv-2LmN8pQr5StUvWxYz01AbCdEfGhIjKlMn"
 OTHER_TOKEN = "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0Uv"
@@ -346,3 +348,58 @@ def test_private_folder_inside_the_feeds_folder_is_not_served_publicly(tmp_path)
         assert raw_get(running, f"/private/{TOKEN}.ics")[0] == 404
         assert raw_get(running, f"/p/{TOKEN}.ics") == (200, PRIVATE_ICS)
 
+
+
+# -- the nginx configuration the docs give ---------------------------------------------------
+
+
+def nginx_blocks(path: Path) -> list[str]:
+    return re.findall(r"```nginx\n(.*?)```", path.read_text(encoding="utf-8"), re.DOTALL)
+
+
+def nginx_log_uri(config: str, uri: str) -> str:
+    """What the documented ``map $request_uri $g40_log_uri`` logs for ``uri``: its regexes
+    (PCRE, the subset Python's ``re`` reads alike) in order, the first match wins."""
+    body = re.search(r"map \$request_uri \$g40_log_uri \{\n(.*?)\n\}", config, re.DOTALL)
+    assert body is not None
+    for line in body.group(1).splitlines():
+        line = line.strip()
+        if line.startswith("default"):
+            return uri
+        pattern, value = re.fullmatch(r'"~(.*)"\s+(\S+);', line).groups()  # type: ignore[union-attr]
+        found = re.search(pattern, uri)
+        if found:
+            value = value.strip('"').replace("$request_uri", uri)
+            for name, text in found.groupdict().items():
+                value = value.replace(f"${name}", text)
+            return value
+    return uri
+
+
+def test_the_readme_gives_the_same_nginx_configuration_as_the_serving_guide():
+    [readme] = nginx_blocks(REPO / "README.md")
+    [guide] = nginx_blocks(REPO / "docs" / "serving.md")
+    assert readme == guide
+    personal = guide[guide.index('location ~ "^/p/'):]
+    personal = personal[:personal.index("\n    }")]
+    assert 'add_header Referrer-Policy "no-referrer" always;' in personal
+    assert "access_log /var/log/nginx/g40cal.log g40;" in guide
+
+
+@pytest.mark.parametrize("uri", [
+    f"/p/{TOKEN}.ics", f"/p/./{TOKEN}.ics", f"/P/{TOKEN}.ics", f"/private/{TOKEN}.html",
+    f"/p/x/{TOKEN}.ics", f"/feeds/{TOKEN}", f"/index.html?k={TOKEN}", f"/{TOKEN}",
+    f"/programmes/{TOKEN}.ics",
+])
+def test_the_documented_nginx_log_format_shortens_a_token_in_any_path(uri):
+    [guide] = nginx_blocks(REPO / "docs" / "serving.md")
+    logged = nginx_log_uri(guide, uri)
+    assert logged.endswith(f"{TOKEN[:4]}..."), logged
+    assert TOKEN[4:10] not in logged
+
+
+def test_the_documented_nginx_log_format_keeps_public_names_whole():
+    [guide] = nginx_blocks(REPO / "docs" / "serving.md")
+    for uri in ("/", "/index.html", "/all.ics", "/programmes/almelo-ambtelijk-2024.ics",
+                "/groups/europa.html", "/assets/g40cal.css"):
+        assert nginx_log_uri(guide, uri) == uri

@@ -97,12 +97,13 @@ def free_port() -> int:
 class DavServer:
     """One server process. ``kind`` is "radicale", "xandikos" or "sabredav"."""
 
-    def __init__(self, kind: str, folder: Path, *, htpasswd: dict[str, str] | None = None
-                 ) -> None:
+    def __init__(self, kind: str, folder: Path, *, htpasswd: dict[str, str] | None = None,
+                 rights: str | None = None) -> None:
         self.kind = kind
         self.folder = folder
         self.port = free_port()
         self.htpasswd = htpasswd
+        self.rights = rights  # Radicale: a rights file (default: each user owns their own)
         self.username = next(iter(htpasswd)) if htpasswd else "user"
         self.password = htpasswd[self.username] if htpasswd else "any-password"
         self.process: subprocess.Popen[bytes] | None = None
@@ -133,7 +134,13 @@ class DavServer:
                 users = self.folder / "users"
                 users.write_text("".join(f"{u}:{p}\n" for u, p in self.htpasswd.items()))
                 command += ["--auth-type=htpasswd", f"--auth-htpasswd-filename={users}",
-                            "--auth-htpasswd-encryption=plain", "--rights-type=owner_only"]
+                            "--auth-htpasswd-encryption=plain"]
+                if self.rights:
+                    rights = self.folder / "rights"
+                    rights.write_text(self.rights)
+                    command += ["--rights-type=from_file", f"--rights-file={rights}"]
+                else:
+                    command += ["--rights-type=owner_only"]
             else:
                 command += ["--auth-type=none"]
             return command
@@ -171,7 +178,7 @@ class DavServer:
         delegate in its calendar-proxy-read group."""
         with sqlite3.connect(self.sabre_db) as db:
             db.execute(
-                "INSERT INTO groupmembers (principal_id, member_id) SELECT g.id, m.id "
+                "INSERT OR IGNORE INTO groupmembers (principal_id, member_id) SELECT g.id, m.id "
                 "FROM principals g, principals m WHERE g.uri = ? AND m.uri = ?",
                 (f"principals/{owner}/calendar-proxy-read", f"principals/{reader}"))
         db.close()
@@ -263,7 +270,7 @@ class DavServer:
         return {path: http.get(self.base + path).content for path in self.listing(url)}
 
 
-def _server(kind: str, folder: Path, **kwargs: dict[str, str]) -> Iterator[DavServer]:
+def _server(kind: str, folder: Path, **kwargs: Any) -> Iterator[DavServer]:
     server = DavServer(kind, folder, **kwargs)  # type: ignore[arg-type]
     server.start()
     try:
@@ -285,6 +292,45 @@ def sabredav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
     """SabreDAV with two accounts: 'bureau' and 'reader' (for read-only sharing)."""
     yield from _server("sabredav", tmp_path_factory.mktemp("sabredav"),
                        htpasswd={"bureau": "correct horse", "reader": "battery staple"})
+
+
+# Radicale: every user reads and writes their own calendars; "reader" may read bureau's.
+RADICALE_READ_ONLY_SHARE = """
+[root]
+user: .+
+collection:
+permissions: R
+
+[principal]
+user: .+
+collection: {user}
+permissions: RW
+
+[own-calendars]
+user: .+
+collection: {user}/[^/]+
+permissions: rw
+
+[reader-reads-bureau]
+user: reader
+collection: bureau/[^/]+
+permissions: r
+"""
+
+
+@pytest.fixture(scope="module", params=["sabredav", "radicale"])
+def read_only_share(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                    ) -> Iterator[DavServer]:
+    """A server where user 'reader' (password "battery staple") may read, not write,
+    the calendars of 'bureau': SabreDAV (calendar-proxy-read) and Radicale (rights file)."""
+    users = {"bureau": "correct horse", "reader": "battery staple"}
+    folder = tmp_path_factory.mktemp(f"shared-{request.param}")
+    if request.param == "radicale":
+        yield from _server("radicale", folder, htpasswd=users, rights=RADICALE_READ_ONLY_SHARE)
+        return
+    for server in _server("sabredav", folder, htpasswd=users):
+        server.share_read_only("bureau", "reader")
+        yield server
 
 
 @pytest.fixture(params=SERVER_KINDS)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from g40cal.caldav import DavClient, DavNotForEvents, normalise_path
+from g40cal.caldav import DavClient, DavNotForEvents, DavReadOnly, normalise_path
 from g40cal.cli import cli
 from tests.caldav_servers import (  # noqa: F401  (fixtures, used as parameters)
     ALMELO,
@@ -27,6 +27,7 @@ from tests.caldav_servers import (  # noqa: F401  (fixtures, used as parameters)
     published_almelo,
     radicale,
     radicale_with_password,
+    read_only_share,
     sabredav,
     write_targets,
 )
@@ -252,10 +253,10 @@ def test_a_put_the_server_refuses_for_its_component_is_explained_from_the_answer
 
 
 def test_check_says_a_calendar_shared_read_only_is_read_only(
-        almelo_dir: Path, sabredav: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    url = sabredav.new_calendar()  # bureau's calendar, shared read-only with "reader"
-    sabredav.share_read_only("bureau", "reader")
-    write_targets(almelo_dir, sabredav, [("almelo", f"programme:{ALMELO}", url)],
+        almelo_dir: Path, read_only_share: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = read_only_share
+    url = server.new_calendar()  # bureau's calendar, shared read-only with "reader"
+    write_targets(almelo_dir, server, [("almelo", f"programme:{ALMELO}", url)],
                   username="reader")
     monkeypatch.setenv(PASSWORD_ENV, "battery staple")
     code, output = run(almelo_dir, "targets", "check")
@@ -267,10 +268,25 @@ def test_check_says_a_calendar_shared_read_only_is_read_only(
     code, output = run(almelo_dir, "push", "--json")
     assert code == 1
     [target] = json.loads(output)["targets"]
-    assert target["error"]["kind"] == "read-only"
-    assert ("user 'reader' may not PUT here: the calendar is read-only for this user "
-            "(lacks the privilege bind, 403)") in target["error"]["message"]
-    assert sabredav.listing(url) == {}
+    assert target["error"]["kind"] == "read-only", target
+    assert ("user 'reader' may read this calendar but not push to it: the calendar is "
+            "read-only for this user") in target["error"]["message"]
+    assert target["requests"] == {"PROPFIND": 1}  # refused before sending anything
+    assert server.listing(url) == {}
+
+
+def test_a_put_refused_for_a_missing_privilege_is_explained_from_the_answer(
+        sabredav: DavServer) -> None:
+    url = sabredav.new_calendar()
+    sabredav.share_read_only("bureau", "reader")
+    event = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n"
+             b"UID:b@example.org\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240111T100000Z\r\n"
+             b"SUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    with (DavClient(url, username="reader", password="battery staple") as client,
+          pytest.raises(DavReadOnly) as refused):
+        client.put(normalise_path(url, url) + "b.ics", event, create=True)
+    assert ("user 'reader' may not PUT here: the calendar is read-only for this user (lacks "
+            "the privilege bind, 403)") in str(refused.value)
 
 
 def test_check_and_push_warn_when_the_password_would_travel_unencrypted(

@@ -197,6 +197,19 @@ class Collection:
             return []
         return [p for p in PUSH_PRIVILEGES if p not in self.privileges]
 
+    @property
+    def read_only(self) -> bool:
+        """The user may write nothing here (as far as the server says)."""
+        return len(self.missing_privileges()) == len(PUSH_PRIVILEGES)
+
+    def read_only_error(self, username: str) -> DavReadOnly:
+        return DavReadOnly(
+            f"user {username!r} may read this calendar but not push to it: the calendar is "
+            "read-only for this user (shared without write access) (lacks "
+            f"{', '.join(PUSH_PRIVILEGES)})", url=self.url,
+            hint="ask the owner for write access, or point the target at a calendar of your "
+                 "own")
+
     def describe_components(self) -> str:
         names = sorted(self.components or ())
         return ", ".join(f"{COMPONENT_NAMES.get(n, n)} ({n})" for n in names) or "nothing"

@@ -321,6 +321,8 @@ def plan_target(target: CaldavTarget, state: State, config: Config, client: DavC
         raise NotACalendar(
             f"this is not a calendar collection (it is: {collection.describe_type()})", url=url,
             hint="point the target at a calendar, e.g. one you see in the server's interface")
+    if collection is not None and collection.read_only:
+        raise collection.read_only_error(target.username)
     if collection is not None and not collection.takes_events:
         raise DavNotForEvents(
             f"this calendar takes only {collection.describe_components()}, not events",

@@ -8,13 +8,11 @@ from typing import Any
 import click
 
 from g40cal.caldav import (
-    PUSH_PRIVILEGES,
     Collection,
     DavAuthError,
     DavClient,
     DavError,
     DavNotForEvents,
-    DavReadOnly,
     NotACalendar,
     normalise_path,
 )
@@ -282,7 +280,7 @@ def check_target(target: CaldavTarget, state: State | None) -> dict[str, Any]:
                         f"this is not a calendar collection (it is: "
                         f"{collection.describe_type()})", url=target.url,
                         hint="point the target at a calendar inside it")
-                _check_writable(collection, target)
+                warnings += _check_writable(collection, target)
             except DavError as exc:
                 if exc.kind == "not-found":
                     exc.hint = (f"check the url, or let g40cal create the calendar: g40cal "
@@ -307,28 +305,26 @@ def check_target(target: CaldavTarget, state: State | None) -> dict[str, Any]:
             "problems": problems, "warnings": warnings, "summary": summary.lstrip("; ")}
 
 
-def _check_writable(collection: Collection, target: CaldavTarget) -> None:
+def _check_writable(collection: Collection, target: CaldavTarget) -> list[str]:
     """Refuse, in words, a calendar a push cannot fill: one for tasks only (Nextcloud's
-    "Tasks", iCloud Reminders) or one shared read-only with this user."""
+    "Tasks", iCloud Reminders) or one shared read-only with this user. Some privileges
+    missing is only a warning: servers report them differently (Radicale's write shares
+    name write-content alone), the push will tell."""
     if not collection.takes_events:
         raise DavNotForEvents(
             f"this calendar takes only {collection.describe_components()}, not events",
             url=target.url, hint="point the target at a calendar for events, or let g40cal "
                                  "create one at a new URL: g40cal push --target "
                                  f"{target.name} --create")
+    if collection.read_only:
+        raise collection.read_only_error(target.username)
     missing = collection.missing_privileges()
     if not missing:
-        return
-    if len(missing) == len(PUSH_PRIVILEGES):
-        what = "the calendar is read-only for this user (shared without write access)"
-    else:
-        verbs = {"bind": "add", "write-content": "change", "unbind": "delete"}
-        what = ("the user may not " + " or ".join(verbs[p] for p in missing)
-                + " events in it")
-    raise DavReadOnly(
-        f"user {target.username!r} may read this calendar but not push to it: {what} "
-        f"(lacks {', '.join(missing)})", url=target.url,
-        hint="ask the owner for write access, or point the target at a calendar of your own")
+        return []
+    verbs = {"bind": "add", "write-content": "change", "unbind": "delete"}
+    return [f"the server does not grant user {target.username!r} the privilege to "
+            + " or ".join(verbs[p] for p in missing) + f" events here ({', '.join(missing)}): "
+            "a push may be refused"]
 
 
 def _ours(state: State | None, target: CaldavTarget) -> int:

@@ -1,15 +1,17 @@
 """A small CalDAV client on httpx: exactly what pushing a feed needs, nothing more.
 
 One kept-alive ``httpx.Client`` per server. Requests: PROPFIND (depth 0/1) for the
-collection's resource type and its members' hrefs and ETags, GET, PUT with
-``If-None-Match: *`` (create) or ``If-Match`` (update), DELETE with ``If-Match`` and
-MKCALENDAR. Every failure becomes a typed ``DavError`` whose message says what failed,
-where, and what to try (DNS, TLS, unreachable, timeout, 401, 403, 404, not a calendar,
-412 conflict, UID conflict, server error).
+collection's resource type and its members' hrefs and ETags (and, when asked, the
+components it takes and the user's privileges), GET, PUT with ``If-None-Match: *``
+(create) or ``If-Match`` (update), DELETE with ``If-Match``, MKCALENDAR and a
+calendar-multiget REPORT for the UIDs of objects g40cal did not create. Every failure
+becomes a typed ``DavError`` whose message says what failed, where, and what to try (DNS,
+TLS, unreachable, timeout, 401, 403 — read-only, no events here, a named precondition —,
+404, not a calendar, 412 conflict, UID conflict, server error).
 
 Why not the ``caldav`` library: it bumps SEQUENCE on save, sends no ``If-None-Match`` on
 create and picks ``If-Schedule-Tag-Match`` on Xandikos (shared/CLIENTS.md §8–9), and it
-pulls in an HTTP stack that replaces ``urllib3``. Six request types are easy to get right.
+pulls in an HTTP stack that replaces ``urllib3``. Seven request types are easy to get right.
 """
 
 from __future__ import annotations

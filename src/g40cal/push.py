@@ -16,6 +16,11 @@ Rules (CLIENTS.md §8):
   as a conflict and left alone unless ``--force``. Objects g40cal did not create are never
   changed or deleted; deleting is only for g40cal's own objects (an event dropped from
   the feed after its retention), always with ``If-Match``.
+* One UID, one object. Before creating, the UIDs of the objects g40cal did not create are
+  read (one calendar-multiget; none when there are no such objects): a UID another object
+  already holds is a conflict, since some servers (SabreDAV, DAViCal) accept a duplicate.
+* SEQUENCE never goes down. ``--force`` over a copy with a higher SEQUENCE sends that
+  SEQUENCE + 1; the difference is kept per object (``sequence_offset``) for later versions.
 * Never lose track. Before a request is sent its row is marked *pending* in the state;
   the answer clears it. A push that dies half-way (server gone, g40cal killed) leaves
   pending rows, which the next push checks against the server (is the object there, is

@@ -1,4 +1,4 @@
-"""``g40cal push`` against real Radicale and Xandikos servers (each started once here).
+"""``g40cal push`` against real Radicale, Xandikos and SabreDAV servers (each started once here).
 
 After every push the calendar is read back from the server, every object parsed with
 three strict parsers, and compared with the published feed: same events, times, titles,

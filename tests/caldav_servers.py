@@ -1,4 +1,6 @@
-"""Real CalDAV servers for tests: Radicale and Xandikos from PyPI, run as subprocesses.
+"""Real CalDAV servers for tests: Radicale and Xandikos from PyPI, and SabreDAV 1.8 (the
+engine of Nextcloud and Baïkal, from Debian's php-sabre-dav) under PHP's built-in server,
+all run as subprocesses.
 
 Each server listens on 127.0.0.1 on a free port and keeps its data in a temporary folder.
 Fixtures start it, wait until it answers, and stop it afterwards; ``kill()`` and
@@ -12,6 +14,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -44,6 +47,45 @@ PROPFIND = (b'<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><
 MKCALENDAR = (b'<?xml version="1.0" encoding="utf-8"?><c:mkcalendar xmlns:d="DAV:" '
               b'xmlns:c="urn:ietf:params:xml:ns:caldav"><d:set><d:prop><d:displayname>'
               b"test</d:displayname></d:prop></d:set></c:mkcalendar>")
+TASKS_ONLY = (b'<?xml version="1.0" encoding="utf-8"?><c:mkcalendar xmlns:d="DAV:" '
+              b'xmlns:c="urn:ietf:params:xml:ns:caldav"><d:set><d:prop><d:displayname>'
+              b"Taken</d:displayname><c:supported-calendar-component-set>"
+              b'<c:comp name="VTODO"/></c:supported-calendar-component-set></d:prop></d:set>'
+              b"</c:mkcalendar>")
+
+SERVER_KINDS = ["radicale", "xandikos", "sabredav"]
+# SabreDAV 1.8 (Debian's php-sabre-dav) on PHP 8: the PDO schema its examples ship, the
+# principals it needs per user, and PHP's deprecation notices kept out of the answers.
+SABRE_AUTOLOAD = Path("/usr/share/php/Sabre/autoload.php")
+SABRE_SERVER = Path(__file__).resolve().parent / "sabredav" / "server.php"
+SABRE_SCHEMA = """
+CREATE TABLE calendarobjects (id integer primary key asc, calendardata blob, uri text,
+    calendarid integer, lastmodified integer, etag text, size integer, componenttype text,
+    firstoccurence integer, lastoccurence integer);
+CREATE TABLE calendars (id integer primary key asc, principaluri text, displayname text,
+    uri text, ctag integer, description text, calendarorder integer, calendarcolor text,
+    timezone text, components text, transparent bool);
+CREATE TABLE principals (id INTEGER PRIMARY KEY ASC, uri TEXT, email TEXT,
+    displayname TEXT, vcardurl TEXT, UNIQUE(uri));
+CREATE TABLE groupmembers (id INTEGER PRIMARY KEY ASC, principal_id INTEGER,
+    member_id INTEGER, UNIQUE(principal_id, member_id));
+"""
+PHP_QUIET = str(32767 & ~(8192 | 16384 | 8 | 2048))  # E_ALL without deprecations, notices
+
+
+def require_sabredav() -> None:
+    """SabreDAV needs php and php-sabre-dav from Debian. In CI (CI=true) their absence is
+    a failure, never a silent skip; on a developer's machine without php, a skip."""
+    missing = [what for what, there in (("php", shutil.which("php")),
+                                        ("php-sabre-dav", SABRE_AUTOLOAD.is_file()))
+               if not there]
+    if not missing:
+        return
+    message = (f"SabreDAV tests need {' and '.join(missing)}: apt-get install php-cli "
+               "php-sqlite3 php-sabre-dav (.ci/run does)")
+    if os.environ.get("CI") == "true" or shutil.which("php"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def free_port() -> int:
@@ -53,14 +95,15 @@ def free_port() -> int:
 
 
 class DavServer:
-    """One server process. ``kind`` is "radicale" or "xandikos"."""
+    """One server process. ``kind`` is "radicale", "xandikos" or "sabredav"."""
 
-    def __init__(self, kind: str, folder: Path, *, htpasswd: dict[str, str] | None = None
-                 ) -> None:
+    def __init__(self, kind: str, folder: Path, *, htpasswd: dict[str, str] | None = None,
+                 rights: str | None = None) -> None:
         self.kind = kind
         self.folder = folder
         self.port = free_port()
         self.htpasswd = htpasswd
+        self.rights = rights  # Radicale: a rights file (default: each user owns their own)
         self.username = next(iter(htpasswd)) if htpasswd else "user"
         self.password = htpasswd[self.username] if htpasswd else "any-password"
         self.process: subprocess.Popen[bytes] | None = None
@@ -77,6 +120,8 @@ class DavServer:
         """Where this account's calendars live (as the server lays them out)."""
         if self.kind == "radicale":
             return f"{self.base}/{self.username}/"
+        if self.kind == "sabredav":
+            return f"{self.base}/calendars/{self.username}/"
         return f"{self.base}/user/calendars/"
 
     def command(self) -> list[str]:
@@ -89,17 +134,65 @@ class DavServer:
                 users = self.folder / "users"
                 users.write_text("".join(f"{u}:{p}\n" for u, p in self.htpasswd.items()))
                 command += ["--auth-type=htpasswd", f"--auth-htpasswd-filename={users}",
-                            "--auth-htpasswd-encryption=plain", "--rights-type=owner_only"]
+                            "--auth-htpasswd-encryption=plain"]
+                if self.rights:
+                    rights = self.folder / "rights"
+                    rights.write_text(self.rights)
+                    command += ["--rights-type=from_file", f"--rights-file={rights}"]
+                else:
+                    command += ["--rights-type=owner_only"]
             else:
                 command += ["--auth-type=none"]
             return command
+        if self.kind == "sabredav":
+            return ["php", "-d", f"error_reporting={PHP_QUIET}", "-d", "display_errors=0",
+                    "-d", "log_errors=1", "-d", f"error_log={self.folder / 'php-errors.log'}",
+                    "-d", f"include_path=.:{SABRE_AUTOLOAD.parent.parent}",
+                    "-S", f"127.0.0.1:{self.port}", str(SABRE_SERVER)]
         return [str(BIN / "xandikos"), "serve", "--defaults", "-d", data, "-l", "127.0.0.1",
                 "-p", str(self.port)]
 
+    # -- SabreDAV: accounts and sharing live in its SQLite database ----------------------
+
+    @property
+    def sabre_db(self) -> Path:
+        return self.folder / "sabre.sqlite"
+
+    def _sabre_users(self) -> dict[str, str]:
+        return self.htpasswd or {self.username: self.password}
+
+    def _prepare_sabredav(self) -> None:
+        if self.sabre_db.exists():
+            return  # a restart keeps the data
+        with sqlite3.connect(self.sabre_db) as db:
+            db.executescript(SABRE_SCHEMA)
+            for user in self._sabre_users():
+                for uri in (f"principals/{user}", f"principals/{user}/calendar-proxy-read",
+                            f"principals/{user}/calendar-proxy-write"):
+                    db.execute("INSERT INTO principals (uri, email, displayname) "
+                               "VALUES (?, ?, ?)", (uri, f"{user}@example.org", user))
+        db.close()
+
+    def share_read_only(self, owner: str, reader: str) -> None:
+        """SabreDAV: ``reader`` may read (not write) every calendar of ``owner``, as a
+        delegate in its calendar-proxy-read group."""
+        with sqlite3.connect(self.sabre_db) as db:
+            db.execute(
+                "INSERT OR IGNORE INTO groupmembers (principal_id, member_id) SELECT g.id, m.id "
+                "FROM principals g, principals m WHERE g.uri = ? AND m.uri = ?",
+                (f"principals/{owner}/calendar-proxy-read", f"principals/{reader}"))
+        db.close()
+
     def start(self) -> None:
+        environment = None
+        if self.kind == "sabredav":
+            require_sabredav()
+            self._prepare_sabredav()
+            users = ",".join(f"{u}:{p}" for u, p in self._sabre_users().items())
+            environment = {**os.environ, "SABRE_DB": str(self.sabre_db), "SABRE_USERS": users}
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+                                            start_new_session=True, env=environment)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -144,10 +237,13 @@ class DavServer:
                                       verify=False)
         return self._http
 
-    def new_calendar(self, name: str | None = None) -> str:
-        """A fresh, empty calendar for one test; returns its URL."""
+    def new_calendar(self, name: str | None = None, *, tasks_only: bool = False) -> str:
+        """A fresh, empty calendar for one test (``tasks_only``: one that takes only
+        VTODOs, like Nextcloud's "Tasks"); returns its URL."""
         url = self.home + (name or f"cal-{uuid.uuid4().hex[:10]}") + "/"
-        response = self.http().request("MKCALENDAR", url, content=MKCALENDAR, headers=XML)
+        response = self.http().request("MKCALENDAR", url,
+                                       content=TASKS_ONLY if tasks_only else MKCALENDAR,
+                                       headers=XML)
         assert response.status_code in (200, 201), (response.status_code, response.text)
         return url
 
@@ -174,7 +270,7 @@ class DavServer:
         return {path: http.get(self.base + path).content for path in self.listing(url)}
 
 
-def _server(kind: str, folder: Path, **kwargs: dict[str, str]) -> Iterator[DavServer]:
+def _server(kind: str, folder: Path, **kwargs: Any) -> Iterator[DavServer]:
     server = DavServer(kind, folder, **kwargs)  # type: ignore[arg-type]
     server.start()
     try:
@@ -183,15 +279,61 @@ def _server(kind: str, folder: Path, **kwargs: dict[str, str]) -> Iterator[DavSe
         server.stop()
 
 
-@pytest.fixture(scope="module", params=["radicale", "xandikos"])
+@pytest.fixture(scope="module", params=SERVER_KINDS)
 def dav_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                ) -> Iterator[DavServer]:
-    """Radicale, then Xandikos: started once per test module, shared by its tests
-    (each test uses its own calendar)."""
+    """Radicale, Xandikos, then SabreDAV: started once per test module, shared by its
+    tests (each test uses its own calendar)."""
     yield from _server(request.param, tmp_path_factory.mktemp(request.param))
 
 
-@pytest.fixture(params=["radicale", "xandikos"])
+@pytest.fixture(scope="module")
+def sabredav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DavServer]:
+    """SabreDAV with two accounts: 'bureau' and 'reader' (for read-only sharing)."""
+    yield from _server("sabredav", tmp_path_factory.mktemp("sabredav"),
+                       htpasswd={"bureau": "correct horse", "reader": "battery staple"})
+
+
+# Radicale: every user reads and writes their own calendars; "reader" may read bureau's.
+RADICALE_READ_ONLY_SHARE = """
+[root]
+user: .+
+collection:
+permissions: R
+
+[principal]
+user: .+
+collection: {user}
+permissions: RW
+
+[own-calendars]
+user: .+
+collection: {user}/[^/]+
+permissions: rw
+
+[reader-reads-bureau]
+user: reader
+collection: bureau/[^/]+
+permissions: r
+"""
+
+
+@pytest.fixture(scope="module", params=["sabredav", "radicale"])
+def read_only_share(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                    ) -> Iterator[DavServer]:
+    """A server where user 'reader' (password "battery staple") may read, not write,
+    the calendars of 'bureau': SabreDAV (calendar-proxy-read) and Radicale (rights file)."""
+    users = {"bureau": "correct horse", "reader": "battery staple"}
+    folder = tmp_path_factory.mktemp(f"shared-{request.param}")
+    if request.param == "radicale":
+        yield from _server("radicale", folder, htpasswd=users, rights=RADICALE_READ_ONLY_SHARE)
+        return
+    for server in _server("sabredav", folder, htpasswd=users):
+        server.share_read_only("bureau", "reader")
+        yield server
+
+
+@pytest.fixture(params=SERVER_KINDS)
 def own_dav_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DavServer]:
     """A server of each kind for one test alone: for tests that kill and restart it."""
     yield from _server(request.param, tmp_path / request.param)

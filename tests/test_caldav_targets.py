@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from g40cal.caldav import DavClient, DavNotForEvents, DavReadOnly, normalise_path
 from g40cal.cli import cli
 from tests.caldav_servers import (  # noqa: F401  (fixtures, used as parameters)
     ALMELO,
@@ -26,6 +27,8 @@ from tests.caldav_servers import (  # noqa: F401  (fixtures, used as parameters)
     published_almelo,
     radicale,
     radicale_with_password,
+    read_only_share,
+    sabredav,
     write_targets,
 )
 
@@ -207,3 +210,105 @@ def test_check_says_when_the_keyring_has_no_password_and_how_to_store_one(
     assert code == 1
     assert ("password: target 'almelo': no password for 'bureau' in keyring service "
             "'g40cal-test' (store it with: keyring set g40cal-test bureau)") in output
+
+
+# -- calendars a push cannot fill -----------------------------------------------------------
+
+
+def test_check_refuses_a_calendar_that_takes_only_tasks(
+        almelo_dir: Path, dav_server: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = dav_server.new_calendar(tasks_only=True)  # like Nextcloud's "Tasks"
+    one_target(almelo_dir, dav_server, url, monkeypatch)
+    code, output = run(almelo_dir, "targets", "check")
+    assert code == 1, output
+    assert (f"not-for-events: {url}: this calendar takes only tasks (VTODO), not events "
+            "(point the target at a calendar for events") in output
+
+
+def test_push_to_a_calendar_that_takes_only_tasks_says_so_not_ask_the_administrator(
+        almelo_dir: Path, dav_server: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = dav_server.new_calendar(tasks_only=True)
+    one_target(almelo_dir, dav_server, url, monkeypatch)
+    code, output = run(almelo_dir, "push", "--json")
+    assert code == 1
+    [target] = json.loads(output)["targets"]
+    assert target["error"]["kind"] == "not-for-events", target
+    assert (f"{url}: this calendar takes only tasks (VTODO), not events (point the target at "
+            "a calendar for events") in target["error"]["message"]
+    assert dav_server.listing(url) == {}
+
+
+def test_a_put_the_server_refuses_for_its_component_is_explained_from_the_answer(
+        sabredav: DavServer) -> None:
+    url = sabredav.new_calendar(tasks_only=True)
+    event = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n"
+             b"UID:a@example.org\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240111T100000Z\r\n"
+             b"SUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    with (DavClient(url, username="bureau", password=sabredav.password) as client,
+          pytest.raises(DavNotForEvents) as refused):
+        client.put(normalise_path(url, url) + "a.ics", event, create=True)
+    assert refused.value.status == 403
+    assert ("this calendar does not take events (403 supported-calendar-component): it is a "
+            "task list or another kind of collection") in str(refused.value)
+
+
+def test_check_says_a_calendar_shared_read_only_is_read_only(
+        almelo_dir: Path, read_only_share: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = read_only_share
+    url = server.new_calendar()  # bureau's calendar, shared read-only with "reader"
+    write_targets(almelo_dir, server, [("almelo", f"programme:{ALMELO}", url)],
+                  username="reader")
+    monkeypatch.setenv(PASSWORD_ENV, "battery staple")
+    code, output = run(almelo_dir, "targets", "check")
+    assert code == 1, output
+    assert (f"read-only: {url}: user 'reader' may read this calendar but not push to it: the "
+            "calendar is read-only for this user (shared without write access) (lacks bind, "
+            "write-content, unbind)") in output
+
+    code, output = run(almelo_dir, "push", "--json")
+    assert code == 1
+    [target] = json.loads(output)["targets"]
+    assert target["error"]["kind"] == "read-only", target
+    assert ("user 'reader' may read this calendar but not push to it: the calendar is "
+            "read-only for this user") in target["error"]["message"]
+    assert target["requests"] == {"PROPFIND": 1}  # refused before sending anything
+    assert server.listing(url) == {}
+
+
+def test_a_put_refused_for_a_missing_privilege_is_explained_from_the_answer(
+        sabredav: DavServer) -> None:
+    url = sabredav.new_calendar()
+    sabredav.share_read_only("bureau", "reader")
+    event = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\n"
+             b"UID:b@example.org\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240111T100000Z\r\n"
+             b"SUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    with (DavClient(url, username="reader", password="battery staple") as client,
+          pytest.raises(DavReadOnly) as refused):
+        client.put(normalise_path(url, url) + "b.ics", event, create=True)
+    assert ("user 'reader' may not PUT here: the calendar is read-only for this user (lacks "
+            "the privilege bind, 403)") in str(refused.value)
+
+
+def test_check_and_push_warn_when_the_password_would_travel_unencrypted(
+        almelo_dir: Path, radicale: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "http://agenda.g40cal-test.invalid/cal/"
+    one_target(almelo_dir, radicale, url, monkeypatch)
+    warning = (f"{url} is plain http://: the password for 'user' and the calendar travel "
+               "unencrypted to agenda.g40cal-test.invalid; use https://")
+    code, output = run(almelo_dir, "targets", "check")
+    assert code == 1 and f"     warning: {warning}" in output  # 1: the host does not resolve
+    code, output = run(almelo_dir, "push")
+    assert code == 1 and f"  WARNING {warning}" in output
+    [target] = json.loads(run(almelo_dir, "push", "--json")[1])["targets"]
+    assert target["warnings"] == [warning]
+
+
+def test_a_server_on_this_machine_over_http_gets_no_warning(
+        almelo_dir: Path, radicale: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    for url in (radicale.new_calendar(),  # 127.0.0.1
+                radicale.new_calendar().replace("127.0.0.1", "localhost"),
+                f"http://[::1]:{radicale.port}/user/cal/"):
+        one_target(almelo_dir, radicale, url, monkeypatch)
+        _, output = run(almelo_dir, "targets", "check", "--json")  # nobody listens on ::1
+        [target] = json.loads(output)["targets"]
+        assert target["warnings"] == [], url

@@ -1,4 +1,4 @@
-"""``g40cal push`` against real Radicale and Xandikos servers (each started once here).
+"""``g40cal push`` against real Radicale, Xandikos and SabreDAV servers (each started once here).
 
 After every push the calendar is read back from the server, every object parsed with
 three strict parsers, and compared with the published feed: same events, times, titles,
@@ -10,6 +10,7 @@ SEQUENCE and STATUS, only with the target's own UIDs.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from g40cal.caldav import sequence_of
 from g40cal.cli import cli
 from g40cal.config import load_config
 from g40cal.push import load_rows
@@ -25,6 +27,7 @@ from g40cal.state import State
 from tests.caldav_servers import (  # noqa: F401  (fixtures, used as parameters)
     ALMELO,
     ALMELO_FEED,
+    DOMAIN,
     PASSWORD_ENV,
     DavServer,
     RequestLog,
@@ -53,6 +56,12 @@ def cli_push(root: Path, *args: str) -> tuple[int, dict]:
     result = CliRunner().invoke(cli, ["--root", str(root), "push", "--json", *args])
     assert result.exit_code in (0, 1), result.output
     return result.exit_code, json.loads(result.stdout)
+
+
+def cli_text(root: Path, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["--root", str(root), "push", *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
 
 
 @pytest.fixture
@@ -166,12 +175,34 @@ def test_an_item_dropped_after_its_retention_is_deleted_with_if_match(
     log = RequestLog()
     result = push(root, log=log)
     assert result.ok
-    assert log.methods == ["PROPFIND", "DELETE"]
+    # The GET reads the title of an event the state no longer holds, for the report.
+    assert log.methods == ["PROPFIND", "GET", "DELETE"]
     [(_, path, headers)] = log.of("DELETE")
     assert path.endswith(f"{ALMELO}.r1-europa.dav-almelo.ics")
     assert headers["if-match"].startswith('"')
     events = assert_server_matches_feed(server, url, root, ALMELO_FEED, tmp_path)
     assert f"{ALMELO}.r1-europa" not in events and len(events) == 18
+
+
+def test_push_lists_a_cancellation_as_cancel_and_a_delete_by_its_title(
+        almelo_dir: Path, radicale: DavServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, url = almelo_dir, radicale.new_calendar()
+    write_targets(root, radicale, [("almelo", f"programme:{ALMELO}", url)])
+    monkeypatch.setenv(PASSWORD_ENV, radicale.password)
+    push(root)
+    remove_item(root / "programmes" / f"{ALMELO}.toml", "r1-europa")
+    publish(root, later(10))
+    output = cli_text(root)
+    assert f"    cancel  {ALMELO}/r1-europa: Themagroep Europa\n" in output
+    assert "updated 1, deleted 0, unchanged 18; 1 of these cancel an event" in output
+    assert cli_push(root, "--dry-run")[1]["targets"][0]["unchanged"] == 19
+    publish(root, datetime(2024, 3, 1, tzinfo=UTC))  # after the retention: dropped
+    code, report = cli_push(root, "--dry-run")
+    assert code == 0
+    [action] = report["targets"][0]["actions"]
+    assert (action["action"], action["title"]) == ("delete", "Themagroep Europa")
+    output = cli_text(root)
+    assert f"    delete  {ALMELO}/r1-europa: Themagroep Europa\n" in output
 
 
 def test_objects_g40cal_did_not_create_are_never_changed_or_deleted(
@@ -202,6 +233,29 @@ def test_objects_g40cal_did_not_create_are_never_changed_or_deleted(
     assert b"UID:squat@example.org" in bodies[squatted]
     with State(load_config(root).state_path) as state:
         assert squatted not in {row.href for row in load_rows(state, "almelo").values()}
+
+
+def test_a_copy_holding_the_uid_g40cal_would_create_is_a_conflict_never_a_second_object(
+        almelo: tuple[Path, DavServer, str], tmp_path: Path) -> None:
+    root, server, url = almelo
+    base = url.removeprefix(server.base)
+    uid = f"{ALMELO}.opening.dav-almelo@{DOMAIN}"
+    copy = f"{base}kopie-van-opening.ics"  # someone imported a copy before the first push
+    assert put_raw(server, copy, foreign_event(uid, "Kopie"),
+                   **{"If-None-Match": "*"}).status_code == 201
+    log = RequestLog()
+    result = push(root, log=log)
+    [conflict] = result.conflicts
+    assert (conflict.key, conflict.href) == (f"{ALMELO}/opening", copy)
+    assert "already holds this event's UID" in conflict.reason
+    assert result.count("create") == 18
+    assert not [path for method, path, _ in log.requests
+                if method == "PUT" and "opening" in path]  # never even tried
+    bodies = server.objects(url)
+    assert sum(f"UID:{uid}".encode() in body for body in bodies.values()) == 1
+    assert b"SUMMARY:Kopie" in bodies[copy]
+    assert cli_push(root)[0] == 1  # still a conflict, still one object with that UID
+    assert len(server.listing(url)) == 19
 
 
 def test_an_edit_on_the_server_is_a_conflict_left_alone_until_force(
@@ -235,6 +289,31 @@ def test_an_edit_on_the_server_is_a_conflict_left_alone_until_force(
     assert [a["key"] for a in report["targets"][0]["actions"]] == [f"{ALMELO}/r1-zjo"]
     assert report["targets"][0]["actions"][0]["forced"] is True
     assert_server_matches_feed(server, url, root, ALMELO_FEED, tmp_path / "b")
+    assert cli_push(root)[1]["targets"][0]["unchanged"] == 19
+
+
+def test_force_never_lowers_the_sequence_someone_raised_on_the_server(
+        almelo: tuple[Path, DavServer, str]) -> None:
+    root, server, url = almelo
+    push(root)
+    path = f"{url.removeprefix(server.base)}{ALMELO}.r1-zjo.dav-almelo.ics"
+    current = server.http().get(server.base + path)
+    assert sequence_of(current.content) == 0
+    edited = re.sub(rb"SEQUENCE:0", b"SEQUENCE:2", current.content).replace(
+        b"SUMMARY:", b"SUMMARY:Verplaatst door de gastheer - ")
+    assert put_raw(server, path, edited, **{"If-Match": current.headers["ETag"]}).status_code \
+        in (200, 201, 204)
+
+    assert push(root, force=True).ok
+    assert sequence_of(server.http().get(server.base + path).content) == 3  # not 0, not 2
+    log = RequestLog()
+    assert push(root, log=log).ok and log.methods == ["PROPFIND"]  # and it stays that way
+
+    edit(root / "programmes" / f"{ALMELO}.toml", 'room = "19 Atelier (19e verdieping)"',
+         'room = "19 Studio (19e verdieping)"', count=2)
+    publish(root, later(10))  # a real change: the feed goes to SEQUENCE 1
+    assert push(root, now=later(10)).ok
+    assert sequence_of(server.http().get(server.base + path).content) == 4
     assert cli_push(root)[1]["targets"][0]["unchanged"] == 19
 
 

@@ -1,4 +1,4 @@
-"""Pushes that go wrong half-way, against real Radicale and Xandikos processes.
+"""Pushes that go wrong half-way, against real Radicale, Xandikos and SabreDAV processes.
 
 A server killed mid-push and restarted, g40cal itself killed (SIGKILL) mid-push, and a
 write that races with someone else's: every time the state must match what the server

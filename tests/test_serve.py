@@ -7,9 +7,11 @@ import hashlib
 import http.client
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,7 +20,7 @@ from click.testing import CliRunner
 from g40cal.cli import cli
 from g40cal.config import Config, load_config
 from g40cal.serve import TokenIndex, app_factory, create_app, loggable_path
-from tests.web_helpers import ThreadServer, copy_project, free_port, sync
+from tests.web_helpers import REPO, ThreadServer, copy_project, free_port, sync
 
 TOKEN = "k3Jq9_Xv-2LmN8pQr5StUvWxYz01AbCdEfGhIjKlMn"
 OTHER_TOKEN = "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0Uv"
@@ -274,6 +276,54 @@ def test_the_access_log_never_holds_a_full_token(client, caplog):
     assert loggable_path(f"/p/{TOKEN}.html") == f"/p/{TOKEN[:4]}….html"
 
 
+@pytest.mark.parametrize("target", [
+    f"/p/./{TOKEN}.ics",
+    f"/P/{TOKEN}.ics",
+    f"/private/{TOKEN}.ics",
+    f"/p/{TOKEN}.ics/",
+    f"/p/x/{TOKEN}.ics",
+    f"/p/%2e/{TOKEN}.ics",
+    f"/p/{TOKEN[:20]}%41{TOKEN[21:]}.ics",  # percent-encoded inside the token
+    f"/feeds/{TOKEN}",
+    f"/p/{TOKEN}.ics%0A",
+])
+def test_the_access_log_shortens_a_token_in_any_path(server, caplog, target):
+    caplog.set_level(logging.INFO, logger="g40cal.serve")
+    status, _ = raw_get(server, target)
+    assert status == 404
+    [line] = [r.getMessage() for r in caplog.records if r.name == "g40cal.serve"]
+    assert f"{TOKEN[:4]}…" in line
+    for start in range(1, len(TOKEN) - 5):  # no six characters of the token after its first 4
+        assert TOKEN[start:start + 6] not in line, line
+
+
+def test_a_path_with_an_encoded_newline_gets_the_handler_its_headers_and_one_log_line(
+        server, caplog):
+    caplog.set_level(logging.INFO, logger="g40cal.serve")
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        connection.request("GET", "/all.ics%0A%0D127.0.0.1%20%22GET%20/forged%22%20200")
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    assert (response.status, body) == (404, b"Niet gevonden.\n")
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
+    assert response.getheader("Cache-Control") == "no-store"
+    [line] = [r.getMessage() for r in caplog.records if r.name == "g40cal.serve"]
+    assert '"GET /all.ics\\x0a\\x0d127.0.0.1 "GET /forged" 200" 404' in line
+    assert "\n" not in line and "\r" not in line
+
+
+def test_a_public_file_served_keeps_its_full_name_in_the_log(site, client, caplog):
+    caplog.set_level(logging.INFO, logger="g40cal.serve")
+    name = sorted((site.feeds_path / "programmes").glob("*.ics"))[0].name
+    assert len(name) > 20  # as long as a token: only a public file served keeps it whole
+    assert client.get(f"/programmes/{name}").status_code == 200
+    [line] = [r.getMessage() for r in caplog.records if r.name == "g40cal.serve"]
+    assert f'"GET /programmes/{name}" 200' in line
+
+
 def test_app_factory_reads_the_project_folder_from_the_environment(site, monkeypatch):
     monkeypatch.setenv("G40CAL_ROOT", str(site.root))
     app = app_factory()
@@ -298,3 +348,58 @@ def test_private_folder_inside_the_feeds_folder_is_not_served_publicly(tmp_path)
         assert raw_get(running, f"/private/{TOKEN}.ics")[0] == 404
         assert raw_get(running, f"/p/{TOKEN}.ics") == (200, PRIVATE_ICS)
 
+
+
+# -- the nginx configuration the docs give ---------------------------------------------------
+
+
+def nginx_blocks(path: Path) -> list[str]:
+    return re.findall(r"```nginx\n(.*?)```", path.read_text(encoding="utf-8"), re.DOTALL)
+
+
+def nginx_log_uri(config: str, uri: str) -> str:
+    """What the documented ``map $request_uri $g40_log_uri`` logs for ``uri``: its regexes
+    (PCRE, the subset Python's ``re`` reads alike) in order, the first match wins."""
+    body = re.search(r"map \$request_uri \$g40_log_uri \{\n(.*?)\n\}", config, re.DOTALL)
+    assert body is not None
+    for line in body.group(1).splitlines():
+        line = line.strip()
+        if line.startswith("default"):
+            return uri
+        pattern, value = re.fullmatch(r'"~(.*)"\s+(\S+);', line).groups()  # type: ignore[union-attr]
+        found = re.search(pattern, uri)
+        if found:
+            value = value.strip('"').replace("$request_uri", uri)
+            for name, text in found.groupdict().items():
+                value = value.replace(f"${name}", text)
+            return value
+    return uri
+
+
+def test_the_readme_gives_the_same_nginx_configuration_as_the_serving_guide():
+    [readme] = nginx_blocks(REPO / "README.md")
+    [guide] = nginx_blocks(REPO / "docs" / "serving.md")
+    assert readme == guide
+    personal = guide[guide.index('location ~ "^/p/'):]
+    personal = personal[:personal.index("\n    }")]
+    assert 'add_header Referrer-Policy "no-referrer" always;' in personal
+    assert "access_log /var/log/nginx/g40cal.log g40;" in guide
+
+
+@pytest.mark.parametrize("uri", [
+    f"/p/{TOKEN}.ics", f"/p/./{TOKEN}.ics", f"/P/{TOKEN}.ics", f"/private/{TOKEN}.html",
+    f"/p/x/{TOKEN}.ics", f"/feeds/{TOKEN}", f"/index.html?k={TOKEN}", f"/{TOKEN}",
+    f"/programmes/{TOKEN}.ics",
+])
+def test_the_documented_nginx_log_format_shortens_a_token_in_any_path(uri):
+    [guide] = nginx_blocks(REPO / "docs" / "serving.md")
+    logged = nginx_log_uri(guide, uri)
+    assert logged.endswith(f"{TOKEN[:4]}..."), logged
+    assert TOKEN[4:10] not in logged
+
+
+def test_the_documented_nginx_log_format_keeps_public_names_whole():
+    [guide] = nginx_blocks(REPO / "docs" / "serving.md")
+    for uri in ("/", "/index.html", "/all.ics", "/programmes/almelo-ambtelijk-2024.ics",
+                "/groups/europa.html", "/assets/g40cal.css"):
+        assert nginx_log_uri(guide, uri) == uri

@@ -259,6 +259,7 @@ def downgrade_to_schema_5(path: Path, feeds: dict[str, list[str]]) -> None:
     db.execute("DROP INDEX feeds_private")
     db.execute("DROP INDEX events_removed")
     db.execute("ALTER TABLE events DROP COLUMN digest")
+    db.execute("ALTER TABLE caldav_objects DROP COLUMN sequence_offset")  # migration 0011
     db.execute("ALTER TABLE feeds ADD COLUMN keys TEXT NOT NULL DEFAULT '[]'")
     for feed_id, keys in feeds.items():
         db.execute("UPDATE feeds SET keys = ? WHERE feed_id = ?", (json.dumps(keys), feed_id))

@@ -1,15 +1,17 @@
 """A small CalDAV client on httpx: exactly what pushing a feed needs, nothing more.
 
 One kept-alive ``httpx.Client`` per server. Requests: PROPFIND (depth 0/1) for the
-collection's resource type and its members' hrefs and ETags, GET, PUT with
-``If-None-Match: *`` (create) or ``If-Match`` (update), DELETE with ``If-Match`` and
-MKCALENDAR. Every failure becomes a typed ``DavError`` whose message says what failed,
-where, and what to try (DNS, TLS, unreachable, timeout, 401, 403, 404, not a calendar,
-412 conflict, UID conflict, server error).
+collection's resource type and its members' hrefs and ETags (and, when asked, the
+components it takes and the user's privileges), GET, PUT with ``If-None-Match: *``
+(create) or ``If-Match`` (update), DELETE with ``If-Match``, MKCALENDAR and a
+calendar-multiget REPORT for the UIDs of objects g40cal did not create. Every failure
+becomes a typed ``DavError`` whose message says what failed, where, and what to try (DNS,
+TLS, unreachable, timeout, 401, 403 — read-only, no events here, a named precondition —,
+404, not a calendar, 412 conflict, UID conflict, server error).
 
 Why not the ``caldav`` library: it bumps SEQUENCE on save, sends no ``If-None-Match`` on
 create and picks ``If-Schedule-Tag-Match`` on Xandikos (shared/CLIENTS.md §8–9), and it
-pulls in an HTTP stack that replaces ``urllib3``. Six request types are easy to get right.
+pulls in an HTTP stack that replaces ``urllib3``. Seven request types are easy to get right.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import httpx
+import icalendar
 
 from g40cal import __version__
 from g40cal.errors import G40Error
@@ -44,6 +47,23 @@ PROPFIND_BODY = (
     b"<d:resourcetype/><d:getetag/><d:displayname/>"
     b"</d:prop></d:propfind>"
 )
+
+# ``targets check`` also asks what the calendar takes and what the user may do in it.
+PROPFIND_CHECK_BODY = (
+    b'<?xml version="1.0" encoding="utf-8"?>'
+    b'<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop>'
+    b"<d:resourcetype/><d:getetag/><d:displayname/><c:supported-calendar-component-set/>"
+    b"<d:current-user-privilege-set/>"
+    b"</d:prop></d:propfind>"
+)
+# Privileges a push needs on the calendar (RFC 3744 §3): create (bind), change
+# (write-content) and delete (unbind) objects. DAV:write and DAV:all contain all three.
+PUSH_PRIVILEGES = ("bind", "write-content", "unbind")
+COMPONENT_NAMES = {"VEVENT": "events", "VTODO": "tasks", "VJOURNAL": "journal entries",
+                   "VFREEBUSY": "free/busy information", "VAVAILABILITY": "availability"}
+
+# calendar-multiget asks for at most this many objects at once (request and answer size).
+MULTIGET_BATCH = 200
 
 # Statuses worth another try: the server said "not now", not "no".
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -101,6 +121,24 @@ class DavForbidden(DavError):
     kind = "forbidden"
 
 
+class DavReadOnly(DavForbidden):
+    """The user may read the calendar but lacks a privilege a push needs."""
+
+    kind = "read-only"
+
+
+class DavNotForEvents(DavForbidden):
+    """The calendar takes other components only (a "Tasks" list, iCloud Reminders)."""
+
+    kind = "not-for-events"
+
+
+class DavRefused(DavError):
+    """The server refused this one object for a reason it named (a CalDAV precondition)."""
+
+    kind = "refused"
+
+
 class DavNotFound(DavError):
     kind = "not-found"
 
@@ -143,10 +181,40 @@ class Collection:
     resource_types: frozenset[str]
     displayname: str | None
     members: dict[str, str | None] = field(default_factory=dict)  # path → ETag
+    # Only when asked for (``details``) and reported; None: the server did not say.
+    components: frozenset[str] | None = None  # "VEVENT", "VTODO", …
+    privileges: frozenset[str] | None = None  # local names: "read", "write", "bind", …
 
     @property
     def is_calendar(self) -> bool:
         return f"{CALDAV}calendar" in self.resource_types
+
+    @property
+    def takes_events(self) -> bool:
+        return self.components is None or "VEVENT" in self.components
+
+    def missing_privileges(self) -> list[str]:
+        """The privileges a push needs that the user lacks (empty if unknown)."""
+        if self.privileges is None or self.privileges & {"all", "write"}:
+            return []
+        return [p for p in PUSH_PRIVILEGES if p not in self.privileges]
+
+    @property
+    def read_only(self) -> bool:
+        """The user may write nothing here (as far as the server says)."""
+        return len(self.missing_privileges()) == len(PUSH_PRIVILEGES)
+
+    def read_only_error(self, username: str) -> DavReadOnly:
+        return DavReadOnly(
+            f"user {username!r} may read this calendar but not push to it: the calendar is "
+            "read-only for this user (shared without write access) (lacks "
+            f"{', '.join(PUSH_PRIVILEGES)})", url=self.url,
+            hint="ask the owner for write access, or point the target at a calendar of your "
+                 "own")
+
+    def describe_components(self) -> str:
+        names = sorted(self.components or ())
+        return ", ".join(f"{COMPONENT_NAMES.get(n, n)} ({n})" for n in names) or "nothing"
 
     def describe_type(self) -> str:
         names = sorted(t.split("}", 1)[-1] for t in self.resource_types)
@@ -186,6 +254,29 @@ def fingerprint(data: bytes) -> str:
         if depth > 0 and line.strip():
             lines.append(line.rstrip())
     return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
+
+
+def summary_of(data: bytes) -> str | None:
+    """The SUMMARY of the first event in a calendar object (None if unreadable)."""
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except ValueError:
+        return None
+    for event in calendar.walk("VEVENT"):
+        summary = event.get("SUMMARY")
+        return str(summary) if summary is not None else None
+    return None
+
+
+def sequence_of(data: bytes) -> int | None:
+    """The SEQUENCE of a calendar object's first VEVENT (0 when it has none, RFC 5545
+    §3.8.7.4; None if there is no VEVENT)."""
+    text = re.sub(r"\r?\n[ \t]", "", data.decode("utf-8", "replace"))
+    event = re.search(r"^BEGIN:VEVENT\r?$(.*?)^END:VEVENT\r?$", text, re.MULTILINE | re.DOTALL)
+    if event is None:
+        return None
+    match = re.search(r"^SEQUENCE(?:;[^:\r\n]*)?:\s*(\d+)\s*\r?$", event.group(1), re.MULTILINE)
+    return int(match.group(1)) if match else 0
 
 
 def uid_of(data: bytes) -> str | None:
@@ -263,14 +354,35 @@ class DavClient:
 
     # -- requests ----------------------------------------------------------------------
 
-    def propfind(self, url: str, *, depth: int = 1) -> Collection:
-        """Resource types and display name of a collection, and its members' ETags."""
+    def propfind(self, url: str, *, depth: int = 1, details: bool = False) -> Collection:
+        """Resource types and display name of a collection, and its members' ETags;
+        ``details``: also the components it takes and the user's privileges on it."""
         target = collection_url(url)
-        response = self._send("PROPFIND", target, content=PROPFIND_BODY,
+        response = self._send("PROPFIND", target,
+                              content=PROPFIND_CHECK_BODY if details else PROPFIND_BODY,
                               headers={"Depth": str(depth), "Content-Type": XML_TYPE})
         if response.status_code != 207:
             raise self._status_error(response, target)
         return _parse_multistatus(response, target)
+
+    def uids(self, url: str, paths: list[str]) -> dict[str, str | None]:
+        """The UID of each object at ``paths`` in the calendar at ``url`` (one
+        calendar-multiget REPORT per batch; None for an object without a UID). Objects that
+        vanished meanwhile are left out."""
+        target = collection_url(url)
+        found: dict[str, str | None] = {}
+        for start in range(0, len(paths), MULTIGET_BATCH):
+            hrefs = "".join(f"<d:href>{_xml_text(quote(path))}</d:href>"
+                            for path in paths[start:start + MULTIGET_BATCH])
+            body = ('<?xml version="1.0" encoding="utf-8"?>'
+                    '<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">'
+                    f"<d:prop><c:calendar-data/></d:prop>{hrefs}</c:calendar-multiget>").encode()
+            response = self._send("REPORT", target, content=body,
+                                  headers={"Depth": "1", "Content-Type": XML_TYPE})
+            if response.status_code != 207:
+                raise self._status_error(response, target)
+            found.update(_parse_calendar_data(response, target))
+        return found
 
     def get(self, path: str) -> DavObject | None:
         """The object at ``path``, or None when there is none (404/410)."""
@@ -398,7 +510,7 @@ class DavClient:
                 hint="check the username and the password in the target's password_env "
                      "variable or keyring")
         if status == 403:
-            return DavForbidden(
+            return _precondition_error(response, url, self.username) or DavForbidden(
                 f"user {self.username!r} may not {method} here (403 Forbidden)", url=url,
                 status=403, hint="ask the server's administrator for write access")
         if status in (404, 410):
@@ -406,9 +518,13 @@ class DavClient:
         if status == 412:
             return DavConflict("the object changed on the server (412 Precondition Failed)",
                                url=url, status=412)
-        if status == 409 and method == "PUT" and b"no-uid-conflict" in response.content:
-            return DavUidConflict("the calendar already holds this UID under another href "
-                                  "(409 no-uid-conflict)", url=url, status=409)
+        if status == 409 and method == "PUT":
+            refused = _precondition_error(response, url, self.username)
+            if refused is not None:
+                return refused
+            if b"no-uid-conflict" in response.content:  # an answer that is not DAV:error XML
+                return DavUidConflict("the calendar already holds this UID under another "
+                                      "href (409 no-uid-conflict)", url=url, status=409)
         if status in (301, 302, 303, 307, 308):
             return DavProtocolError(
                 f"the server redirects ({status}) to {response.headers.get('Location')}",
@@ -419,6 +535,56 @@ class DavClient:
         text = response.text.strip().replace("\n", " ")[:200]
         return DavProtocolError(f"unexpected answer {status} to {method}: {text}", url=url,
                                 status=status)
+
+
+def _precondition_error(response: httpx.Response, url: str, username: str
+                        ) -> DavError | None:
+    """What a 403/409 body says went wrong (the DAV:error precondition elements of RFC 4791
+    §5.3.2.1 and RFC 3744 §7.1.1), in words; None if it names none this client knows."""
+    try:
+        root = ET.fromstring(response.content)
+    except ET.ParseError:
+        return None
+    if root.tag != f"{DAV}error":
+        return None
+    tags = {child.tag for child in root}
+    status, method = response.status_code, response.request.method
+    if f"{CALDAV}supported-calendar-component" in tags:
+        return DavNotForEvents(
+            f"this calendar does not take events ({status} supported-calendar-component): "
+            "it is a task list or another kind of collection", url=url, status=status,
+            hint="point the target at a calendar for events (g40cal targets check shows what "
+                 "a calendar takes)")
+    if f"{DAV}need-privileges" in tags:
+        needed = sorted({child.tag.split("}", 1)[-1]
+                         for privilege in root.iter(f"{DAV}privilege") for child in privilege})
+        return DavReadOnly(
+            f"user {username!r} may not {method} here: the calendar is read-only for this "
+            f"user (lacks the privilege {', '.join(needed) or 'to write'}, {status})", url=url,
+            status=status, hint="ask the calendar's owner to share it with write access, or "
+                                "point the target at a calendar of your own")
+    if f"{CALDAV}no-uid-conflict" in tags:
+        other = root.findtext(f".//{DAV}href")
+        return DavUidConflict(
+            "the calendar already holds this UID under another href "
+            f"({status} no-uid-conflict{': ' + other.strip() if other else ''})", url=url,
+            status=status)
+    for tag, meaning in (
+            ("valid-calendar-data", "is not valid iCalendar data to it"),
+            ("valid-calendar-object-resource", "breaks its rules for a calendar object"),
+            ("supported-calendar-data", "is in a format it does not take"),
+            ("max-resource-size", "is larger than it takes"),
+            ("min-date-time", "is dated earlier than it takes"),
+            ("max-date-time", "is dated later than it takes"),
+            ("max-instances", "has more occurrences than it takes"),
+            ("max-attendees-per-instance", "has more attendees than it takes")):
+        if f"{CALDAV}{tag}" in tags:
+            text = root.findtext("{http://sabredav.org/ns}message")
+            return DavRefused(
+                f"the server refused this object ({status} {tag}): it {meaning}"
+                + (f" ({text.strip()})" if text and text.strip() else ""), url=url,
+                status=status)
+    return None
 
 
 def _causes(exc: BaseException | None) -> Iterable[BaseException]:
@@ -454,6 +620,8 @@ def _parse_multistatus(response: httpx.Response, url: str) -> Collection:
         types: set[str] = set()
         etag: str | None = None
         name: str | None = None
+        components: frozenset[str] | None = None
+        privileges: frozenset[str] | None = None
         for propstat in entry.iter(f"{DAV}propstat"):
             code = _status_code(propstat.findtext(f"{DAV}status") or "HTTP/1.1 200 OK")
             if code != 200:
@@ -464,13 +632,37 @@ def _parse_multistatus(response: httpx.Response, url: str) -> Collection:
                     types.update(child.tag for child in kind)
                 etag = prop.findtext(f"{DAV}getetag") or etag
                 name = prop.findtext(f"{DAV}displayname") or name
+                comps = prop.find(f"{CALDAV}supported-calendar-component-set")
+                if comps is not None:
+                    components = frozenset(c.get("name", "").upper()
+                                           for c in comps.iter(f"{CALDAV}comp"))
+                granted = prop.find(f"{DAV}current-user-privilege-set")
+                if granted is not None:
+                    privileges = frozenset(
+                        child.tag.split("}", 1)[-1] for privilege in
+                        granted.iter(f"{DAV}privilege") for child in privilege)
         if path.rstrip("/") == own.rstrip("/"):
-            found = Collection(url, own, frozenset(types), name)
+            found = Collection(url, own, frozenset(types), name, {}, components, privileges)
         elif f"{DAV}collection" not in types:
             members[path] = etag.strip() if etag else None
     if found is None:
         raise DavProtocolError("the PROPFIND answer does not describe the URL itself", url=url)
-    return Collection(found.url, found.path, found.resource_types, found.displayname, members)
+    return replace(found, members=members)
+
+
+def _parse_calendar_data(response: httpx.Response, url: str) -> dict[str, str | None]:
+    try:
+        root = ET.fromstring(response.content)
+    except ET.ParseError as exc:
+        raise DavProtocolError(f"unreadable REPORT answer: {exc}", url=url) from exc
+    found: dict[str, str | None] = {}
+    for entry in root.iter(f"{DAV}response"):
+        href = entry.findtext(f"{DAV}href")
+        data = entry.find(f".//{CALDAV}calendar-data")
+        if href is None or data is None or data.text is None:
+            continue
+        found[normalise_path(url, href.strip())] = uid_of(data.text.encode())
+    return found
 
 
 def _status_code(line: str) -> int:

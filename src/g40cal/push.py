@@ -16,6 +16,11 @@ Rules (CLIENTS.md §8):
   as a conflict and left alone unless ``--force``. Objects g40cal did not create are never
   changed or deleted; deleting is only for g40cal's own objects (an event dropped from
   the feed after its retention), always with ``If-Match``.
+* One UID, one object. Before creating, the UIDs of the objects g40cal did not create are
+  read (one calendar-multiget; none when there are no such objects): a UID another object
+  already holds is a conflict, since some servers (SabreDAV, DAViCal) accept a duplicate.
+* SEQUENCE never goes down. ``--force`` over a copy with a higher SEQUENCE sends that
+  SEQUENCE + 1; the difference is kept per object (``sequence_offset``) for later versions.
 * Never lose track. Before a request is sent its row is marked *pending* in the state;
   the answer clears it. A push that dies half-way (server gone, g40cal killed) leaves
   pending rows, which the next push checks against the server (is the object there, is
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -44,6 +50,7 @@ from g40cal.caldav import (
     DavConflict,
     DavError,
     DavForbidden,
+    DavNotForEvents,
     DavNotFound,
     DavServerError,
     DavUidConflict,
@@ -52,13 +59,21 @@ from g40cal.caldav import (
     collection_url,
     fingerprint,
     normalise_path,
+    sequence_of,
+    summary_of,
     uid_of,
 )
 from g40cal.config import CaldavTarget, Config
 from g40cal.errors import G40Error, UserError
 from g40cal.feeds import uid_for
-from g40cal.ical import RenderedEvent, render_calendar, render_event, render_object
-from g40cal.state import State
+from g40cal.ical import (
+    CANCELLED_PREFIX,
+    RenderedEvent,
+    render_calendar,
+    render_event,
+    render_object,
+)
+from g40cal.state import EventRow, State
 
 ActionKind = Literal["create", "update", "delete"]
 CONFIRM_EVERY = 50  # confirmations are committed in batches: one fsync per object is slow
@@ -77,6 +92,16 @@ class Desired:
     data: bytes
     hash: str
     cancelled: bool
+    sequence: int = 0  # the SEQUENCE in data
+    render: Callable[[int], bytes] | None = field(default=None, compare=False, repr=False)
+
+    def with_sequence_offset(self, offset: int) -> Desired:
+        """This event with its SEQUENCE raised by ``offset`` (see sequence_offset)."""
+        if offset <= 0 or self.render is None:
+            return self
+        data = self.render(self.sequence + offset)
+        return replace(self, data=data, hash=content_hash(data),
+                       sequence=self.sequence + offset)
 
 
 def dav_scope(target_name: str) -> str:
@@ -139,9 +164,10 @@ def desired_objects(state: State, config: Config, feed_id: str, scope: str,
             cache[key] = render_event(row.event)
         rendered = cache[key]
         uid = uid_for(key, scope, config)
-        vevent = rendered.vevent(uid, sequence, modified, cancelled=cancelled)
-        data = render_object(vevent)
-        objects[uid] = Desired(key, uid, row.event.title, data, content_hash(data), cancelled)
+        render = _renderer(rendered, uid, modified, cancelled)
+        data = render(sequence)
+        objects[uid] = Desired(key, uid, row.event.title, data, content_hash(data), cancelled,
+                               sequence, render)
         entries.append((row.event.start, key, rendered.vevent(
             uid_for(key, feed.uid_scope, config), sequence, modified, cancelled=cancelled)))
     entries.sort()
@@ -151,6 +177,13 @@ def desired_objects(state: State, config: Config, feed_id: str, scope: str,
         notes.append(f"the published feed {display_feed(feed_id)} differs from a fresh render "
                      "of the state (settings or g40cal changed since): run g40cal sync")
     return objects, notes
+
+
+def _renderer(rendered: RenderedEvent, uid: str, modified: datetime,
+              cancelled: bool) -> Callable[[int], bytes]:
+    def render(sequence: int) -> bytes:
+        return render_object(rendered.vevent(uid, sequence, modified, cancelled=cancelled))
+    return render
 
 
 # -- what g40cal knows it put there (state) -------------------------------------------
@@ -168,6 +201,7 @@ class ObjectRow:
     pending_op: str | None = None
     pending_hash: str | None = None
     pending_fp: str | None = None
+    sequence_offset: int = 0  # added to the feed's SEQUENCE (never below the server's)
 
     def settled(self, **changes: Any) -> ObjectRow:
         return replace(self, pending_op=None, pending_hash=None, pending_fp=None, **changes)
@@ -175,17 +209,18 @@ class ObjectRow:
 
 def load_rows(state: State, target: str) -> dict[str, ObjectRow]:
     rows = state.db.execute(
-        "SELECT target, uid, key, href, hash, fp, etag, pending_op, pending_hash, pending_fp "
-        "FROM caldav_objects WHERE target = ?", (target,))
+        "SELECT target, uid, key, href, hash, fp, etag, pending_op, pending_hash, pending_fp, "
+        "sequence_offset FROM caldav_objects WHERE target = ?", (target,))
     return {r[1]: ObjectRow(*r) for r in rows}
 
 
 def _put_row(state: State, row: ObjectRow, now: datetime) -> None:
     state.db.execute(
         "INSERT OR REPLACE INTO caldav_objects (target, uid, key, href, hash, fp, etag, "
-        "pending_op, pending_hash, pending_fp, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        "pending_op, pending_hash, pending_fp, sequence_offset, updated) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         (row.target, row.uid, row.key, row.href, row.hash, row.fp, row.etag, row.pending_op,
-         row.pending_hash, row.pending_fp, now.isoformat()))
+         row.pending_hash, row.pending_fp, row.sequence_offset, now.isoformat()))
 
 
 def _delete_row(state: State, target: str, uid: str) -> None:
@@ -220,6 +255,13 @@ class Action:
     hash: str | None = None
     if_match: str | None = None
     forced: bool = False  # replaces or deletes a version someone else made (--force)
+    cancelled: bool = False  # the version sent is the cancellation (STATUS:CANCELLED)
+    sequence_offset: int = 0  # see ObjectRow.sequence_offset
+
+    @property
+    def label(self) -> str:
+        """What the action means to the reader: a cancellation is not just an update."""
+        return "cancel" if self.cancelled and self.kind != "delete" else self.kind
 
 
 @dataclass(frozen=True)
@@ -268,7 +310,10 @@ def plan_target(target: CaldavTarget, state: State, config: Config, client: DavC
         plan.row_deletes += list(rows)
         rows = {}
     try:
-        collection: Collection | None = client.propfind(url, depth=1)
+        # A first push also asks what the calendar takes: a task list (Nextcloud's "Tasks",
+        # iCloud Reminders) is refused in words before anything is sent. Radicale would
+        # even store the events there, where no calendar view shows them.
+        collection: Collection | None = client.propfind(url, depth=1, details=not rows)
     except DavNotFound as exc:
         if not create:
             raise DavNotFound(
@@ -281,20 +326,30 @@ def plan_target(target: CaldavTarget, state: State, config: Config, client: DavC
         raise NotACalendar(
             f"this is not a calendar collection (it is: {collection.describe_type()})", url=url,
             hint="point the target at a calendar, e.g. one you see in the server's interface")
+    if collection is not None and collection.read_only:
+        raise collection.read_only_error(target.username)
+    if collection is not None and not collection.takes_events:
+        raise DavNotForEvents(
+            f"this calendar takes only {collection.describe_components()}, not events",
+            url=url, hint="point the target at a calendar for events, or let g40cal create "
+                          f"one at a new URL: g40cal push --target {target.name} --create")
     listing = collection.members if collection else {}
     base = normalise_path(url, url)
     rows = _reconcile(plan, rows, listing, client)
     owned_hrefs = {row.href for row in rows.values()}
     plan.foreign = sum(1 for href in listing if href not in owned_hrefs)
+    leaving = state.events(r.key for uid, r in rows.items() if uid not in desired)
     for uid in sorted(set(desired) | set(rows)):
         want = desired.get(uid)
         row = rows.get(uid)
         if row is None and want is not None:
             _plan_new(plan, want, base, listing, client, force)
         elif row is not None and want is not None:
+            want = want.with_sequence_offset(row.sequence_offset)
             _plan_existing(plan, want, row, listing, client, force)
         elif row is not None:
-            _plan_delete(plan, row, listing, client, force)
+            _plan_delete(plan, row, listing, client, force, leaving)
+    _refuse_taken_uids(plan, listing, owned_hrefs, client)
     if desired == {} and plan.count("delete") and not force:
         plan.conflicts += [Conflict(a.key, a.uid, a.href, a.title,
                                     "the feed is empty: refusing to delete every object "
@@ -302,6 +357,32 @@ def plan_target(target: CaldavTarget, state: State, config: Config, client: DavC
                            for a in plan.actions if a.kind == "delete"]
         plan.actions = [a for a in plan.actions if a.kind != "delete"]
     return plan
+
+
+def _refuse_taken_uids(plan: TargetPlan, listing: dict[str, str | None],
+                       owned_hrefs: set[str], client: DavClient) -> None:
+    """A UID g40cal is about to create that another object in the calendar already holds
+    (someone copied or imported the event) is a conflict, not a second object: SabreDAV
+    and DAViCal accept two objects with one UID, and sync clients (vdirsyncer) then refuse
+    the whole calendar. Only objects the listing cannot vouch for are asked (g40cal's
+    own hold their own UIDs), so a calendar g40cal has to itself costs no request."""
+    creates = [a for a in plan.actions if a.kind == "create"]
+    if not creates:
+        return
+    known = owned_hrefs | {row.href for row in plan.row_puts}
+    unknown = sorted(href for href in listing if href not in known)
+    if not unknown:
+        return
+    holders = {uid: href for href, uid in client.uids(plan.url, unknown).items() if uid}
+    taken = {a.uid for a in creates if holders.get(a.uid, a.href) != a.href}
+    for action in creates:
+        if action.uid in taken:
+            plan.conflicts.append(Conflict(
+                action.key, action.uid, holders[action.uid], action.title,
+                "another object in this calendar already holds this event's UID (a copy?); "
+                "not created, and that object is left alone: two objects with one UID break "
+                "sync clients (remove the copy, then push again)"))
+    plan.actions = [a for a in plan.actions if not (a.kind == "create" and a.uid in taken)]
 
 
 def _reconcile(plan: TargetPlan, rows: dict[str, ObjectRow], listing: dict[str, str | None],
@@ -345,20 +426,32 @@ def _reconcile(plan: TargetPlan, rows: dict[str, ObjectRow], listing: dict[str, 
 
 
 def _server_changed(row: ObjectRow, etag_now: str | None, client: DavClient,
-                    plan: TargetPlan) -> tuple[bool, str | None]:
-    """Did someone else change g40cal's object? (changed, current ETag)."""
+                    plan: TargetPlan) -> tuple[bool, str | None, bytes | None]:
+    """Did someone else change g40cal's object? (changed, current ETag, and the server's
+    copy when it was read)."""
     if row.etag is not None and row.fp is not None and etag_now == row.etag:
-        return False, etag_now
+        return False, etag_now, None
     server = client.get(row.href)
     if server is None:
-        return True, None
+        return True, None, None
     etag = server.etag or etag_now
     if row.fp is not None and fingerprint(server.data) == row.fp:
         # Same content under a new ETag (the server re-indexed): nothing to report.
         fixed = row.settled(etag=etag)
         plan.row_puts.append(fixed)
-        return False, etag
-    return True, etag
+        return False, etag, server.data
+    return True, etag, server.data
+
+
+def _over(want: Desired, server_data: bytes | None, offset: int = 0) -> tuple[Desired, int]:
+    """``want`` to replace the server's copy (--force): its SEQUENCE never goes below the
+    copy's (someone's edit may have raised it), so clients take ours as the newer one.
+    Returns the version to send and its sequence offset."""
+    server_sequence = sequence_of(server_data) if server_data is not None else None
+    if server_sequence is None or want.sequence > server_sequence:
+        return want, offset
+    raise_by = server_sequence + 1 - want.sequence
+    return want.with_sequence_offset(raise_by), offset + raise_by
 
 
 def _plan_new(plan: TargetPlan, want: Desired, base: str, listing: dict[str, str | None],
@@ -381,8 +474,9 @@ def _plan_new(plan: TargetPlan, want: Desired, base: str, listing: dict[str, str
                                            None, None, etag))
             plan.foreign -= 1
             if force:
-                plan.actions.append(Action("update", want.key, want.uid, href, want.title,
-                                           want.data, want.hash, etag, forced=True))
+                sent, offset = _over(want, server.data)
+                plan.actions.append(_write("update", sent, href, etag, forced=True,
+                                           sequence_offset=offset))
             else:
                 plan.conflicts.append(Conflict(
                     want.key, want.uid, href, want.title,
@@ -390,26 +484,26 @@ def _plan_new(plan: TargetPlan, want: Desired, base: str, listing: dict[str, str
                     "left alone (--force overwrites it)"))
             return
         href = _free_href(href, listing)  # someone else's object sits there: never touch it
-    plan.actions.append(Action("create", want.key, want.uid, href, want.title, want.data,
-                               want.hash))
+    plan.actions.append(_write("create", want, href))
 
 
 def _plan_existing(plan: TargetPlan, want: Desired, row: ObjectRow,
                    listing: dict[str, str | None], client: DavClient, force: bool) -> None:
     if row.href not in listing:
         if force:
-            plan.actions.append(Action("create", want.key, want.uid, row.href, want.title,
-                                       want.data, want.hash, forced=True))
+            plan.actions.append(_write("create", want, row.href, forced=True,
+                                       sequence_offset=row.sequence_offset))
         else:
             plan.conflicts.append(Conflict(want.key, want.uid, row.href, want.title,
                                            "deleted on the server by someone else; left "
                                            "deleted (--force puts it back)"))
         return
-    changed, etag = _server_changed(row, listing[row.href], client, plan)
+    changed, etag, server_data = _server_changed(row, listing[row.href], client, plan)
     if changed:
         if force and etag:
-            plan.actions.append(Action("update", want.key, want.uid, row.href, want.title,
-                                       want.data, want.hash, etag, forced=True))
+            sent, offset = _over(want, server_data, row.sequence_offset)
+            plan.actions.append(_write("update", sent, row.href, etag, forced=True,
+                                       sequence_offset=offset))
         else:
             plan.conflicts.append(Conflict(want.key, want.uid, row.href, want.title,
                                            "changed on the server by someone else since "
@@ -424,24 +518,43 @@ def _plan_existing(plan: TargetPlan, want: Desired, row: ObjectRow,
                                        "the server reports no ETag for it: cannot update it "
                                        "safely; left alone"))
         return
-    plan.actions.append(Action("update", want.key, want.uid, row.href, want.title, want.data,
-                               want.hash, etag))
+    plan.actions.append(_write("update", want, row.href, etag,
+                               sequence_offset=row.sequence_offset))
 
 
 def _plan_delete(plan: TargetPlan, row: ObjectRow, listing: dict[str, str | None],
-                 client: DavClient, force: bool) -> None:
+                 client: DavClient, force: bool, events: dict[str, EventRow]) -> None:
     if row.href not in listing:
         plan.row_deletes.append(row.uid)  # already gone
         return
-    changed, etag = _server_changed(row, listing[row.href], client, plan)
+    changed, etag, _ = _server_changed(row, listing[row.href], client, plan)
+    title = _leaving_title(row, events, client)
     if changed and not force:
-        plan.conflicts.append(Conflict(row.key, row.uid, row.href, row.key,
+        plan.conflicts.append(Conflict(row.key, row.uid, row.href, title,
                                        "no longer in the feed, but changed on the server by "
                                        "someone else; not deleted (--force deletes it)"))
         return
     if etag:
-        plan.actions.append(Action("delete", row.key, row.uid, row.href, row.key,
+        plan.actions.append(Action("delete", row.key, row.uid, row.href, title,
                                    if_match=etag, forced=changed))
+
+
+def _leaving_title(row: ObjectRow, events: dict[str, EventRow], client: DavClient) -> str:
+    """The title of an event that leaves the calendar, for the bureau to recognise it: from
+    the state while it holds the event, else (dropped after its retention) from the
+    server's copy, which is g40cal's own (a GET only for deletes, which are rare)."""
+    event = events.get(row.key)
+    if event is not None:
+        return event.event.title
+    server = client.get(row.href)
+    summary = summary_of(server.data) if server is not None else None
+    return summary.removeprefix(CANCELLED_PREFIX) if summary else row.key
+
+
+def _write(kind: ActionKind, want: Desired, href: str, if_match: str | None = None, *,
+           forced: bool = False, sequence_offset: int = 0) -> Action:
+    return Action(kind, want.key, want.uid, href, want.title, want.data, want.hash, if_match,
+                  forced=forced, cancelled=want.cancelled, sequence_offset=sequence_offset)
 
 
 def _href_for(base: str, uid: str) -> str:
@@ -475,6 +588,7 @@ class TargetResult:
     failures: list[str] = field(default_factory=list)
     error: G40Error | None = None
     requests: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -579,8 +693,11 @@ def _mark_pending(row: ObjectRow | None, action: Action, target: str) -> ObjectR
     fp = fingerprint(action.data) if action.data is not None else None
     if row is None:
         row = ObjectRow(target, action.uid, action.key, action.href, None, None, None)
+    # The offset is kept from the moment the request may leave: if it never arrives, a
+    # SEQUENCE a little higher than needed later is harmless; one lower is not.
     return replace(row, href=action.href, pending_op=action.kind, pending_hash=action.hash,
-                   pending_fp=fp)
+                   pending_fp=fp,
+                   sequence_offset=max(row.sequence_offset, action.sequence_offset))
 
 
 def _unmark(recorder: _Recorder, row: ObjectRow) -> None:
@@ -731,6 +848,27 @@ def target_password(target: CaldavTarget, environ: dict[str, str] | None = None)
     return ""  # servers without authentication (e.g. Xandikos on a trusted host)
 
 
+def cleartext_warning(target: CaldavTarget) -> str | None:
+    """A warning when the target's login would cross a network unencrypted: http:// to any
+    host but this machine (127.0.0.0/8, ::1, localhost)."""
+    parts = urlsplit(target.url)
+    if parts.scheme != "http" or _is_this_machine(parts.hostname or ""):
+        return None
+    secret = ("the password" if target.password_env or target.keyring_service
+              else "the login")
+    return (f"{target.url} is plain http://: {secret} for {target.username!r} and the "
+            f"calendar travel unencrypted to {parts.hostname}; use https://")
+
+
+def _is_this_machine(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def select_targets(config: Config, names: Iterable[str] = ()) -> list[CaldavTarget]:
     if not config.targets:
         raise UserError("no CalDAV targets configured: add [[caldav.targets]] to g40cal.toml "
@@ -771,6 +909,9 @@ def push_targets(config: Config, state: State, targets: list[CaldavTarget], *, n
         for target in targets:
             result = TargetResult(target, dry_run=dry_run)
             results.append(result)
+            warning = cleartext_warning(target)
+            if warning:
+                result.warnings.append(warning)
             client: DavClient | None = None
             before: dict[str, int] = {}
             try:

@@ -7,12 +7,21 @@ from typing import Any
 
 import click
 
-from g40cal.caldav import DavAuthError, DavClient, DavError, NotACalendar, normalise_path
+from g40cal.caldav import (
+    Collection,
+    DavAuthError,
+    DavClient,
+    DavError,
+    DavNotForEvents,
+    NotACalendar,
+    normalise_path,
+)
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
 from g40cal.config import CaldavTarget
 from g40cal.errors import G40Error, UserError
 from g40cal.push import (
     TargetResult,
+    cleartext_warning,
     display_feed,
     load_rows,
     push_targets,
@@ -94,18 +103,21 @@ def result_text(result: TargetResult) -> str:
     target, plan = result.target, result.plan
     lines = [f"{target.name}: {plan.url if plan else target.url}"
              + (f"  ← {display_feed(plan.feed_id)} ({len(plan.desired)} events)" if plan else "")]
+    lines += [f"  WARNING {warning}" for warning in result.warnings]
     if plan:
         if plan.create_calendar:
             lines.append("  " + ("would create the calendar" if result.dry_run
                                  else "created the calendar"))
         actions = plan.actions if result.dry_run else result.done
+        cancellations = sum(1 for a in actions if a.label == "cancel")
         lines.append("  " + ", ".join(f"{_verb(result, k)} {result.count(k)}"  # type: ignore[arg-type]
                                       for k in ("create", "update", "delete"))
-                     + f", unchanged {plan.unchanged}")
+                     + f", unchanged {plan.unchanged}"
+                     + (f"; {cancellations} of these cancel an event" if cancellations else ""))
         if result.dry_run or len(actions) <= LIST_ACTIONS_UP_TO:
             for action in actions:
                 forced = "  (--force)" if action.forced else ""
-                lines.append(f"    {action.kind:<7} {action.key}: {action.title}{forced}")
+                lines.append(f"    {action.label:<7} {action.key}: {action.title}{forced}")
         if plan.foreign:
             lines.append(f"  left alone: {plan.foreign} object(s) in this calendar that g40cal "
                          "did not create")
@@ -149,8 +161,10 @@ def result_json(result: TargetResult) -> dict[str, Any]:
         "deleted": result.count("delete"),
         "unchanged": plan.unchanged if plan else 0,
         "foreign": plan.foreign if plan else 0,
-        "actions": [{"action": a.kind, "key": a.key, "uid": a.uid, "href": a.href,
-                     "forced": a.forced} for a in actions],
+        "cancelled": sum(1 for a in actions if a.label == "cancel"),
+        "actions": [{"action": a.kind, "key": a.key, "title": a.title, "uid": a.uid,
+                     "href": a.href, "forced": a.forced, "cancels": a.label == "cancel"}
+                    for a in actions],
         "conflicts": [{"key": c.key, "uid": c.uid, "href": c.href, "reason": c.reason}
                       for c in result.conflicts],
         "failures": result.failures,
@@ -158,6 +172,7 @@ def result_json(result: TargetResult) -> dict[str, Any]:
             "kind": getattr(result.error, "kind", "config"),
             "message": error_text(result.target, result.error)},
         "notes": plan.notes if plan else [],
+        "warnings": result.warnings,
         "requests": result.requests,
         "ok": result.ok,
     }
@@ -237,6 +252,8 @@ def targets_check(app: AppContext, names: tuple[str, ...], as_json: bool) -> Non
             click.echo(f"{mark} {result['name']}: {result['url']}")
             for problem in result["problems"]:
                 click.echo(f"     {problem['kind']}: {problem['message']}")
+            for warning in result["warnings"]:
+                click.echo(f"     warning: {warning}")
             if result["ok"]:
                 click.echo(f"     {result['summary']}")
     if not all(r["ok"] for r in results):
@@ -245,6 +262,8 @@ def targets_check(app: AppContext, names: tuple[str, ...], as_json: bool) -> Non
 
 def check_target(target: CaldavTarget, state: State | None) -> dict[str, Any]:
     problems: list[dict[str, str]] = []
+    warning = cleartext_warning(target)
+    warnings = [warning] if warning else []
     summary = ""
     try:
         password = target_password(target)
@@ -255,12 +274,13 @@ def check_target(target: CaldavTarget, state: State | None) -> dict[str, Any]:
                        verify_tls=target.verify_tls, timeout=target.timeout,
                        retries=1, backoff=0.2) as client:
             try:
-                collection = client.propfind(target.url, depth=1)
+                collection = client.propfind(target.url, depth=1, details=True)
                 if not collection.is_calendar:
                     raise NotACalendar(
                         f"this is not a calendar collection (it is: "
                         f"{collection.describe_type()})", url=target.url,
                         hint="point the target at a calendar inside it")
+                warnings += _check_writable(collection, target)
             except DavError as exc:
                 if exc.kind == "not-found":
                     exc.hint = (f"check the url, or let g40cal create the calendar: g40cal "
@@ -282,7 +302,29 @@ def check_target(target: CaldavTarget, state: State | None) -> dict[str, Any]:
     else:
         summary += "; nothing published yet (run g40cal sync)"
     return {"name": target.name, "url": target.url, "ok": not problems,
-            "problems": problems, "summary": summary.lstrip("; ")}
+            "problems": problems, "warnings": warnings, "summary": summary.lstrip("; ")}
+
+
+def _check_writable(collection: Collection, target: CaldavTarget) -> list[str]:
+    """Refuse, in words, a calendar a push cannot fill: one for tasks only (Nextcloud's
+    "Tasks", iCloud Reminders) or one shared read-only with this user. Some privileges
+    missing is only a warning: servers report them differently (Radicale's write shares
+    name write-content alone), the push will tell."""
+    if not collection.takes_events:
+        raise DavNotForEvents(
+            f"this calendar takes only {collection.describe_components()}, not events",
+            url=target.url, hint="point the target at a calendar for events, or let g40cal "
+                                 "create one at a new URL: g40cal push --target "
+                                 f"{target.name} --create")
+    if collection.read_only:
+        raise collection.read_only_error(target.username)
+    missing = collection.missing_privileges()
+    if not missing:
+        return []
+    verbs = {"bind": "add", "write-content": "change", "unbind": "delete"}
+    return [f"the server does not grant user {target.username!r} the privilege to "
+            + " or ".join(verbs[p] for p in missing) + f" events here ({', '.join(missing)}): "
+            "a push may be refused"]
 
 
 def _ours(state: State | None, target: CaldavTarget) -> int:

@@ -100,14 +100,14 @@ def test_estimates_are_shown_onder_voorbehoud(project_dir: Path, project: Projec
 def test_confirmed_items_are_not_marked_onder_voorbehoud(project_dir: Path,
                                                           project: Project) -> None:
     sync_at(project_dir)
-    almelo = project.programme("almelo-ambtelijk-2024")
-    assert almelo is not None
+    tilburg = project.programme("tilburg-bestuurlijk-2025")
+    assert tilburg is not None
     config = load_config(project_dir)
-    feed = parse_feed(project_dir / "feeds" / "programmes" / "almelo-ambtelijk-2024.ics")
-    confirmed = [i for i in almelo.items if not almelo.item_estimates(i) and not i.provisional]
+    feed = parse_feed(project_dir / "feeds" / "programmes" / "tilburg-bestuurlijk-2025.ics")
+    confirmed = [i for i in tilburg.items if not tilburg.item_estimates(i) and not i.provisional]
     assert confirmed
     for item in confirmed:
-        event = feed[uid_for(f"almelo-ambtelijk-2024/{item.id}", "prog", config)]
+        event = feed[uid_for(f"tilburg-bestuurlijk-2025/{item.id}", "prog", config)]
         assert "voorbehoud" not in event.summary + event.description
         assert event.status == "CONFIRMED"
 
@@ -195,3 +195,55 @@ def test_uids_do_not_depend_on_titles(project: Project, config) -> None:
     renamed = replace(item, title="Een heel andere titel")
     assert build_event(programme, item, config).key == build_event(programme, renamed,
                                                                    config).key
+
+
+INFERRED_ORGANISERS = {
+    ("dordrecht-ambtelijk", "r2-gemeentefinancien"),
+    ("dordrecht-ambtelijk", "r3-arbeidskrapte-arbeidsmigratie"),
+    ("dordrecht-ambtelijk", "r3-kansen-in-europa"),
+    ("oss-ambtelijk", "r3-interbestuurlijke-samenwerking"),
+    ("zaandam-bestuurlijk", "r1-gemeentelijke-financien"),
+}
+
+
+def test_organisers_inferred_from_a_title_are_shown_onder_voorbehoud_in_every_feed(
+        project_dir: Path, project: Project) -> None:
+    sync_at(project_dir)
+    config = load_config(project_dir)
+    marked = {(p.id, i.id) for p in project.programmes for i in p.items
+              if "groups" in i.estimated}
+    assert marked == INFERRED_ORGANISERS
+    for programme_id, item_id in sorted(marked):
+        item = next(i for i in project.programme(programme_id).items if i.id == item_id)
+        key = f"{programme_id}/{item_id}"
+        feeds = [(project_dir / "feeds" / "programmes" / f"{programme_id}.ics", "prog")]
+        feeds += [(project_dir / "feeds" / "groups" / f"{g.id}.ics", f"grp-{g.id}")
+                  for g in item.groups]
+        for path, scope in feeds:
+            event = parse_feed(path)[uid_for(key, scope, config)]
+            assert "de organisatie" in event.description.split("\n")[0], path.name
+            names = ", ".join(g.name for g in item.groups)
+            assert f"Georganiseerd door: {names} (onder voorbehoud)" in event.description
+
+
+def test_an_organiser_stated_by_the_bureau_is_not_marked(project_dir: Path,
+                                                          project: Project) -> None:
+    sync_at(project_dir)
+    config = load_config(project_dir)
+    feed = parse_feed(project_dir / "feeds" / "programmes" / "oss-ambtelijk.ics")
+    # "Georganiseerd door de themagroep Vergunninghouders en Asiel" is in the text.
+    event = feed[uid_for("oss-ambtelijk/r2-asielketen", "prog", config)]
+    assert "Georganiseerd door: Themagroep Vergunninghouders en Asiel\n" in event.description + "\n"
+    assert "de organisatie" not in event.description
+
+
+def test_times_and_years_inferred_from_neighbouring_text_are_marked_estimates(
+        project: Project) -> None:
+    tilburg = project.programme("tilburg-bestuurlijk-2025")
+    estimated = {i.id: i.estimated for i in tilburg.items}
+    assert "start" in estimated["d2-plenair-welkom"]  # from the end of the row before
+    assert "end" in estimated["d2-keynote-wilthagen"]  # from the start of the row after
+    themaronde = [i for i in tilburg.items if i.round == "Themaronde 1"]
+    assert themaronde and all("start" in i.estimated for i in themaronde)
+    almelo = project.programme("almelo-ambtelijk-2024")
+    assert "date" in almelo.days[0].estimated  # "11 januari" without a year

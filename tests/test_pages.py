@@ -312,3 +312,21 @@ def test_no_public_page_mentions_a_personal_token(project):
     for path, data in build_site(project, events, specs).items():
         assert TOKEN.encode() not in data, path
         assert not path.startswith("p/")
+
+
+def test_organisers_inferred_from_a_title_are_shown_onder_voorbehoud(project, site):
+    inferred = [(p, i) for p in project.programmes for i in p.items if "groups" in i.estimated]
+    assert len(inferred) == 5
+    for programme, item in inferred:
+        pages = [(f"programmes/{programme.id}.html", item.id)]
+        pages += [(f"groups/{g.id}.html", f"{programme.id}_{item.id}") for g in item.groups]
+        for path, anchor in pages:
+            article = parse(site[path]).by_id(anchor)
+            organisation = next(d for d in article.find_all("div")
+                                if d.find("dt") and d.find("dt").text() == "Organisatie")
+            assert "(onder voorbehoud)" in organisation.find("dd").text(), path
+            reservations = [p.text() for p in article.find_all("p")
+                            if p.has_class("status-tentative")]
+            assert any("de organisatie" in r for r in reservations), path
+    stated = articles(parse(site["programmes/oss-ambtelijk.html"]))["r2-asielketen"]
+    assert "voorbehoud" not in stated.find(lambda n: n.has_class("item-facts")).text()

@@ -25,6 +25,7 @@ ESTIMATE_WORDS = {
     "title": "de titel",
     "venue.name": "de locatie",
     "venue.address": "het adres",
+    "groups": "de organisatie",
 }
 ONDER_VOORBEHOUD = "onder voorbehoud"
 # Estimates that move the event in the calendar get the marker in the title as well:
@@ -181,7 +182,8 @@ def _description(programme: Programme, item: Item, estimates: frozenset[str],
     if item.speakers:
         details.append("Sprekers: " + "; ".join(item.speakers))
     if item.groups:
-        details.append("Georganiseerd door: " + ", ".join(g.name for g in item.groups))
+        details.append("Georganiseerd door: " + ", ".join(g.name for g in item.groups)
+                       + (f" ({ONDER_VOORBEHOUD})" if "groups" in item.estimated else ""))
     if item.round:
         details.append(f"Ronde: {item.round} (parallelle sessies, kies er één)")
     elif item.optional:

@@ -235,6 +235,7 @@ class ItemView:
     address: str | None
     speakers: tuple[str, ...]
     organisers: tuple[Organiser, ...]
+    organisers_estimated: bool  # inferred, not stated by the bureau: "onder voorbehoud"
     description: tuple[str, ...]
     notes: str | None
     transport: str | None
@@ -312,6 +313,7 @@ def item_view(programme: Programme, item: Item, event: Event | None,
         time=time_range(item.start, item.end), time_note=item.time_note, room=item.room,
         venue=item.venue.name, address=item.venue.address, speakers=item.speakers,
         organisers=tuple(Organiser(g.name, group_href(g.id)) for g in item.groups),
+        organisers_estimated="groups" in item.estimated,
         description=tuple(paragraphs(item.description)), notes=item.notes,
         transport=item.transport, capacity=item.capacity,
         links=tuple(link for link in item.links if _web_link(link)),
@@ -331,7 +333,7 @@ def removed_view(event: Event, group_href: GroupHref, groups: dict[str, str]) ->
         time=time_range(start.time(), end.time() if end else None), time_note=None,
         room=event.room, venue=event.venue, address=None, speakers=(),
         organisers=tuple(Organiser(groups.get(g, g), group_href(g)) for g in event.group_ids),
-        description=(), notes=None, transport=None, capacity=None, links=(),
+        organisers_estimated=False, description=(), notes=None, transport=None, capacity=None, links=(),
         reservations=(), tentative=False, cancelled=True, removed=True)
 
 

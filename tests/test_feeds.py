@@ -6,9 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
+import icalendar
+
 from g40cal.config import load_config
 from g40cal.events import build_event
 from g40cal.feeds import uid_for
+from g40cal.participants import feed_description
 from g40cal.project import Project
 from tests.feedparse import parse_feed, parse_tree
 from tests.syncing import sync_at
@@ -247,3 +250,37 @@ def test_times_and_years_inferred_from_neighbouring_text_are_marked_estimates(
     assert themaronde and all("start" in i.estimated for i in themaronde)
     almelo = project.programme("almelo-ambtelijk-2024")
     assert "date" in almelo.days[0].estimated  # "11 januari" without a year
+
+
+def test_a_programme_feed_describes_its_estimated_dates_and_venues_onder_voorbehoud(
+        project_dir: Path, project: Project) -> None:
+    sync_at(project_dir)
+    for programme in project.programmes:
+        data = (project_dir / "feeds" / "programmes" / f"{programme.id}.ics").read_bytes()
+        calendar = icalendar.Calendar.from_ical(data)
+        description = str(calendar["DESCRIPTION"])
+        # X-WR-CALDESC (Apple, Outlook) is the same text; icalendar leaves it escaped.
+        assert str(calendar["X-WR-CALDESC"]).replace("\\,", ",") == description
+        city = programme.city
+        assert f"{city} in {city}" not in description  # "… in Tilburg in Tilburg"
+        assert city in description
+        for day in programme.days:
+            written = f"{day.date:%d-%m-%Y}"
+            assert written in description
+            if "date" in day.estimated:
+                assert f"{written} (onder voorbehoud)" in description, programme.id
+            else:
+                assert f"{written} (onder" not in description, programme.id
+            if "name" in day.venue.estimated:
+                assert f"onder voorbehoud: {day.venue.name}" in description, programme.id
+
+
+def test_a_personal_feed_names_the_days_the_person_attends(project: Project) -> None:
+    tilburg = project.programme("tilburg-bestuurlijk-2025")
+    dordrecht = project.programme("dordrecht-ambtelijk")
+    day_two = feed_description([(tilburg, frozenset({2}))])
+    assert "Bestuurlijke netwerkdagen in Tilburg op 26-09-2025:" in day_two
+    assert "25-09-2025" not in day_two
+    both = feed_description([(tilburg, None), (dordrecht, None)])
+    assert "op 25-09-2025 en 26-09-2025 en Ambtelijke netwerkdag Dordrecht op " \
+           "14-11-2024 (onder voorbehoud):" in both

@@ -329,4 +329,62 @@ def test_organisers_inferred_from_a_title_are_shown_onder_voorbehoud(project, si
                             if p.has_class("status-tentative")]
             assert any("de organisatie" in r for r in reservations), path
     stated = articles(parse(site["programmes/oss-ambtelijk.html"]))["r2-asielketen"]
-    assert "voorbehoud" not in stated.find(lambda n: n.has_class("item-facts")).text()
+    organisation = next(d for d in stated.find_all("div")
+                        if d.find("dt") and d.find("dt").text() == "Organisatie")
+    assert "voorbehoud" not in organisation.text()
+
+
+def page_text(html: bytes) -> str:
+    return " ".join(parse(html).text().split())
+
+
+def test_an_estimated_date_says_onder_voorbehoud_wherever_it_appears(project, site):
+    everyone = build_personal_page(project, project.events,
+                                   personal_spec(project, set(project.events)), project.config)
+    pages = {path: page_text(html) for path, html in site.items() if path.endswith(".html")}
+    pages["personal"] = page_text(everyone)
+    estimated = [d for p in project.programmes for d in p.days if "date" in d.estimated]
+    assert len(estimated) == 4  # Almelo, Dordrecht, Oss, Zaandam
+    for day in estimated:
+        written = dutch_date(day.date)
+        seen = 0
+        for path, text in pages.items():
+            for found in re.finditer(re.escape(written), text):
+                seen += 1
+                assert text[found.end():].startswith(" (onder voorbehoud)"), (path, written)
+        assert seen >= 4, written  # index, programme page (lead, heading), personal page
+
+
+def test_an_estimated_venue_says_onder_voorbehoud_on_the_index_and_above_its_day(project, site):
+    index = parse(site["index.html"])
+    for programme in project.programmes:
+        day_estimates = [d for d in programme.days if "name" in d.venue.estimated]
+        card = next(c for c in index.find_all("li") if c.attrs.get("data-programme-id")
+                    == programme.id)
+        meta = card.find(lambda n: n.has_class("card-meta")).text()
+        page = parse(site[f"programmes/{programme.id}.html"])
+        venues = [" ".join(p.text().split()) for p in page.find_all("p")
+                  if p.has_class("day-venue")]
+        assert ("(onder voorbehoud)" in meta) == bool(day_estimates), programme.id
+        for day, shown in zip(programme.days, venues, strict=True):
+            if "name" in day.venue.estimated:
+                assert shown.startswith(f"{day.venue.name} (onder voorbehoud)"), programme.id
+            else:
+                assert "voorbehoud" not in shown, programme.id
+        description = page.find(lambda n: n.has_class("feed-description")).text()
+        for day in day_estimates:
+            assert f"{ONDER} {day.venue.name}".lower() in description.lower().replace(":", "")
+
+
+ONDER = "onder voorbehoud"
+
+
+def test_a_personal_page_names_only_the_days_the_person_attends(project):
+    tilburg = project.programme("tilburg-bestuurlijk-2025")
+    day_two = {f"{tilburg.id}/{i.id}" for i in tilburg.items if i.day == 2 and not i.optional}
+    page = parse(build_personal_page(project, project.events, personal_spec(project, day_two),
+                                     project.config))
+    section = page.find(lambda n: n.attrs.get("data-programme-id") == tilburg.id)
+    lead = " ".join(section.find(lambda n: n.has_class("lead")).text().split())
+    assert lead.startswith("vrijdag 26 september 2025 ")
+    assert "25 september" not in lead

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 
 from g40cal.config import Config
-from g40cal.model import KIND_LABELS, Item, Programme
+from g40cal.model import KIND_LABELS, Day, Item, Programme
 
 ESTIMATE_WORDS = {
     "date": "de datum",
@@ -156,6 +158,47 @@ def build_event(programme: Programme, item: Item, config: Config) -> Event:
 def _location(item: Item) -> str:
     parts = [item.room, item.venue.name, item.venue.address]
     return ", ".join(p for p in parts if p)
+
+
+# ---------------------------------------------------------------- Dutch texts of a network day
+# Shared by the feeds' descriptions and the pages, so an estimate reads the same everywhere.
+
+def numeric_date(day: date) -> str:
+    return f"{day:%d-%m-%Y}"
+
+
+def listed(words: list[str]) -> str:
+    """'a', 'a en b', 'a, b en c'."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " en " + words[-1]
+
+
+def marked(text: str, estimate: bool) -> str:
+    return f"{text} ({ONDER_VOORBEHOUD})" if estimate else text
+
+
+def days_attended(programme: Programme, numbers: Collection[int] | None = None) -> list[Day]:
+    """The days of a programme, or only those numbered ``numbers`` (a person's own days)."""
+    return [d for d in programme.days if numbers is None or d.number in numbers]
+
+
+def dates_text(days: list[Day], write: Callable[[date], str] = numeric_date) -> str:
+    """The dates of these days, each estimated one marked 'onder voorbehoud'."""
+    return listed([marked(write(d.date), "date" in d.estimated) for d in days])
+
+
+def venues_text(days: list[Day]) -> str:
+    """The venues of these days, each once, an estimated one marked 'onder voorbehoud'."""
+    seen: dict[str, str] = {}
+    for day in days:
+        seen.setdefault(day.venue.name.lower(),
+                        marked(day.venue.name, "name" in day.venue.estimated))
+    return ", ".join(seen.values())
+
+
+def in_city(title: str, city: str) -> str:
+    """' in <city>', or nothing when the title already names the city (no 'Tilburg in
+    Tilburg')."""
+    return "" if re.search(rf"\b{re.escape(city)}\b", title, re.IGNORECASE) else f" in {city}"
 
 
 def estimate_sentence(estimates: frozenset[str]) -> str:

@@ -32,7 +32,15 @@ from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUn
 from markupsafe import Markup, escape
 
 from g40cal.config import Config
-from g40cal.events import ONDER_VOORBEHOUD, Event, estimate_sentence
+from g40cal.events import (
+    ONDER_VOORBEHOUD,
+    Event,
+    dates_text,
+    days_attended,
+    estimate_sentence,
+    marked,
+    venues_text,
+)
 from g40cal.feeds import NETWORK_FEED, FeedSpec, PageScope
 from g40cal.links import (
     GOOGLE_ADD_BY_URL,
@@ -64,8 +72,10 @@ def dutch_date(day: date) -> str:
     return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def programme_dates(programme: Programme) -> str:
-    return " en ".join(dutch_date(d.date) for d in programme.days)
+def programme_dates(programme: Programme, numbers: Iterable[int] | None = None) -> str:
+    """The dates of a programme (or of the days ``numbers``), estimated ones marked."""
+    chosen = None if numbers is None else set(numbers)
+    return dates_text(days_attended(programme, chosen), dutch_date)
 
 
 def hhmm(moment: time | datetime) -> str:
@@ -311,7 +321,10 @@ def item_view(programme: Programme, item: Item, event: Event | None,
         id=item.id, title=item.title, kind=item.kind, kind_label=KIND_LABELS[item.kind],
         optional=item.optional, start=item.start, end=item.end,
         time=time_range(item.start, item.end), time_note=item.time_note, room=item.room,
-        venue=item.venue.name, address=item.venue.address, speakers=item.speakers,
+        venue=marked(item.venue.name, "name" in item.venue.estimated),
+        address=marked(item.venue.address, "address" in item.venue.estimated)
+        if item.venue.address else None,
+        speakers=item.speakers,
         organisers=tuple(Organiser(g.name, group_href(g.id)) for g in item.groups),
         organisers_estimated="groups" in item.estimated,
         description=tuple(paragraphs(item.description)), notes=item.notes,
@@ -333,7 +346,8 @@ def removed_view(event: Event, group_href: GroupHref, groups: dict[str, str]) ->
         time=time_range(start.time(), end.time() if end else None), time_note=None,
         room=event.room, venue=event.venue, address=None, speakers=(),
         organisers=tuple(Organiser(groups.get(g, g), group_href(g)) for g in event.group_ids),
-        organisers_estimated=False, description=(), notes=None, transport=None, capacity=None, links=(),
+        organisers_estimated=False,
+        description=(), notes=None, transport=None, capacity=None, links=(),
         reservations=(), tentative=False, cancelled=True, removed=True)
 
 
@@ -395,13 +409,17 @@ def programme_view(project: Project, programme: Programme, events: dict[str, Eve
         extra += 1
         per_day[number].append((extra, removed_view(event, group_href, groups), None))
     days = tuple(
-        DayView(number=day.number, date=dutch_date(day.date), venue=day.venue.name,
-                address=day.venue.address, reservations=_day_reservations(day),
-                blocks=_blocks(per_day[day.number]))
+        DayView(number=day.number,
+                date=marked(dutch_date(day.date), "date" in day.estimated),
+                venue=marked(day.venue.name, "name" in day.venue.estimated),
+                address=marked(day.venue.address, "address" in day.venue.estimated)
+                if day.venue.address else None,
+                reservations=_day_reservations(day), blocks=_blocks(per_day[day.number]))
         for day in programme.days if keys is None or per_day[day.number])
     return ProgrammeView(
         id=programme.id, title=programme.title, kind=programme.kind, city=programme.city,
-        dates=programme_dates(programme),
+        # A personal or group page names only the days it shows (day 2 only: that date).
+        dates=programme_dates(programme, [d.number for d in days]),
         description=tuple(paragraphs(programme.description)), days=days, href=href)
 
 
@@ -511,15 +529,11 @@ class ProgrammeCard:
 
 
 def programme_card(programme: Programme, removed: list[Event]) -> ProgrammeCard:
-    venues: list[str] = []
-    for day in programme.days:  # each venue once, in order (as Jinja's unique filter)
-        if day.venue.name.lower() not in {v.lower() for v in venues}:
-            venues.append(day.venue.name)
     shown = sum(1 for e in removed if _on_timetable(e, programme))
     return ProgrammeCard(
         id=programme.id, title=programme.title, href=f"programmes/{programme.id}.html",
         dates=programme_dates(programme), city=programme.city,
-        venues=", ".join(venues), count=len(programme.items) + shown)
+        venues=venues_text(list(programme.days)), count=len(programme.items) + shown)
 
 
 def _on_timetable(event: Event, programme: Programme) -> bool:

@@ -284,3 +284,26 @@ def test_a_personal_feed_names_the_days_the_person_attends(project: Project) -> 
     both = feed_description([(tilburg, None), (dordrecht, None)])
     assert "op 25-09-2025 en 26-09-2025 en Ambtelijke netwerkdag Dordrecht op " \
            "14-11-2024 (onder voorbehoud):" in both
+
+
+def test_the_transport_is_said_once_not_again_as_a_note(project_dir: Path,
+                                                        project: Project) -> None:
+    sync_at(project_dir)
+    config = load_config(project_dir)
+    feed = parse_feed(project_dir / "feeds" / "programmes" / "tilburg-bestuurlijk-2025.ics")
+    back = feed[uid_for("tilburg-bestuurlijk-2025/terug-naar-centrum", "prog", config)]
+    assert "Vervoer: busvervoer beschikbaar indien gewenst" in back.description
+    assert "Let op:" not in back.description
+    walk = feed[uid_for("tilburg-bestuurlijk-2025/verplaatsing-diner", "prog", config)]
+    assert ("Let op: Korte wandeling van LocHal door Spoorzone Tilburg naar TextielMuseum.\n"
+            in walk.description)
+
+
+def test_a_site_visit_held_elsewhere_is_not_placed_at_the_days_venue(
+        project_dir: Path, project: Project) -> None:
+    sync_at(project_dir)
+    config = load_config(project_dir)
+    feed = parse_feed(project_dir / "feeds" / "programmes" / "tilburg-bestuurlijk-2025.ics")
+    visit = feed[uid_for("tilburg-bestuurlijk-2025/safari-5-opvang-oekraine", "prog", config)]
+    assert "LocHal" not in visit.location
+    assert "opvanglocaties voor Oekraïners" in visit.location

@@ -388,3 +388,39 @@ def test_a_personal_page_names_only_the_days_the_person_attends(project):
     lead = " ".join(section.find(lambda n: n.has_class("lead")).text().split())
     assert lead.startswith("vrijdag 26 september 2025 ")
     assert "25 september" not in lead
+
+
+def test_links_show_a_short_label_and_lead_to_the_whole_address(project, site):
+    for programme in project.programmes:
+        page = parse(site[f"programmes/{programme.id}.html"])
+        for item in programme.items:
+            if not item.links:
+                continue
+            block = articles(page)[item.id].find(lambda n: n.has_class("item-links"))
+            anchors = block.find_all("a")
+            assert [a.attrs["href"] for a in anchors] == list(item.links)
+            for anchor, link in zip(anchors, item.links, strict=True):
+                label = anchor.text()
+                assert len(label) <= 80, label
+                assert label.startswith(urlsplit(link).hostname.removeprefix("www.")), label
+    tilburg = articles(parse(site["programmes/tilburg-bestuurlijk-2025.html"]))
+    scp = tilburg["pijler-sociaal"]
+    assert "scp.nl: Nederland vraagt om daadkracht en realistische … (PDF)" in (
+        " ".join(scp.text().split()))
+
+
+def test_the_transport_is_not_repeated_as_a_note_on_the_page(site):
+    shown = articles(parse(site["programmes/tilburg-bestuurlijk-2025.html"]))
+    back = shown["terug-naar-centrum"]
+    assert "busvervoer beschikbaar indien gewenst" in back.text()
+    assert back.find(lambda n: n.has_class("item-notes")) is None
+    walk = shown["verplaatsing-diner"].find(lambda n: n.has_class("item-notes")).text()
+    assert "Busvervoer" not in walk and "Korte wandeling" in walk
+
+
+def test_a_site_visit_held_elsewhere_says_where_it_is(site):
+    visit = articles(parse(site["programmes/tilburg-bestuurlijk-2025.html"]))[
+        "safari-5-opvang-oekraine"]
+    where = next(d for d in visit.find_all("div") if d.find("dt").text() == "Waar")
+    assert "LocHal" not in where.text()
+    assert "opvanglocaties voor Oekraïners" in where.text()

@@ -201,6 +201,21 @@ def in_city(title: str, city: str) -> str:
     return "" if re.search(rf"\b{re.escape(city)}\b", title, re.IGNORECASE) else f" in {city}"
 
 
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+def notes_beyond_transport(notes: str | None, transport: str | None) -> str | None:
+    """The notes without the sentences that only repeat the transport ("Vervoer: busvervoer
+    beschikbaar" and "Let op: Busvervoer beschikbaar." say one thing twice)."""
+    if not notes or not transport:
+        return notes
+    said = _plain(transport)
+    kept = [s for s in re.split(r"(?<=[.!?])\s+", notes.strip())
+            if not _plain(s) or _plain(s) not in said]
+    return " ".join(kept) or None
+
+
 def estimate_sentence(estimates: frozenset[str]) -> str:
     words = sorted({ESTIMATE_WORDS[e] for e in estimates})
     listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " en " + words[-1]
@@ -237,8 +252,9 @@ def _description(programme: Programme, item: Item, estimates: frozenset[str],
         details.append(f"Vervoer: {item.transport}")
     if item.time_note:
         details.append(f"Tijd: {item.time_note}")
-    if item.notes:
-        details.append(f"Let op: {item.notes}")
+    notes = notes_beyond_transport(item.notes, item.transport)
+    if notes:
+        details.append(f"Let op: {notes}")
     details.extend(f"Link: {link}" for link in item.links)
     if details:
         lines.extend([*details, ""])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -26,6 +27,7 @@ from functools import cache, cached_property, lru_cache
 from importlib import resources
 from itertools import groupby
 from typing import Any
+from urllib.parse import unquote_plus, urlsplit
 
 import zxingcpp
 from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined
@@ -39,6 +41,7 @@ from g40cal.events import (
     days_attended,
     estimate_sentence,
     marked,
+    notes_beyond_transport,
     venues_text,
 )
 from g40cal.feeds import NETWORK_FEED, FeedSpec, PageScope
@@ -222,6 +225,42 @@ def subscribe_for(name: str, description: str, url: str, download: str,
 
 
 @dataclass(frozen=True)
+class Link:
+    url: str
+    label: str  # short: a long address printed whole runs off a phone's screen
+
+
+LABEL_CHARS = 48  # of a link's last path segment, shown in its label (whole words)
+
+
+def link_label(url: str) -> str:
+    """'scp.nl: Nederland vraagt om daadkracht en …' for a long address: the site, and the
+    document's name when it reads as words (not a code such as a share id)."""
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    host = host.removeprefix("www.")
+    segment = unquote_plus(parts.path.rstrip("/").rsplit("/", 1)[-1])
+    stem, dot, extension = segment.rpartition(".")
+    if not dot or not extension.isalpha() or len(extension) > 4:
+        stem, extension = segment, ""
+    words = re.split(r"[-_\s]+", stem)
+    readable = (len(words) >= 2 and all(w.isalpha() for w in words if w)) or (
+        len(words) == 1 and words[0].isalpha() and 3 <= len(words[0]) <= 30)
+    if not segment or not readable:
+        return host
+    words = [w for w in words if w]
+    kept = [words[0]]
+    for word in words[1:]:
+        if len(" ".join([*kept, word])) > LABEL_CHARS:
+            break
+        kept.append(word)
+    shown = " ".join(kept) + (" …" if len(kept) < len(words) else "")
+    if extension:
+        shown += f" ({extension.upper()})"
+    return f"{host}: {shown}"
+
+
+@dataclass(frozen=True)
 class Organiser:
     name: str
     href: str | None
@@ -250,7 +289,7 @@ class ItemView:
     notes: str | None
     transport: str | None
     capacity: int | None
-    links: tuple[str, ...]
+    links: tuple[Link, ...]
     reservations: tuple[str, ...]  # "onder voorbehoud" sentences
     tentative: bool
     cancelled: bool
@@ -327,9 +366,10 @@ def item_view(programme: Programme, item: Item, event: Event | None,
         speakers=item.speakers,
         organisers=tuple(Organiser(g.name, group_href(g.id)) for g in item.groups),
         organisers_estimated="groups" in item.estimated,
-        description=tuple(paragraphs(item.description)), notes=item.notes,
+        description=tuple(paragraphs(item.description)),
+        notes=notes_beyond_transport(item.notes, item.transport),
         transport=item.transport, capacity=item.capacity,
-        links=tuple(link for link in item.links if _web_link(link)),
+        links=tuple(Link(link, link_label(link)) for link in item.links if _web_link(link)),
         reservations=tuple(reservations),
         tentative=bool(reservations),
         cancelled=cancelled, removed=False)

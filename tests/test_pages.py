@@ -424,3 +424,17 @@ def test_a_site_visit_held_elsewhere_says_where_it_is(site):
     where = next(d for d in visit.find_all("div") if d.find("dt").text() == "Waar")
     assert "LocHal" not in where.text()
     assert "opvanglocaties voor Oekraïners" in where.text()
+
+
+def test_an_address_in_running_text_is_a_link_with_a_short_label(project_dir: Path):
+    url = "https://www.example.org/documenten/2025/een-lang-rapport-over-de-steden.pdf"
+    edit_item(project_dir / "programmes" / "tilburg-bestuurlijk-2025.toml", "opening",
+              f'notes = "Lees vooraf {url}, en <b>neem het mee</b>."')
+    project = load_project(load_config(project_dir))
+    html = site_of(project)["programmes/tilburg-bestuurlijk-2025.html"].decode()
+    notes = articles(parse(html))["opening"].find(lambda n: n.has_class("item-notes"))
+    link = notes.find("a")
+    assert link.attrs["href"] == url
+    assert link.text() == "example.org: een lang rapport over de steden (PDF)"
+    assert notes.text().endswith(", en <b>neem het mee</b>.")  # text, not markup
+    assert "&lt;b&gt;neem het mee&lt;/b&gt;" in html

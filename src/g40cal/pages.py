@@ -260,6 +260,25 @@ def link_label(url: str) -> str:
     return f"{host}: {shown}"
 
 
+# An address written in running text (a description or note): up to white space, without
+# the punctuation that ends the sentence around it.
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'’”]")
+
+
+def linkify(text: str) -> Markup:
+    """Text with each web address in it as a link with a short label (escaped otherwise)."""
+    parts: list[str] = []
+    last = 0
+    for found in _URL_IN_TEXT.finditer(text):
+        url = found.group(0)
+        parts.append(escape(text[last:found.start()]))
+        parts.append(f'<a href="{escape(url)}" rel="noopener noreferrer">'
+                     f"{escape(link_label(url))}</a>")
+        last = found.end()
+    parts.append(escape(text[last:]))
+    return Markup("".join(parts))
+
+
 @dataclass(frozen=True)
 class Organiser:
     name: str
@@ -480,6 +499,7 @@ def _environment() -> Environment:
         bytecode_cache=FileSystemBytecodeCache(),
     )
     env.globals["ONDER_VOORBEHOUD"] = ONDER_VOORBEHOUD
+    env.filters["linkify"] = linkify
     return env
 
 

@@ -286,7 +286,7 @@ def test_a_personal_feed_names_the_days_the_person_attends(project: Project) -> 
            "14-11-2024 (onder voorbehoud):" in both
 
 
-def test_the_transport_is_said_once_not_again_as_a_note(project_dir: Path,
+def test_the_transport_and_description_are_said_once_not_again_as_a_note(project_dir: Path,
                                                         project: Project) -> None:
     sync_at(project_dir)
     config = load_config(project_dir)
@@ -295,8 +295,11 @@ def test_the_transport_is_said_once_not_again_as_a_note(project_dir: Path,
     assert "Vervoer: busvervoer beschikbaar indien gewenst" in back.description
     assert "Let op:" not in back.description
     walk = feed[uid_for("tilburg-bestuurlijk-2025/verplaatsing-diner", "prog", config)]
-    assert ("Let op: Korte wandeling van LocHal door Spoorzone Tilburg naar TextielMuseum.\n"
-            in walk.description)
+    # Its note only repeats the transport and the first sentence of the description.
+    assert walk.description.count("Korte wandeling van LocHal") == 1
+    assert "Let op:" not in walk.description
+    bikes = feed[uid_for("tilburg-bestuurlijk-2025/safari-8-piushaven", "prog", config)]
+    assert "Vervoer: met de fiets\nLet op: Fietsend vanaf de LocHal.\n" in bikes.description
 
 
 def test_a_site_visit_held_elsewhere_is_not_placed_at_the_days_venue(

@@ -414,8 +414,9 @@ def test_the_transport_is_not_repeated_as_a_note_on_the_page(site):
     back = shown["terug-naar-centrum"]
     assert "busvervoer beschikbaar indien gewenst" in back.text()
     assert back.find(lambda n: n.has_class("item-notes")) is None
-    walk = shown["verplaatsing-diner"].find(lambda n: n.has_class("item-notes")).text()
-    assert "Busvervoer" not in walk and "Korte wandeling" in walk
+    assert shown["verplaatsing-diner"].find(lambda n: n.has_class("item-notes")) is None
+    bikes = shown["safari-8-piushaven"].find(lambda n: n.has_class("item-notes")).text()
+    assert bikes == "Let op: Fietsend vanaf de LocHal."
 
 
 def test_a_site_visit_held_elsewhere_says_where_it_is(site):

@@ -205,14 +205,20 @@ def _plain(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
 
 
-def notes_beyond_transport(notes: str | None, transport: str | None) -> str | None:
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text.strip()) if s.strip()]
+
+
+def new_notes(item: Item) -> str | None:
     """The notes without the sentences that only repeat the transport ("Vervoer: busvervoer
-    beschikbaar" and "Let op: Busvervoer beschikbaar." say one thing twice)."""
-    if not notes or not transport:
-        return notes
-    said = _plain(transport)
-    kept = [s for s in re.split(r"(?<=[.!?])\s+", notes.strip())
-            if not _plain(s) or _plain(s) not in said]
+    beschikbaar" and "Let op: Busvervoer beschikbaar." say one thing twice) or a whole
+    sentence of the description."""
+    if not item.notes:
+        return None
+    said = _plain(item.transport or "")
+    described = {_plain(s) for s in _sentences(item.description or "")}
+    kept = [s for s in _sentences(item.notes)
+            if not (_plain(s) and (_plain(s) in said or _plain(s) in described))]
     return " ".join(kept) or None
 
 
@@ -252,7 +258,7 @@ def _description(programme: Programme, item: Item, estimates: frozenset[str],
         details.append(f"Vervoer: {item.transport}")
     if item.time_note:
         details.append(f"Tijd: {item.time_note}")
-    notes = notes_beyond_transport(item.notes, item.transport)
+    notes = new_notes(item)
     if notes:
         details.append(f"Let op: {notes}")
     details.extend(f"Link: {link}" for link in item.links)

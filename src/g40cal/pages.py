@@ -41,7 +41,7 @@ from g40cal.events import (
     days_attended,
     estimate_sentence,
     marked,
-    notes_beyond_transport,
+    new_notes,
     venues_text,
 )
 from g40cal.feeds import NETWORK_FEED, FeedSpec, PageScope
@@ -386,7 +386,7 @@ def item_view(programme: Programme, item: Item, event: Event | None,
         organisers=tuple(Organiser(g.name, group_href(g.id)) for g in item.groups),
         organisers_estimated="groups" in item.estimated,
         description=tuple(paragraphs(item.description)),
-        notes=notes_beyond_transport(item.notes, item.transport),
+        notes=new_notes(item),
         transport=item.transport, capacity=item.capacity,
         links=tuple(Link(link, link_label(link)) for link in item.links if _web_link(link)),
         reservations=tuple(reservations),

@@ -316,3 +316,170 @@ def test_pages_pass_the_axe_accessibility_rules(web, browser, path, viewport):
     result = Axe().run(page, options=options)
     context.close()
     assert result.violations_count == 0, result.generate_report()
+
+
+# ---------------------------------------------------------------- no page wider than the screen
+
+WIDTHS = (320, 390, 1280)
+# Texts a definition may hold, at their worst: unbreakable words, raw addresses, long names.
+WORD = "meicirculaire/miljoenennota/septembercirculaire" * 2
+URL = "https://www.example.org/" + "documenten/" * 12 + "a" * 120 + ".pdf?id=" + "x" * 60
+GROUP = "Themagroep " + "Stedelijkeleefomgevingsverbeteringsprogrammering" * 2
+EXTREME = f'''\
+id = "extreem"
+title = "Netwerkdag {WORD} Langeplaatsnaamzonderspatiesofkoppeltekensvoordetest"
+kind = "bestuurlijk"
+city = "Langeplaatsnaamzonderspatiesofkoppeltekensvoordetest"
+description = "Beschrijving met {WORD} en {URL}"
+
+[[days]]
+date = "2026-03-12"
+venue = "Zaal{WORD}"
+address = "Straat{WORD} 1"
+estimated = ["date", "venue"]
+estimate_note = "Test."
+
+[[days]]
+date = "2026-03-13"
+venue = "Stadhuis"
+
+[[items]]
+id = "plenair"
+day = 1
+start = "09:00"
+end = "10:00"
+kind = "plenair"
+title = "Plenair {WORD}"
+room = "Zaal{WORD}"
+speakers = ["{WORD} ({WORD})"]
+groups = ["{GROUP}", "Financiën"]
+estimated = ["groups", "room"]
+estimate_note = "Test."
+description = "{WORD} {URL}"
+notes = "{WORD}"
+transport = "{WORD}"
+time_note = "{WORD}"
+provisional = "{WORD}"
+links = ["{URL}"]
+'''
+EXTREME += "".join(f'''
+[[items]]
+id = "ronde-{n}"
+day = {1 + n % 2}
+start = "11:00"
+end = "12:00"
+kind = "keuzesessie"
+round = "Ronde {WORD}"
+title = "Sessie {n} {WORD}"
+room = "Zaal{n}{WORD}"
+speakers = ["{WORD}"]
+groups = ["{GROUP}"]
+capacity = 20
+transport = "{WORD}"
+notes = "{URL}"
+links = ["{URL}"]
+{"cancelled = true" if n == 3 else ""}
+''' for n in range(1, 7))
+
+
+@pytest.fixture(scope="module")
+def extreme(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
+    """The shipped programmes plus one with every text at its worst, served; every page."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    root = copy_project(tmp_path_factory.mktemp("extreme") / "project", base_url=url + "/")
+    with (root / "groups.toml").open("a", encoding="utf-8") as groups:
+        groups.write(f'\n[[groups]]\nid = "lang"\nname = "{GROUP}"\nshort = "{GROUP[11:]}"\n'
+                     'kind = "themagroep"\n')
+    (root / "programmes" / "extreem.toml").write_text(EXTREME, encoding="utf-8")
+    sync(root)
+    config = load_config(root)
+    project = load_project(config)
+    assert not project.errors, [p.format() for p in project.errors]
+    keys = frozenset(k for k in project.events if k.startswith(("extreem/", "tilburg")))
+    spec = FeedSpec(id=f"personal:{TOKEN}", kind="personal", name=f"Mijn {WORD}",
+                    description=WORD, path=f"{TOKEN}.ics", uid_scope="me", keys=keys,
+                    private=True)
+    config.private_path.mkdir(exist_ok=True)
+    (config.private_path / f"{TOKEN}.html").write_bytes(
+        build_personal_page(project, project.events, spec, config))
+    with CliServer(root, port):
+        yield Web(root, url, config, project, keys)
+
+
+def every_page(web: Web) -> list[str]:
+    public = sorted(p.relative_to(web.config.feeds_path).as_posix()
+                    for p in web.config.feeds_path.rglob("*.html"))
+    return [*public, f"p/{TOKEN}.html"]
+
+
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const boxes = '.card, article.item, .subscribe, details, .block, .round, .day, .wrap';
+  const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+    (typeof e.className === 'string' && e.className
+     ? '.' + e.className.trim().replace(/ +/g, '.') : '');
+  const found = [];
+  if (document.documentElement.scrollWidth > width)
+    found.push(`the page is ${document.documentElement.scrollWidth} px wide`);
+  for (const e of document.body.querySelectorAll('*')) {
+    if (e.closest('.visually-hidden, .skip-link, svg')) continue;
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;  // not shown (closed details, hidden)
+    if (r.left < -0.5 || r.right > width + 0.5)
+      found.push(`${name(e)} spans ${Math.round(r.left)}–${Math.round(r.right)} px`);
+    const style = getComputedStyle(e);
+    if (!['INPUT', 'TEXTAREA'].includes(e.tagName) && style.overflowX === 'visible'
+        && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+      found.push(`${name(e)}: content ${e.scrollWidth} px in a box of ${e.clientWidth} px`);
+    const box = e.parentElement && e.parentElement.closest(boxes);
+    if (box) {
+      const b = box.getBoundingClientRect();
+      if (r.left < b.left - 1 || r.right > b.right + 1)
+        found.push(`${name(e)} sticks out of ${name(box)}`);
+    }
+  }
+  return found;
+}"""
+
+LABELS_OVERLAP = """() => [...document.querySelectorAll('.item-facts > div')].flatMap(row => {
+  const label = row.querySelector('dt'), value = row.querySelector('dd');
+  const a = label.getBoundingClientRect(), b = value.getBoundingClientRect();
+  const overlap = a.left < b.right - 0.5 && b.left < a.right - 0.5
+    && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  const clipped = label.scrollWidth > label.clientWidth + 1;
+  return overlap || clipped
+    ? [`${row.closest('article').id}: ${label.innerText} overlaps ${value.innerText.slice(0, 40)}`]
+    : [];
+})"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_page_is_wider_than_the_screen_whatever_the_texts(extreme, browser, width):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    found = {}
+    for path in every_page(extreme):
+        page.goto(f"{extreme.url}/{path}")
+        problems = page.evaluate(OVERFLOW)
+        if problems:
+            found[path] = problems[:5]
+            screenshot(page, f"overflow-{width}-{path.replace('/', '_')}")
+    context.close()
+    assert found == {}
+    assert len(every_page(extreme)) >= 29  # index, 6 programmes, 21 groups, a personal page
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_label_never_overlaps_its_value(extreme, browser, width):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    found = {}
+    for path in ("programmes/extreem.html", "programmes/tilburg-bestuurlijk-2025.html",
+                 "programmes/oss-ambtelijk.html", "groups/lang.html", f"p/{TOKEN}.html"):
+        page.goto(f"{extreme.url}/{path}")
+        problems = page.evaluate(LABELS_OVERLAP)
+        if problems:
+            found[path] = problems[:5]
+    context.close()
+    assert found == {}

@@ -137,3 +137,16 @@ def test_every_group_alias_resolves_to_its_group_and_typos_get_suggestions() -> 
     for group in registry.groups:
         for name in (group.name, group.short, *group.aliases):
             assert registry.resolve(name) == group
+
+
+def test_check_lists_organisers_inferred_from_a_title_as_estimates(project_dir: Path) -> None:
+    data = json.loads(run(project_dir, "check", "--json").output)
+    inferred = {(Path(w["file"]).stem, w["item"]) for w in data["warnings"]
+                if w["code"] == "estimate" and "organisers are estimates" in w["message"]}
+    assert inferred == {
+        ("dordrecht-ambtelijk", "r2-gemeentefinancien"),
+        ("dordrecht-ambtelijk", "r3-arbeidskrapte-arbeidsmigratie"),
+        ("dordrecht-ambtelijk", "r3-kansen-in-europa"),
+        ("oss-ambtelijk", "r3-interbestuurlijke-samenwerking"),
+        ("zaandam-bestuurlijk", "r1-gemeentelijke-financien"),
+    }

@@ -6,9 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
+import icalendar
+
 from g40cal.config import load_config
 from g40cal.events import build_event
 from g40cal.feeds import uid_for
+from g40cal.participants import feed_description
 from g40cal.project import Project
 from tests.feedparse import parse_feed, parse_tree
 from tests.syncing import sync_at
@@ -100,14 +103,14 @@ def test_estimates_are_shown_onder_voorbehoud(project_dir: Path, project: Projec
 def test_confirmed_items_are_not_marked_onder_voorbehoud(project_dir: Path,
                                                           project: Project) -> None:
     sync_at(project_dir)
-    almelo = project.programme("almelo-ambtelijk-2024")
-    assert almelo is not None
+    tilburg = project.programme("tilburg-bestuurlijk-2025")
+    assert tilburg is not None
     config = load_config(project_dir)
-    feed = parse_feed(project_dir / "feeds" / "programmes" / "almelo-ambtelijk-2024.ics")
-    confirmed = [i for i in almelo.items if not almelo.item_estimates(i) and not i.provisional]
+    feed = parse_feed(project_dir / "feeds" / "programmes" / "tilburg-bestuurlijk-2025.ics")
+    confirmed = [i for i in tilburg.items if not tilburg.item_estimates(i) and not i.provisional]
     assert confirmed
     for item in confirmed:
-        event = feed[uid_for(f"almelo-ambtelijk-2024/{item.id}", "prog", config)]
+        event = feed[uid_for(f"tilburg-bestuurlijk-2025/{item.id}", "prog", config)]
         assert "voorbehoud" not in event.summary + event.description
         assert event.status == "CONFIRMED"
 
@@ -195,3 +198,115 @@ def test_uids_do_not_depend_on_titles(project: Project, config) -> None:
     renamed = replace(item, title="Een heel andere titel")
     assert build_event(programme, item, config).key == build_event(programme, renamed,
                                                                    config).key
+
+
+INFERRED_ORGANISERS = {
+    ("dordrecht-ambtelijk", "r2-gemeentefinancien"),
+    ("dordrecht-ambtelijk", "r3-arbeidskrapte-arbeidsmigratie"),
+    ("dordrecht-ambtelijk", "r3-kansen-in-europa"),
+    ("oss-ambtelijk", "r3-interbestuurlijke-samenwerking"),
+    ("zaandam-bestuurlijk", "r1-gemeentelijke-financien"),
+}
+
+
+def test_organisers_inferred_from_a_title_are_shown_onder_voorbehoud_in_every_feed(
+        project_dir: Path, project: Project) -> None:
+    sync_at(project_dir)
+    config = load_config(project_dir)
+    marked = {(p.id, i.id) for p in project.programmes for i in p.items
+              if "groups" in i.estimated}
+    assert marked == INFERRED_ORGANISERS
+    for programme_id, item_id in sorted(marked):
+        item = next(i for i in project.programme(programme_id).items if i.id == item_id)
+        key = f"{programme_id}/{item_id}"
+        feeds = [(project_dir / "feeds" / "programmes" / f"{programme_id}.ics", "prog")]
+        feeds += [(project_dir / "feeds" / "groups" / f"{g.id}.ics", f"grp-{g.id}")
+                  for g in item.groups]
+        for path, scope in feeds:
+            event = parse_feed(path)[uid_for(key, scope, config)]
+            assert "de organisatie" in event.description.split("\n")[0], path.name
+            names = ", ".join(g.name for g in item.groups)
+            assert f"Georganiseerd door: {names} (onder voorbehoud)" in event.description
+
+
+def test_an_organiser_stated_by_the_bureau_is_not_marked(project_dir: Path,
+                                                          project: Project) -> None:
+    sync_at(project_dir)
+    config = load_config(project_dir)
+    feed = parse_feed(project_dir / "feeds" / "programmes" / "oss-ambtelijk.ics")
+    # "Georganiseerd door de themagroep Vergunninghouders en Asiel" is in the text.
+    event = feed[uid_for("oss-ambtelijk/r2-asielketen", "prog", config)]
+    assert "Georganiseerd door: Themagroep Vergunninghouders en Asiel\n" in event.description + "\n"
+    assert "de organisatie" not in event.description
+
+
+def test_times_and_years_inferred_from_neighbouring_text_are_marked_estimates(
+        project: Project) -> None:
+    tilburg = project.programme("tilburg-bestuurlijk-2025")
+    estimated = {i.id: i.estimated for i in tilburg.items}
+    assert "start" in estimated["d2-plenair-welkom"]  # from the end of the row before
+    assert "end" in estimated["d2-keynote-wilthagen"]  # from the start of the row after
+    themaronde = [i for i in tilburg.items if i.round == "Themaronde 1"]
+    assert themaronde and all("start" in i.estimated for i in themaronde)
+    almelo = project.programme("almelo-ambtelijk-2024")
+    assert "date" in almelo.days[0].estimated  # "11 januari" without a year
+
+
+def test_a_programme_feed_describes_its_estimated_dates_and_venues_onder_voorbehoud(
+        project_dir: Path, project: Project) -> None:
+    sync_at(project_dir)
+    for programme in project.programmes:
+        data = (project_dir / "feeds" / "programmes" / f"{programme.id}.ics").read_bytes()
+        calendar = icalendar.Calendar.from_ical(data)
+        description = str(calendar["DESCRIPTION"])
+        # X-WR-CALDESC (Apple, Outlook) is the same text; icalendar leaves it escaped.
+        assert str(calendar["X-WR-CALDESC"]).replace("\\,", ",") == description
+        city = programme.city
+        assert f"{city} in {city}" not in description  # "… in Tilburg in Tilburg"
+        assert city in description
+        for day in programme.days:
+            written = f"{day.date:%d-%m-%Y}"
+            assert written in description
+            if "date" in day.estimated:
+                assert f"{written} (onder voorbehoud)" in description, programme.id
+            else:
+                assert f"{written} (onder" not in description, programme.id
+            if "name" in day.venue.estimated:
+                assert f"onder voorbehoud: {day.venue.name}" in description, programme.id
+
+
+def test_a_personal_feed_names_the_days_the_person_attends(project: Project) -> None:
+    tilburg = project.programme("tilburg-bestuurlijk-2025")
+    dordrecht = project.programme("dordrecht-ambtelijk")
+    day_two = feed_description([(tilburg, frozenset({2}))])
+    assert "Bestuurlijke netwerkdagen in Tilburg op 26-09-2025:" in day_two
+    assert "25-09-2025" not in day_two
+    both = feed_description([(tilburg, None), (dordrecht, None)])
+    assert "op 25-09-2025 en 26-09-2025 en Ambtelijke netwerkdag Dordrecht op " \
+           "14-11-2024 (onder voorbehoud):" in both
+
+
+def test_the_transport_and_description_are_said_once_not_again_as_a_note(project_dir: Path,
+                                                        project: Project) -> None:
+    sync_at(project_dir)
+    config = load_config(project_dir)
+    feed = parse_feed(project_dir / "feeds" / "programmes" / "tilburg-bestuurlijk-2025.ics")
+    back = feed[uid_for("tilburg-bestuurlijk-2025/terug-naar-centrum", "prog", config)]
+    assert "Vervoer: busvervoer beschikbaar indien gewenst" in back.description
+    assert "Let op:" not in back.description
+    walk = feed[uid_for("tilburg-bestuurlijk-2025/verplaatsing-diner", "prog", config)]
+    # Its note only repeats the transport and the first sentence of the description.
+    assert walk.description.count("Korte wandeling van LocHal") == 1
+    assert "Let op:" not in walk.description
+    bikes = feed[uid_for("tilburg-bestuurlijk-2025/safari-8-piushaven", "prog", config)]
+    assert "Vervoer: met de fiets\nLet op: Fietsend vanaf de LocHal.\n" in bikes.description
+
+
+def test_a_site_visit_held_elsewhere_is_not_placed_at_the_days_venue(
+        project_dir: Path, project: Project) -> None:
+    sync_at(project_dir)
+    config = load_config(project_dir)
+    feed = parse_feed(project_dir / "feeds" / "programmes" / "tilburg-bestuurlijk-2025.ics")
+    visit = feed[uid_for("tilburg-bestuurlijk-2025/safari-5-opvang-oekraine", "prog", config)]
+    assert "LocHal" not in visit.location
+    assert "opvanglocaties voor Oekraïners" in visit.location

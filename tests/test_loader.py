@@ -235,3 +235,21 @@ def test_check_never_shows_a_traceback(project_dir: Path, content: bytes) -> Non
     out = CliRunner().invoke(cli, ["--root", str(project_dir), "check"])
     assert out.exit_code == 1
     assert "bad.toml" in out.output and "Traceback" not in out.output
+
+
+def test_organisers_inferred_from_a_title_can_be_marked_as_an_estimate() -> None:
+    text = GOOD.replace('groups = ["TG Europa"]', 'groups = ["TG Europa"]\nestimated = ["groups"]\n'
+                        'estimate_note = "Afgeleid uit de titel."')
+    programme, problems = load(text)
+    assert problems == []
+    europa = next(i for i in programme.items if i.id == "europa")
+    assert europa.estimated == frozenset({"groups"})
+    assert programme.item_estimates(europa) == frozenset({"groups"})
+
+
+def test_estimated_organisers_on_an_item_without_groups_is_an_error() -> None:
+    text = GOOD.replace('end = "10:00"', 'end = "10:00"\nestimated = ["groups"]\n'
+                        'estimate_note = "Afgeleid uit de titel."')
+    problem = only_error(text)
+    assert problem.item == "inloop" and problem.field == "estimated"
+    assert "names no groups" in problem.message and "groups = [" in (problem.hint or "")

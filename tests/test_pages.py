@@ -312,3 +312,130 @@ def test_no_public_page_mentions_a_personal_token(project):
     for path, data in build_site(project, events, specs).items():
         assert TOKEN.encode() not in data, path
         assert not path.startswith("p/")
+
+
+def test_organisers_inferred_from_a_title_are_shown_onder_voorbehoud(project, site):
+    inferred = [(p, i) for p in project.programmes for i in p.items if "groups" in i.estimated]
+    assert len(inferred) == 5
+    for programme, item in inferred:
+        pages = [(f"programmes/{programme.id}.html", item.id)]
+        pages += [(f"groups/{g.id}.html", f"{programme.id}_{item.id}") for g in item.groups]
+        for path, anchor in pages:
+            article = parse(site[path]).by_id(anchor)
+            organisation = next(d for d in article.find_all("div")
+                                if d.find("dt") and d.find("dt").text() == "Organisatie")
+            assert "(onder voorbehoud)" in organisation.find("dd").text(), path
+            reservations = [p.text() for p in article.find_all("p")
+                            if p.has_class("status-tentative")]
+            assert any("de organisatie" in r for r in reservations), path
+    stated = articles(parse(site["programmes/oss-ambtelijk.html"]))["r2-asielketen"]
+    organisation = next(d for d in stated.find_all("div")
+                        if d.find("dt") and d.find("dt").text() == "Organisatie")
+    assert "voorbehoud" not in organisation.text()
+
+
+def page_text(html: bytes) -> str:
+    return " ".join(parse(html).text().split())
+
+
+def test_an_estimated_date_says_onder_voorbehoud_wherever_it_appears(project, site):
+    everyone = build_personal_page(project, project.events,
+                                   personal_spec(project, set(project.events)), project.config)
+    pages = {path: page_text(html) for path, html in site.items() if path.endswith(".html")}
+    pages["personal"] = page_text(everyone)
+    estimated = [d for p in project.programmes for d in p.days if "date" in d.estimated]
+    assert len(estimated) == 4  # Almelo, Dordrecht, Oss, Zaandam
+    for day in estimated:
+        written = dutch_date(day.date)
+        seen = 0
+        for path, text in pages.items():
+            for found in re.finditer(re.escape(written), text):
+                seen += 1
+                assert text[found.end():].startswith(" (onder voorbehoud)"), (path, written)
+        assert seen >= 4, written  # index, programme page (lead, heading), personal page
+
+
+def test_an_estimated_venue_says_onder_voorbehoud_on_the_index_and_above_its_day(project, site):
+    index = parse(site["index.html"])
+    for programme in project.programmes:
+        day_estimates = [d for d in programme.days if "name" in d.venue.estimated]
+        card = next(c for c in index.find_all("li") if c.attrs.get("data-programme-id")
+                    == programme.id)
+        meta = card.find(lambda n: n.has_class("card-meta")).text()
+        page = parse(site[f"programmes/{programme.id}.html"])
+        venues = [" ".join(p.text().split()) for p in page.find_all("p")
+                  if p.has_class("day-venue")]
+        assert ("(onder voorbehoud)" in meta) == bool(day_estimates), programme.id
+        for day, shown in zip(programme.days, venues, strict=True):
+            if "name" in day.venue.estimated:
+                assert shown.startswith(f"{day.venue.name} (onder voorbehoud)"), programme.id
+            else:
+                assert "voorbehoud" not in shown, programme.id
+        description = page.find(lambda n: n.has_class("feed-description")).text()
+        for day in day_estimates:
+            assert f"{ONDER} {day.venue.name}".lower() in description.lower().replace(":", "")
+
+
+ONDER = "onder voorbehoud"
+
+
+def test_a_personal_page_names_only_the_days_the_person_attends(project):
+    tilburg = project.programme("tilburg-bestuurlijk-2025")
+    day_two = {f"{tilburg.id}/{i.id}" for i in tilburg.items if i.day == 2 and not i.optional}
+    page = parse(build_personal_page(project, project.events, personal_spec(project, day_two),
+                                     project.config))
+    section = page.find(lambda n: n.attrs.get("data-programme-id") == tilburg.id)
+    lead = " ".join(section.find(lambda n: n.has_class("lead")).text().split())
+    assert lead.startswith("vrijdag 26 september 2025 ")
+    assert "25 september" not in lead
+
+
+def test_links_show_a_short_label_and_lead_to_the_whole_address(project, site):
+    for programme in project.programmes:
+        page = parse(site[f"programmes/{programme.id}.html"])
+        for item in programme.items:
+            if not item.links:
+                continue
+            block = articles(page)[item.id].find(lambda n: n.has_class("item-links"))
+            anchors = block.find_all("a")
+            assert [a.attrs["href"] for a in anchors] == list(item.links)
+            for anchor, link in zip(anchors, item.links, strict=True):
+                label = anchor.text()
+                assert len(label) <= 80, label
+                assert label.startswith(urlsplit(link).hostname.removeprefix("www.")), label
+    tilburg = articles(parse(site["programmes/tilburg-bestuurlijk-2025.html"]))
+    scp = tilburg["pijler-sociaal"]
+    assert "scp.nl: Nederland vraagt om daadkracht en realistische … (PDF)" in (
+        " ".join(scp.text().split()))
+
+
+def test_the_transport_is_not_repeated_as_a_note_on_the_page(site):
+    shown = articles(parse(site["programmes/tilburg-bestuurlijk-2025.html"]))
+    back = shown["terug-naar-centrum"]
+    assert "busvervoer beschikbaar indien gewenst" in back.text()
+    assert back.find(lambda n: n.has_class("item-notes")) is None
+    assert shown["verplaatsing-diner"].find(lambda n: n.has_class("item-notes")) is None
+    bikes = shown["safari-8-piushaven"].find(lambda n: n.has_class("item-notes")).text()
+    assert bikes == "Let op: Fietsend vanaf de LocHal."
+
+
+def test_a_site_visit_held_elsewhere_says_where_it_is(site):
+    visit = articles(parse(site["programmes/tilburg-bestuurlijk-2025.html"]))[
+        "safari-5-opvang-oekraine"]
+    where = next(d for d in visit.find_all("div") if d.find("dt").text() == "Waar")
+    assert "LocHal" not in where.text()
+    assert "opvanglocaties voor Oekraïners" in where.text()
+
+
+def test_an_address_in_running_text_is_a_link_with_a_short_label(project_dir: Path):
+    url = "https://www.example.org/documenten/2025/een-lang-rapport-over-de-steden.pdf"
+    edit_item(project_dir / "programmes" / "tilburg-bestuurlijk-2025.toml", "opening",
+              f'notes = "Lees vooraf {url}, en <b>neem het mee</b>."')
+    project = load_project(load_config(project_dir))
+    html = site_of(project)["programmes/tilburg-bestuurlijk-2025.html"].decode()
+    notes = articles(parse(html))["opening"].find(lambda n: n.has_class("item-notes"))
+    link = notes.find("a")
+    assert link.attrs["href"] == url
+    assert link.text() == "example.org: een lang rapport over de steden (PDF)"
+    assert notes.text().endswith(", en <b>neem het mee</b>.")  # text, not markup
+    assert "&lt;b&gt;neem het mee&lt;/b&gt;" in html

@@ -271,3 +271,14 @@ def test_a_personal_feed_deleted_by_hand_comes_back_with_a_verifying_sync(root: 
     result = sync_at(root, later(20), verify=True)  # … but by g40cal sync --full
     assert result.plan.repairs and path.read_bytes() == original
     assert page.read_bytes() == original_page
+
+
+def test_a_confirmed_date_reaches_the_description_of_the_personal_feeds(root: Path) -> None:
+    def description() -> str:
+        calendar = icalendar.Calendar.from_ical(feed_file(root, ANNA).read_bytes())
+        return str(calendar["DESCRIPTION"])
+
+    assert "12-06-2024 (onder voorbehoud)" in description()
+    edit(root / ZAANDAM_FILE, 'estimated = ["date", "venue"]', 'estimated = ["venue"]')
+    sync_at(root, later(10))
+    assert "12-06-2024:" in description() and "voorbehoud" not in description()

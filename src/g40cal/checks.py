@@ -11,6 +11,7 @@ from g40cal.model import Item, Programme
 _FIELD_NAMES = {
     "date": "date", "start": "start time", "end": "end time", "room": "room",
     "venue": "venue", "title": "title", "address": "address", "name": "venue name",
+    "groups": "organisers",
 }
 
 
@@ -69,7 +70,7 @@ def _listed(fields: frozenset[str]) -> str:
 
 
 def _verb(fields: frozenset[str]) -> str:
-    return "is an estimate" if len(fields) == 1 else "are estimates"
+    return "is an estimate" if len(fields) == 1 and "groups" not in fields else "are estimates"
 
 
 def _room_clashes(programme: Programme) -> list[Problem]:

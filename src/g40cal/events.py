@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 
 from g40cal.config import Config
-from g40cal.model import KIND_LABELS, Item, Programme
+from g40cal.model import KIND_LABELS, Day, Item, Programme
 
 ESTIMATE_WORDS = {
     "date": "de datum",
@@ -25,6 +27,7 @@ ESTIMATE_WORDS = {
     "title": "de titel",
     "venue.name": "de locatie",
     "venue.address": "het adres",
+    "groups": "de organisatie",
 }
 ONDER_VOORBEHOUD = "onder voorbehoud"
 # Estimates that move the event in the calendar get the marker in the title as well:
@@ -157,6 +160,68 @@ def _location(item: Item) -> str:
     return ", ".join(p for p in parts if p)
 
 
+# ---------------------------------------------------------------- Dutch texts of a network day
+# Shared by the feeds' descriptions and the pages, so an estimate reads the same everywhere.
+
+def numeric_date(day: date) -> str:
+    return f"{day:%d-%m-%Y}"
+
+
+def listed(words: list[str]) -> str:
+    """'a', 'a en b', 'a, b en c'."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " en " + words[-1]
+
+
+def marked(text: str, estimate: bool) -> str:
+    return f"{text} ({ONDER_VOORBEHOUD})" if estimate else text
+
+
+def days_attended(programme: Programme, numbers: Collection[int] | None = None) -> list[Day]:
+    """The days of a programme, or only those numbered ``numbers`` (a person's own days)."""
+    return [d for d in programme.days if numbers is None or d.number in numbers]
+
+
+def dates_text(days: list[Day], write: Callable[[date], str] = numeric_date) -> str:
+    """The dates of these days, each estimated one marked 'onder voorbehoud'."""
+    return listed([marked(write(d.date), "date" in d.estimated) for d in days])
+
+
+def venues_text(days: list[Day]) -> str:
+    """The venues of these days, each once, an estimated one marked 'onder voorbehoud'."""
+    seen: dict[str, str] = {}
+    for day in days:
+        seen.setdefault(day.venue.name.lower(),
+                        marked(day.venue.name, "name" in day.venue.estimated))
+    return ", ".join(seen.values())
+
+
+def in_city(title: str, city: str) -> str:
+    """' in <city>', or nothing when the title already names the city (no 'Tilburg in
+    Tilburg')."""
+    return "" if re.search(rf"\b{re.escape(city)}\b", title, re.IGNORECASE) else f" in {city}"
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text.strip()) if s.strip()]
+
+
+def new_notes(item: Item) -> str | None:
+    """The notes without the sentences that only repeat the transport ("Vervoer: busvervoer
+    beschikbaar" and "Let op: Busvervoer beschikbaar." say one thing twice) or a whole
+    sentence of the description."""
+    if not item.notes:
+        return None
+    said = _plain(item.transport or "")
+    described = {_plain(s) for s in _sentences(item.description or "")}
+    kept = [s for s in _sentences(item.notes)
+            if not (_plain(s) and (_plain(s) in said or _plain(s) in described))]
+    return " ".join(kept) or None
+
+
 def estimate_sentence(estimates: frozenset[str]) -> str:
     words = sorted({ESTIMATE_WORDS[e] for e in estimates})
     listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " en " + words[-1]
@@ -181,7 +246,8 @@ def _description(programme: Programme, item: Item, estimates: frozenset[str],
     if item.speakers:
         details.append("Sprekers: " + "; ".join(item.speakers))
     if item.groups:
-        details.append("Georganiseerd door: " + ", ".join(g.name for g in item.groups))
+        details.append("Georganiseerd door: " + ", ".join(g.name for g in item.groups)
+                       + (f" ({ONDER_VOORBEHOUD})" if "groups" in item.estimated else ""))
     if item.round:
         details.append(f"Ronde: {item.round} (parallelle sessies, kies er één)")
     elif item.optional:
@@ -192,8 +258,9 @@ def _description(programme: Programme, item: Item, estimates: frozenset[str],
         details.append(f"Vervoer: {item.transport}")
     if item.time_note:
         details.append(f"Tijd: {item.time_note}")
-    if item.notes:
-        details.append(f"Let op: {item.notes}")
+    notes = new_notes(item)
+    if notes:
+        details.append(f"Let op: {notes}")
     details.extend(f"Link: {link}" for link in item.links)
     if details:
         lines.extend([*details, ""])

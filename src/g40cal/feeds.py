@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from g40cal.config import Config
-from g40cal.events import Event
+from g40cal.events import ONDER_VOORBEHOUD, Event, dates_text, in_city
+from g40cal.model import Programme
 from g40cal.project import Project
 
 NETWORK_FEED = "network"
@@ -76,11 +77,10 @@ def public_feeds(project: Project, events: dict[str, Event]) -> list[FeedSpec]:
         for group_id in event.group_ids:
             per_group.setdefault(group_id, set()).add(key)
     for programme in project.programmes:
-        dates = " en ".join(f"{d.date:%d-%m-%Y}" for d in programme.days)
         feeds.append(FeedSpec(
             id=f"programme:{programme.id}", kind="programme",
             name=f"{network} – {programme.title}",
-            description=f"{programme.title} in {programme.city} ({dates}).",
+            description=programme_description(programme),
             path=f"programmes/{programme.id}.ics", uid_scope="prog",
             keys=frozenset(per_programme.get(programme.id, ())),
             programme=programme.id))
@@ -91,6 +91,18 @@ def public_feeds(project: Project, events: dict[str, Event]) -> list[FeedSpec]:
             path=f"groups/{group.id}.ics", uid_scope=f"grp-{group.id}",
             keys=frozenset(per_group.get(group.id, ()))))
     return feeds
+
+
+def programme_description(programme: Programme) -> str:
+    """The feed's description (and the subscribe box's): title, place and dates, with every
+    estimated date and venue said to be 'onder voorbehoud'."""
+    text = (f"{programme.title}{in_city(programme.title, programme.city)}, "
+            f"{dates_text(list(programme.days))}.")
+    venues = [d.venue.name for d in programme.days if "name" in d.venue.estimated]
+    if venues:
+        label = "Locatie" if len(set(venues)) == 1 else "Locaties"
+        text += f" {label} {ONDER_VOORBEHOUD}: {', '.join(dict.fromkeys(venues))}."
+    return text
 
 
 def index_json(feeds: Iterable[FeedSpec], config: Config) -> bytes:

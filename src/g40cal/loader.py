@@ -34,7 +34,7 @@ ITEM_FIELDS = ("id", "title", "kind", "start", "end", "day", "round", "room", "v
                "cancelled")
 DAY_ESTIMABLE = ("date", "venue", "address")
 VENUE_ESTIMABLE = ("name", "address")
-ITEM_ESTIMABLE = ("start", "end", "room", "venue", "title")
+ITEM_ESTIMABLE = ("start", "end", "room", "venue", "title", "groups")
 
 
 @dataclass
@@ -406,6 +406,10 @@ def _item(table: _Table, index: int, days: list[Day], venues: dict[str, Venue],
         if not link.startswith(("https://", "http://")):
             table.error("links", f"{link!r} is not a web link", "links start with https://")
     estimated, note = table.estimates(ITEM_ESTIMABLE)
+    if "groups" in estimated and not table.data.get("groups"):
+        table.error("estimated", "the organisers are marked as an estimate, but the item "
+                    "names no groups", 'add groups = ["…"], or remove "groups" from estimated',
+                    code="estimate")
     optional = table.boolean("optional")
     capacity = table.integer("capacity")
     cancelled = table.boolean("cancelled")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -26,13 +27,23 @@ from functools import cache, cached_property, lru_cache
 from importlib import resources
 from itertools import groupby
 from typing import Any
+from urllib.parse import unquote_plus, urlsplit
 
 import zxingcpp
 from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from g40cal.config import Config
-from g40cal.events import ONDER_VOORBEHOUD, Event, estimate_sentence
+from g40cal.events import (
+    ONDER_VOORBEHOUD,
+    Event,
+    dates_text,
+    days_attended,
+    estimate_sentence,
+    marked,
+    new_notes,
+    venues_text,
+)
 from g40cal.feeds import NETWORK_FEED, FeedSpec, PageScope
 from g40cal.links import (
     GOOGLE_ADD_BY_URL,
@@ -64,8 +75,10 @@ def dutch_date(day: date) -> str:
     return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def programme_dates(programme: Programme) -> str:
-    return " en ".join(dutch_date(d.date) for d in programme.days)
+def programme_dates(programme: Programme, numbers: Iterable[int] | None = None) -> str:
+    """The dates of a programme (or of the days ``numbers``), estimated ones marked."""
+    chosen = None if numbers is None else set(numbers)
+    return dates_text(days_attended(programme, chosen), dutch_date)
 
 
 def hhmm(moment: time | datetime) -> str:
@@ -212,6 +225,61 @@ def subscribe_for(name: str, description: str, url: str, download: str,
 
 
 @dataclass(frozen=True)
+class Link:
+    url: str
+    label: str  # short: a long address printed whole runs off a phone's screen
+
+
+LABEL_CHARS = 48  # of a link's last path segment, shown in its label (whole words)
+
+
+def link_label(url: str) -> str:
+    """'scp.nl: Nederland vraagt om daadkracht en …' for a long address: the site, and the
+    document's name when it reads as words (not a code such as a share id)."""
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    host = host.removeprefix("www.")
+    segment = unquote_plus(parts.path.rstrip("/").rsplit("/", 1)[-1])
+    stem, dot, extension = segment.rpartition(".")
+    if not dot or not extension.isalpha() or len(extension) > 4:
+        stem, extension = segment, ""
+    words = re.split(r"[-_\s]+", stem)
+    readable = (len(words) >= 2 and all(w.isalpha() for w in words if w)) or (
+        len(words) == 1 and words[0].isalpha() and 3 <= len(words[0]) <= 30)
+    if not segment or not readable:
+        return host
+    words = [w for w in words if w]
+    kept = [words[0]]
+    for word in words[1:]:
+        if len(" ".join([*kept, word])) > LABEL_CHARS:
+            break
+        kept.append(word)
+    shown = " ".join(kept) + (" …" if len(kept) < len(words) else "")
+    if extension:
+        shown += f" ({extension.upper()})"
+    return f"{host}: {shown}"
+
+
+# An address written in running text (a description or note): up to white space, without
+# the punctuation that ends the sentence around it.
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'’”]")
+
+
+def linkify(text: str) -> Markup:
+    """Text with each web address in it as a link with a short label (escaped otherwise)."""
+    parts: list[str] = []
+    last = 0
+    for found in _URL_IN_TEXT.finditer(text):
+        url = found.group(0)
+        parts.append(escape(text[last:found.start()]))
+        parts.append(f'<a href="{escape(url)}" rel="noopener noreferrer">'
+                     f"{escape(link_label(url))}</a>")
+        last = found.end()
+    parts.append(escape(text[last:]))
+    return Markup("".join(parts))
+
+
+@dataclass(frozen=True)
 class Organiser:
     name: str
     href: str | None
@@ -235,11 +303,12 @@ class ItemView:
     address: str | None
     speakers: tuple[str, ...]
     organisers: tuple[Organiser, ...]
+    organisers_estimated: bool  # inferred, not stated by the bureau: "onder voorbehoud"
     description: tuple[str, ...]
     notes: str | None
     transport: str | None
     capacity: int | None
-    links: tuple[str, ...]
+    links: tuple[Link, ...]
     reservations: tuple[str, ...]  # "onder voorbehoud" sentences
     tentative: bool
     cancelled: bool
@@ -310,11 +379,16 @@ def item_view(programme: Programme, item: Item, event: Event | None,
         id=item.id, title=item.title, kind=item.kind, kind_label=KIND_LABELS[item.kind],
         optional=item.optional, start=item.start, end=item.end,
         time=time_range(item.start, item.end), time_note=item.time_note, room=item.room,
-        venue=item.venue.name, address=item.venue.address, speakers=item.speakers,
+        venue=marked(item.venue.name, "name" in item.venue.estimated),
+        address=marked(item.venue.address, "address" in item.venue.estimated)
+        if item.venue.address else None,
+        speakers=item.speakers,
         organisers=tuple(Organiser(g.name, group_href(g.id)) for g in item.groups),
-        description=tuple(paragraphs(item.description)), notes=item.notes,
+        organisers_estimated="groups" in item.estimated,
+        description=tuple(paragraphs(item.description)),
+        notes=new_notes(item),
         transport=item.transport, capacity=item.capacity,
-        links=tuple(link for link in item.links if _web_link(link)),
+        links=tuple(Link(link, link_label(link)) for link in item.links if _web_link(link)),
         reservations=tuple(reservations),
         tentative=bool(reservations),
         cancelled=cancelled, removed=False)
@@ -331,6 +405,7 @@ def removed_view(event: Event, group_href: GroupHref, groups: dict[str, str]) ->
         time=time_range(start.time(), end.time() if end else None), time_note=None,
         room=event.room, venue=event.venue, address=None, speakers=(),
         organisers=tuple(Organiser(groups.get(g, g), group_href(g)) for g in event.group_ids),
+        organisers_estimated=False,
         description=(), notes=None, transport=None, capacity=None, links=(),
         reservations=(), tentative=False, cancelled=True, removed=True)
 
@@ -393,13 +468,17 @@ def programme_view(project: Project, programme: Programme, events: dict[str, Eve
         extra += 1
         per_day[number].append((extra, removed_view(event, group_href, groups), None))
     days = tuple(
-        DayView(number=day.number, date=dutch_date(day.date), venue=day.venue.name,
-                address=day.venue.address, reservations=_day_reservations(day),
-                blocks=_blocks(per_day[day.number]))
+        DayView(number=day.number,
+                date=marked(dutch_date(day.date), "date" in day.estimated),
+                venue=marked(day.venue.name, "name" in day.venue.estimated),
+                address=marked(day.venue.address, "address" in day.venue.estimated)
+                if day.venue.address else None,
+                reservations=_day_reservations(day), blocks=_blocks(per_day[day.number]))
         for day in programme.days if keys is None or per_day[day.number])
     return ProgrammeView(
         id=programme.id, title=programme.title, kind=programme.kind, city=programme.city,
-        dates=programme_dates(programme),
+        # A personal or group page names only the days it shows (day 2 only: that date).
+        dates=programme_dates(programme, [d.number for d in days]),
         description=tuple(paragraphs(programme.description)), days=days, href=href)
 
 
@@ -420,6 +499,7 @@ def _environment() -> Environment:
         bytecode_cache=FileSystemBytecodeCache(),
     )
     env.globals["ONDER_VOORBEHOUD"] = ONDER_VOORBEHOUD
+    env.filters["linkify"] = linkify
     return env
 
 
@@ -509,15 +589,11 @@ class ProgrammeCard:
 
 
 def programme_card(programme: Programme, removed: list[Event]) -> ProgrammeCard:
-    venues: list[str] = []
-    for day in programme.days:  # each venue once, in order (as Jinja's unique filter)
-        if day.venue.name.lower() not in {v.lower() for v in venues}:
-            venues.append(day.venue.name)
     shown = sum(1 for e in removed if _on_timetable(e, programme))
     return ProgrammeCard(
         id=programme.id, title=programme.title, href=f"programmes/{programme.id}.html",
         dates=programme_dates(programme), city=programme.city,
-        venues=", ".join(venues), count=len(programme.items) + shown)
+        venues=venues_text(list(programme.days)), count=len(programme.items) + shown)
 
 
 def _on_timetable(event: Event, programme: Programme) -> bool:

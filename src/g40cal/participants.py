@@ -29,6 +29,7 @@ from pathlib import Path
 
 from g40cal.config import Config
 from g40cal.errors import G40Error, Problem, UserError
+from g40cal.events import dates_text, days_attended, listed
 from g40cal.feeds import FeedSpec, PersonalFeeds
 from g40cal.links import GOOGLE_ADD_BY_URL, outlook_add_urls, personal_url, webcal_url
 from g40cal.matching import fold_text
@@ -385,9 +386,11 @@ def feed_name(config: Config, programmes: list[Programme]) -> str:
     return f"{config.network_name} – persoonlijk programma netwerkdagen"
 
 
-def feed_description(programmes: list[Programme]) -> str:
-    titles = [f"{p.title} ({p.first_date:%d-%m-%Y})" for p in programmes]
-    days = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " en " + titles[-1]
+def feed_description(attended: list[tuple[Programme, frozenset[int] | None]]) -> str:
+    """Names the days the person comes (day 2 only of two: that day's date), estimated
+    dates 'onder voorbehoud'."""
+    titles = [f"{p.title} op {dates_text(days_attended(p, days))}" for p, days in attended]
+    days = listed(titles) if titles else ""
     return (f"Uw persoonlijke programma voor {days or 'de netwerkdagen'}: het gezamenlijke "
             "programma en de onderdelen waarvoor u zich hebt aangemeld. Wijzigingen "
             "verschijnen vanzelf in uw agenda. Deze link is persoonlijk: deel hem niet.")
@@ -397,18 +400,19 @@ def personal_feed(project: Project, participant: Participant,
                   common: dict | None = None) -> FeedSpec | None:
     if not participant.registrations:
         return None
-    programmes: list[Programme] = []
+    attended: list[tuple[Programme, frozenset[int] | None]] = []
     keys: set[str] = set()
     for registration in participant.registrations:
         programme = project.programme(registration.programme)
         if programme is None:  # definition gone: sync announces its items as cancelled
             continue
-        programmes.append(programme)
+        attended.append((programme, registration.days))
         keys |= feed_keys(programme, registration, common)
-    programmes.sort(key=lambda p: (p.first_date, p.id))
+    attended.sort(key=lambda pair: (pair[0].first_date, pair[0].id))
+    programmes = [programme for programme, _ in attended]
     return FeedSpec(
         id=participant.feed_id, kind="personal", name=feed_name(project.config, programmes),
-        description=feed_description(programmes), path=participant.feed_path,
+        description=feed_description(attended), path=participant.feed_path,
         uid_scope=PERSONAL_SCOPE, keys=frozenset(keys),
         programme=programmes[0].id if len(participant.registrations) == 1 and programmes
         else None,
@@ -420,6 +424,7 @@ def audience_signature(programme: Programme) -> str:
     items it has, on which day, common or by choice, and the title and dates (in the feed's
     name). Registrants' feeds are rebuilt only when this changes — not for a new room."""
     shape = [programme.title, [d.date.isoformat() for d in programme.days],
+             [sorted(d.estimated) for d in programme.days],  # "onder voorbehoud" in the description
              [[i.id, i.day, i.optional] for i in programme.items]]
     return hashlib.sha256(json.dumps(shape, ensure_ascii=False).encode()).hexdigest()[:32]
 

@@ -35,6 +35,8 @@ from g40cal.matching import fold_text
 from g40cal.model import TZ, Item, Programme
 from g40cal.project import Project
 from g40cal.publish import remove_file
+from g40cal.safetext import visible
+from g40cal.spreadsheet import FORMULA_START
 from g40cal.state import State
 
 TOKEN_BYTES = 32  # 256 random bits (the design asks for at least 128)
@@ -50,7 +52,19 @@ def normalise_email(value: str) -> str:
 
 
 def valid_email(value: str) -> bool:
-    return bool(_EMAIL.match(value))
+    return email_problem(value) is None
+
+
+def email_problem(value: str) -> str | None:
+    """Why ``value`` (normalised) is no usable e-mail address, or None."""
+    if value.startswith(FORMULA_START):
+        # Legal by the RFC, but a spreadsheet runs it as a formula (=1+1@evil.nl): the
+        # address goes into the mail-merge list, so it is refused at the door.
+        return (f"{value!r} starts with {value[0]!r}, which a spreadsheet reads as a formula; "
+                "no real e-mail address starts like that")
+    if not _EMAIL.match(value):
+        return f"{value!r} is not an e-mail address"
+    return None
 
 
 # -- model ---------------------------------------------------------------------------
@@ -109,7 +123,7 @@ class Participant:
 
     @property
     def label(self) -> str:
-        return f"#{self.id} {self.name} <{self.email}>"
+        return f"#{self.id} {visible(self.name)} <{visible(self.email)}>"
 
     def registration(self, programme_id: str) -> Registration | None:
         return next((r for r in self.registrations if r.programme == programme_id), None)

@@ -43,6 +43,7 @@ from g40cal.participants import (
     Participant,
     Registration,
     delete_registration,
+    email_problem,
     erasing,
     insert_participant,
     load_participant,
@@ -54,6 +55,7 @@ from g40cal.participants import (
     valid_email,
 )
 from g40cal.project import Project
+from g40cal.safetext import clean, has_unsafe, visible
 from g40cal.state import State
 
 # Accepted headers per field, compared after folding (case, accents, punctuation ignored).
@@ -348,9 +350,8 @@ class RowReader:
             self.error(line, "no name", self.header("name", "Naam"),
                        "every registration needs the participant's name")
         if not valid_email(email):
-            self.error(line, f"{raw_email!r} is not an e-mail address" if raw_email
-                       else "no e-mail address", self.header("email", "E-mailadres"),
-                       "e.g. naam@gemeente.nl")
+            self.error(line, email_problem(email) if raw_email else "no e-mail address",
+                       self.header("email", "E-mailadres"), "e.g. naam@gemeente.nl")
         programme = self._programme(line, cells)
         registered_at = self._time(line, cells)
         days: frozenset[int] | None = None
@@ -363,14 +364,26 @@ class RowReader:
             if valid_email(email):  # skipped, not gone: a re-import must not remove them
                 self.protected.add(email)
             return None
-        organisation = self.value(cells, "organisation") or None
+        organisation = clean(self.value(cells, "organisation")) or None
+        self._note_unsafe(line, cells)
         return ImportRow(line, name, email, organisation, programme.id, registered_at, days,
                          choices)
 
     def _name(self, cells: tuple[Cell, ...]) -> str:
         parts = [self.value(cells, f) for f in ("first_name", "infix", "last_name")]
         composed = " ".join(p for p in parts if p)
-        return " ".join((composed or self.value(cells, "name")).split())
+        return clean(composed or self.value(cells, "name"))
+
+    def _note_unsafe(self, line: int, cells: tuple[Cell, ...]) -> None:
+        """Control characters (terminal escape sequences) or bidi overrides in a name or
+        organisation: removed, and said so, since nobody types them in a form."""
+        fields = ("name", "first_name", "infix", "last_name", "organisation")
+        if any(has_unsafe(self.value(cells, f)) for f in fields):
+            self.problems.append(Problem(
+                "warning", "registration-control-characters", "control characters or "
+                "direction overrides removed from the name or organisation", self.table.path,
+                line, hint="they are invisible in a form and change what a terminal or "
+                "spreadsheet shows"))
 
     def _programme(self, line: int, cells: tuple[Cell, ...]) -> Programme | None:
         text = self.value(cells, "programme")
@@ -673,9 +686,9 @@ def _differences(participant: Participant, registration: Registration | None,
                  row: ImportRow) -> tuple[str, ...]:
     details = []
     if participant.name != row.name:
-        details.append(f"name {participant.name} → {row.name}")
+        details.append(f"name {visible(participant.name)} → {row.name}")
     if participant.organisation != row.organisation:
-        details.append(f"organisation {participant.organisation or '—'} → "
+        details.append(f"organisation {visible(participant.organisation or '—')} → "
                        f"{row.organisation or '—'}")
     if registration is None:
         return tuple(details)

@@ -1,8 +1,9 @@
 """Forgiving, never-guessing matching of what people type in a sign-up form.
 
 Texts are compared folded (no case, accents or punctuation). A session title matches
-exactly, with a small typo, or as a unique substantial part of one title; anything that
-fits two items is ambiguous and reported, never guessed. Also: round numbers in column
+exactly, with a small typo, or as a unique substantial part of one title whose words no
+other title holds as well; anything that fits two items is ambiguous and reported, never
+guessed. Also: round numbers in column
 headers ("Ronde II", "2e ronde"), network days by city, date or title, days attended,
 and registration times as form tools export them.
 """
@@ -166,10 +167,28 @@ def match_items(value: str, items: list[Item]) -> Match:
             and listed <= set(_SEPARATORS.findall(i.title)))
         for v in variants for t in titles[i.id])]
     if len(partial) == 1:
+        sharing = _sharing_every_word(variants, items, titles)
+        if len(sharing) > 1:  # "Bijeenkomst pijler": generic, a person reads it as any of them
+            return Match(None, "ambiguous", tuple(sharing))
         return Match(partial[0], "partial")
     if partial:
         return Match(None, "ambiguous", tuple(partial))
     return Match(None, "unknown", nearest(variants[0], items))
+
+
+def _sharing_every_word(variants: list[str], items: list[Item],
+                        titles: dict[str, list[str]]) -> list[Item]:
+    """The items whose title holds every word of the text, in any order: a part that
+    several titles share ("Bijeenkomst pijler" in "Bijeenkomst Fysieke pijler",
+    "Bijeenkomst Sociale pijler", "Bijeenkomst pijler Economie en Werk") names none of them,
+    even when only one holds the words side by side."""
+    found: list[Item] = []
+    for variant in variants:
+        words = set(variant.split())
+        sharing = [i for i in items if any(words <= set(t.split()) for t in titles[i.id])]
+        if len(sharing) > len(found):
+            found = sharing
+    return found
 
 
 def nearest(folded: str, items: list[Item], count: int = 3) -> tuple[Item, ...]:

@@ -252,7 +252,7 @@ def test_a_real_table_keeps_line_numbers_across_multi_line_cells(tmp_path: Path)
     path = tmp_path / "multi.csv"
     path.write_text('Naam,Opmerking\nAa,"twee\nregels"\n\nBb,x\n', encoding="utf-8")
     table = read_table(path)
-    assert [line for line, _ in table.rows] == [2, 5]
+    assert [line for line, _ in table.rows()] == [2, 5]
 
 
 PILLARS = [

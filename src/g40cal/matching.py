@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -286,10 +287,15 @@ _TIME = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?:[ T,]+(\d{1,2}
                    r"(?:[:.](\d{2}))?)?$")
 
 
-def month_first(values: list[str]) -> bool:
-    """US-style m/d/y in this file? Only when some value cannot be day-first."""
-    pairs = [(int(m.group(1)), int(m.group(2))) for v in values if (m := _TIME.match(v.strip()))]
-    return any(b > 12 for _, b in pairs) and not any(a > 12 for a, _ in pairs)
+def month_first(values: Iterable[str]) -> bool:
+    """US-style m/d/y in this file? Only when some value cannot be day-first. Reads the
+    values once, keeping nothing (a large file's times are streamed through)."""
+    second_over_12 = first_over_12 = False
+    for value in values:
+        if (match := _TIME.match(value.strip())) is not None:
+            first_over_12 = first_over_12 or int(match.group(1)) > 12
+            second_over_12 = second_over_12 or int(match.group(2)) > 12
+    return second_over_12 and not first_over_12
 
 
 def parse_time(value: Cell, us_dates: bool = False) -> datetime | None:

@@ -119,12 +119,14 @@ def _findings_text(findings: list[Finding]) -> str:
               help="Remove registrations that are no longer in the export, without asking.")
 @click.option("--keep-missing", is_flag=True,
               help="Keep registrations that are no longer in the export.")
+@click.option("--progress/--no-progress", "show_progress", default=None,
+              help="Report progress of a long import on stderr (default: on a terminal).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 @handle_errors
 def import_(app: AppContext, file: Path, programme_id: str | None, sheet: str | None,
             skip_invalid: bool, dry_run: bool, yes: bool, keep_missing: bool,
-            as_json: bool) -> None:
+            show_progress: bool | None, as_json: bool) -> None:
     """Import a registration export (CSV or XLSX) from the sign-up form.
 
     Choices are matched to items forgivingly (case, accents, small typos) but never by
@@ -136,8 +138,12 @@ def import_(app: AppContext, file: Path, programme_id: str | None, sheet: str | 
     if yes and keep_missing:
         raise click.UsageError("--yes and --keep-missing contradict each other")
     project = _project(app, strict=True)
+    if show_progress is None:
+        show_progress = sys.stderr.isatty()
+    progress = (lambda m: click.echo(m, err=True)) if show_progress else None
     with State(app.config.state_path) as state:
-        plan = plan_import(project, state, file, programme=programme_id, sheet=sheet)
+        plan = plan_import(project, state, file, programme=programme_id, sheet=sheet,
+                           progress=progress)
         if not as_json:
             click.echo(_plan_text(plan, changes=skip_invalid or not plan.errors))
         if plan.errors and not skip_invalid:
@@ -154,7 +160,8 @@ def import_(app: AppContext, file: Path, programme_id: str | None, sheet: str | 
                 click.echo("Dry run: nothing changed.")
             return
         remove = _removal_consent(plan, yes, keep_missing, as_json)
-        result = apply_import(plan, state, app.config, app.now(), remove_missing=remove)
+        result = apply_import(plan, state, app.config, app.now(), remove_missing=remove,
+                              progress=progress)
         findings = check_participants(project, load_participants(state))
     findings = [f for f in findings if f.programme in plan.programmes]
     if as_json:

@@ -41,7 +41,7 @@ from g40cal.matching import (
     resolve_programme,
     round_number,
 )
-from g40cal.model import TZ, Item, Programme
+from g40cal.model import TZ, Item, Programme, Venue
 from g40cal.participants import (
     Choice,
     Participant,
@@ -439,8 +439,10 @@ class RowReader:
     """Turns table rows into ImportRows, collecting problems per row."""
 
     def __init__(self, project: Project, table: Table, columns: Columns,
-                 programme: Programme | None, us_dates: bool) -> None:
+                 programme: Programme | None, us_dates: bool,
+                 removed: dict[str, list[Item]] | None = None) -> None:
         self.project = project
+        self.removed = removed or {}  # programme → optional items gone from its definition
         self.table = table
         self.columns = columns
         self.fixed = programme
@@ -490,7 +492,7 @@ class RowReader:
             self.seen_programmes.add(programme.id)
             days = self._days(line, cells, programme)
             choices = self._choices(line, cells, programme)
-        if len(self.problems) > before or programme is None:
+        if programme is None or any(p.severity == "error" for p in self.problems[before:]):
             if valid_email(email):  # skipped, not gone: a re-import must not remove them
                 self.protected.add(email)
             return None
@@ -571,7 +573,22 @@ class RowReader:
             cell = str(cells[column.index]).strip()
             for item in self._column_choice(line, column, cell, programme):
                 chosen.setdefault(item.id, Choice(item.id, cell))
+                if item.cancelled:
+                    self._note_cancelled(line, column.header, cell, item, programme)
         return tuple(chosen[k] for k in sorted(chosen))
+
+    def _note_cancelled(self, line: int, column: str, cell: str, item: Item,
+                        programme: Programme) -> None:
+        """A choice of a cancelled session, or of one removed from the definition (the
+        same for the participant: cancelled) is kept: the person did choose it, and the
+        bureau offers another with ``participants choose``."""
+        removed = any(i.id == item.id for i in self.removed.get(programme.id, ()))
+        what = "was removed from the programme (cancelled)" if removed else "is cancelled"
+        self.problems.append(Problem(
+            "warning", "registration-cancelled-choice",
+            f"{cell!r} is '{item.id}' ({item.title}), which {what}: kept as this person's "
+            "choice, shown to them as cancelled", self.table.path, line, field=column,
+            hint="offer another choice: g40cal participants choose"))
 
     def _column_choice(self, line: int, column: ChoiceColumn, cell: str,
                        programme: Programme) -> list[Item]:
@@ -594,7 +611,15 @@ class RowReader:
     def _match(self, cell: str, programme: Programme, round_name: str | None) -> Match:
         key = (cell, programme.id, round_name)
         if key not in self.cache:
-            self.cache[key] = match_items(cell, optional_items(programme, round_name))
+            match = match_items(cell, optional_items(programme, round_name))
+            gone = [i for i in self.removed.get(programme.id, ())
+                    if round_name is None or i.round == round_name]
+            if match.how == "unknown" and gone:
+                # Not in the definition (any more): a session removed since people chose it?
+                earlier = match_items(cell, gone)
+                if earlier.item is not None:
+                    match = earlier
+            self.cache[key] = match
         return self.cache[key]
 
     def _split(self, line: int, column: ChoiceColumn, cell: str, programme: Programme,
@@ -717,7 +742,8 @@ def plan_import(project: Project, state: State, path: Path, *, programme: str | 
     table = read_table(path, sheet)
     columns = map_columns(table.headers)
     _require_columns(table, columns, fixed)
-    reader = RowReader(project, table, columns, fixed, _month_first(table, columns))
+    reader = RowReader(project, table, columns, fixed, _month_first(table, columns),
+                       removed_items(state))
     rows = []
     count = 0
     for count, (line, cells) in enumerate(table.rows(), start=1):
@@ -734,6 +760,23 @@ def plan_import(project: Project, state: State, path: Path, *, programme: str | 
                       reader.problems + duplicates, reader.loose, skipped=error_lines)
     plan.changes = _changes(rows, load_participants(state), covered, reader.protected)
     return plan
+
+
+def removed_items(state: State) -> dict[str, list[Item]]:
+    """Per programme, the optional items removed from its definition whose cancellation
+    sync still announces (the state keeps their last version): a re-import of an export
+    made before the removal finds the people who chose them."""
+    found: dict[str, list[Item]] = defaultdict(list)
+    for row in state.removed_events().values():
+        event = row.event
+        if not event.optional:
+            continue
+        found[event.programme_id].append(Item(
+            id=event.item_id, title=event.title, kind=event.kind, day=1,
+            start=event.start.timetz(), end=event.end.timetz() if event.end else None,
+            venue=Venue(event.venue, event.venue), round=event.round, optional=True,
+            cancelled=True))
+    return {k: sorted(v, key=lambda i: i.id) for k, v in found.items()}
 
 
 def _month_first(table: Table, columns: Columns) -> bool:

@@ -28,9 +28,14 @@ def fold_text(value: str) -> str:
     "Gemeentelijke Financiën" and "gemeentelijke financien" fold to the same text;
     typographic quotes and dashes disappear with the rest of the punctuation.
     """
+    if value.isascii():  # most text: no accents to take off
+        return " ".join(_WORD.findall(value.lower()))
     decomposed = unicodedata.normalize("NFKD", value)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.findall(r"[0-9a-z]+", plain.casefold()))
+    return " ".join(_WORD.findall(plain.casefold()))
+
+
+_WORD = re.compile(r"[0-9a-z]+")
 
 
 NO_CHOICE = frozenset({"", "geen", "geen keuze", "geen voorkeur", "nee", "no", "none", "nvt",

@@ -449,6 +449,7 @@ class RowReader:
         self.problems: list[Problem] = []
         self.loose: list[LooseMatch] = []
         self.cache: dict[tuple[str, str, str | None], Match] = {}
+        self.rounds: dict[tuple[str, int], str | None] = {}  # (programme, number) → round
         self.us_dates = us_dates
         self.seen_programmes: set[str] = set()
         self.protected: set[str] = set()
@@ -594,7 +595,7 @@ class RowReader:
                        programme: Programme) -> list[Item]:
         if fold_text(cell) in YES:
             return self._checkbox(line, column, cell, programme)
-        round_name = numbered_round(programme, column.number) if column.number else None
+        round_name = self._round(programme, column.number) if column.number else None
         match = self._match(cell, programme, round_name)
         if match.how == "none" or (match.how != "exact" and is_no_choice(cell)):
             return []
@@ -607,6 +608,12 @@ class RowReader:
                 return parts
         self._report(line, column, cell, programme, round_name, match)
         return []
+
+    def _round(self, programme: Programme, number: int) -> str | None:
+        key = (programme.id, number)
+        if key not in self.rounds:
+            self.rounds[key] = numbered_round(programme, number)
+        return self.rounds[key]
 
     def _match(self, cell: str, programme: Programme, round_name: str | None) -> Match:
         key = (cell, programme.id, round_name)

@@ -9,21 +9,18 @@ on the way out (``visible``) for anything stored before.
 
 from __future__ import annotations
 
-import unicodedata
+import re
 
-# Bidirectional embeddings, overrides and isolates, and the line/paragraph separators:
-# invisible, and they change how the rest of a line reads.
-_INVISIBLE = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                       "\u2066\u2067\u2068\u2069\u2028\u2029\u0085")
-
-
-def _unsafe(char: str) -> bool:
-    return unicodedata.category(char) == "Cc" or char in _INVISIBLE
+# Control characters (Unicode category Cc: U+0000–U+001F, U+007F–U+009F); bidirectional
+# embeddings, overrides and isolates; the line and paragraph separators: invisible, and they
+# change how the rest of a line reads.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                     "\u2028\u2029]")
 
 
 def has_unsafe(text: str) -> bool:
     """Does ``text`` hold control characters or bidi overrides?"""
-    return any(_unsafe(c) for c in text)
+    return _UNSAFE.search(text) is not None
 
 
 def clean(text: str) -> str:
@@ -31,7 +28,7 @@ def clean(text: str) -> str:
     become spaces, runs of spaces one space."""
     if not has_unsafe(text):
         return " ".join(text.split())
-    kept = "".join(" " if c.isspace() else "" if _unsafe(c) else c for c in text)
+    kept = _UNSAFE.sub(lambda m: " " if m.group().isspace() else "", text)
     return " ".join(kept.split())
 
 
@@ -40,7 +37,7 @@ def visible(text: str) -> str:
     (``\\x1b``, ``\\u202e``): safe to print on a terminal or write into a spreadsheet."""
     if not has_unsafe(text):
         return text
-    return "".join(_escape(c) if _unsafe(c) else c for c in text)
+    return _UNSAFE.sub(lambda m: _escape(m.group()), text)
 
 
 def _escape(char: str) -> str:

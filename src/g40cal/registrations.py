@@ -7,6 +7,10 @@ with the nearest items, and nothing changes until it is fixed (or ``--skip-inval
 
 Two phases, like sync: ``plan_import`` reads the file and the state and decides
 everything (pure); ``apply_import`` writes the plan in one transaction.
+
+Files from a public form are hostile input: rows are streamed (never the whole file in
+memory), an .xlsx's declared size is not trusted, MAX_BYTES and MAX_ROWS end any import
+with a clear message, and the time is linear in the rows.
 """
 
 from __future__ import annotations

@@ -112,6 +112,14 @@ def test_control_characters_in_a_form_are_removed_at_import_and_said_so(
     assert "\x1b" not in result.stdout + result.stderr
 
 
+def test_control_characters_in_a_header_never_reach_the_terminal(
+        root: Path, tmp_path: Path) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text("Naam,E-mailadres,Vraag\x1b[2J\nAnna,a@x.example,ja\n", encoding="utf-8")
+    result = ok(run(root, "participants", "import", str(export), "--programme", ZAANDAM))
+    assert "\x1b" not in result.stdout and "Vraag\\x1b[2J → ignored" in result.stdout
+
+
 def store_raw(root: Path, name: str, organisation: str) -> None:
     """A participant stored before names were cleaned (or written by another tool)."""
     with State(load_config(root).state_path) as state, state.transaction():

@@ -338,7 +338,9 @@ def _table(path: Path, source: Callable[[], Rows], notes: list[str]) -> Table:
         header = next(rows, None)
     if header is None:
         raise UserError(f"{path}: the file is empty (no header row)")
-    headers = tuple(str(h).strip() or f"(column {n})" for n, h in enumerate(header[1], start=1))
+    # Headers are printed (the column report, every message's field): escaped like names.
+    headers = tuple(visible(str(h).strip()) or f"(column {n})"
+                    for n, h in enumerate(header[1], start=1))
     return Table(path, headers, source, tuple(notes))
 
 

@@ -18,16 +18,21 @@ model after one ``sync``). Add ``profile=FILE`` to run it under cProfile (for
   ``page_sample=N`` / ``sample=N`` write every n-th page / build every n-th feed).
 - ``push``: ``bench_push.bench_push`` (1,000 events to a local Radicale, against raw PUTs);
   ROOT is unused there.
+- ``import``: ``participants import`` of a registration export of ``rows=N`` rows (a CSV
+  written into ``out=DIR`` before the clock starts, one network day of the model, a
+  choice per round) into a fresh state database in ``out``: plan and apply.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import resource
 import shutil
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +52,7 @@ from g40cal.participants import (
 from g40cal.pipeline import personal_feed_specs, prepare_sync
 from g40cal.project import load_project
 from g40cal.publish import Stager
+from g40cal.registrations import apply_import, plan_import
 from g40cal.state import State
 from g40cal.sync import SyncResult, apply_sync, plan_sync
 
@@ -225,6 +231,47 @@ def push(events: int) -> dict[str, Any]:
     return {**report, "seconds": report["first_push"]["median"]}
 
 
+def registration_export(root: Path, path: Path, rows: int) -> str:
+    """A Google Forms-like export of ``rows`` registrations for one synthetic network day:
+    one choice per round, by title, as the form shows it. Returns the programme's id."""
+    project = load_project(load_config(root))
+    programme = next(p for p in reversed(project.programmes)
+                     if sum(1 for i in p.items if i.optional) >= 4)
+    rounds = sorted({i.round for i in programme.items if i.optional and i.round})
+    sessions = {r: sorted(i.title for i in programme.items if i.round == r) for r in rounds}
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["Tijdstempel", "Naam", "E-mailadres", "Organisatie", *rounds])
+        for number in range(rows):
+            writer.writerow([f"{1 + number % 28}-5-2026 {number % 24}:{number % 60:02d}:00",
+                             f"Deelnemer {number}", f"deelnemer{number}@gemeente.example",
+                             f"Gemeente {number % 40}",
+                             *(sessions[r][number % len(sessions[r])] for r in rounds)])
+    return programme.id
+
+
+def import_rows(root: Path, out: Path, rows: int) -> dict[str, Any]:
+    """``participants import`` of ``rows`` new registrations into an empty state."""
+    out.mkdir(parents=True, exist_ok=True)
+    export, state_path = out / "aanmeldingen.csv", out / "import-state.sqlite"
+    programme = registration_export(root, export, rows)
+    started, cpu = time.perf_counter(), time.process_time()
+    config = replace(load_config(root), state_override=state_path)
+    project = load_project(config)
+    loaded = time.perf_counter()
+    with State(state_path) as state:
+        plan = plan_import(project, state, export, programme=programme)
+        planned = time.perf_counter()
+        result = apply_import(plan, state, config, NOW, remove_missing=False)
+    done = time.perf_counter()
+    assert not plan.errors, [p.format() for p in plan.errors[:3]]
+    assert result.added == rows, (result, rows)
+    return {"seconds": done - started, "cpu_seconds": time.process_time() - cpu,
+            "phases": {"load": loaded - started, "plan": planned - loaded,
+                       "apply": done - planned},
+            "rows": rows, "bytes": export.stat().st_size, "added": result.added}
+
+
 def main(argv: list[str]) -> None:
     name, root = argv[0], Path(argv[1])
     args = dict(a.split("=", 1) for a in argv[2:])
@@ -252,6 +299,8 @@ def main(argv: list[str]) -> None:
         result = naive(root, Path(args["out"]), int(args.get("sample", "1")))
     elif name == "push":
         result = push(int(args["events"]))
+    elif name == "import":
+        result = import_rows(root, Path(args["out"]), int(args["rows"]))
     else:
         raise SystemExit(f"unknown scenario {name!r}")
     result["rss_mb"] = peak_rss_mb()

@@ -131,7 +131,7 @@ def test_choose_asks_which_day_when_a_choice_fits_several_registrations(root: Pa
 def test_list_and_show_give_text_and_json(zaandam: Path) -> None:
     listing = ok(run(zaandam, "participants", "list"))
     assert "7 participant(s)." in listing.stdout
-    assert "Anna de Vries" in listing.stdout and "[1 to check]" in listing.stdout
+    assert "Anna de Vries" in listing.stdout and "1 to check" in listing.stdout
     rows = json.loads(ok(run(zaandam, "participants", "list", "--json")).stdout)
     anna = next(r for r in rows["participants"] if r["email"] == ANNA)
     assert anna["programmes"][ZAANDAM][0] == "lunch-gesprek-ambassadeur-oekraine"
@@ -141,7 +141,32 @@ def test_list_and_show_give_text_and_json(zaandam: Path) -> None:
     assert shown["registrations"][0]["choices"][0]["item"] == "r1-slim-met-stroom"
     assert shown["findings"][0]["code"] == "overlap"
     text = ok(run(zaandam, "participants", "show", ANNA)).stdout
-    assert "11:30 r1-slim-met-stroom: Slim met Stroom" in text
+    assert "Wed 12-06-2024 11:30 r1-slim-met-stroom: Slim met Stroom" in text
+
+
+def test_show_names_the_day_of_each_choice_so_two_days_read_in_order(root: Path) -> None:
+    ok(add(root, "--choose", "r1-financien", "--choose", "pijler-fysiek", programme=TILBURG))
+    text = ok(run(root, "participants", "show", "w.willems@zaandam.example")).stdout
+    day_one = text.index("Thu 25-09-2025 14:45")
+    day_two = text.index("Fri 26-09-2025 11:15")
+    assert day_one < day_two
+    assert "pijler-fysiek" in text[day_one:day_two]
+
+
+def test_list_keeps_its_columns_aligned_with_long_organisations(root: Path) -> None:
+    long_org = "Gemeente Súdwest-Fryslân, afdeling Ruimtelijke Ontwikkeling en Wonen"
+    ok(add(root, "--organisation", long_org))
+    ok(add(root, "--organisation", "Tilburg", name="An Li", email="a.li@tilburg.example"))
+    lines = ok(run(root, "participants", "list")).stdout.splitlines()
+    rows = [line for line in lines if ZAANDAM in line]
+    assert len(rows) == 2
+    assert len({row.index(ZAANDAM) for row in rows}) == 1  # the next column starts alike
+    assert "Gemeente Súdwest-Fryslâ…" in rows[0]
+    assert "--wide shows them whole" in lines[-1]
+    wide = ok(run(root, "participants", "list", "--wide")).stdout
+    assert long_org in wide
+    rows = [line for line in wide.splitlines() if ZAANDAM in line]
+    assert len({row.index(ZAANDAM) for row in rows}) == 1
 
 
 def test_check_reports_capacity_first_come_first_served(zaandam: Path) -> None:
@@ -179,7 +204,7 @@ def test_links_write_a_mail_merge_csv_with_every_way_to_subscribe(
     ok(run(zaandam, "participants", "links", "-o", str(output)))
     data = output.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")  # Excel and Word read the accents right
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == 7
     row = next(r for r in rows if r["email"] == ANNA)
     token = person(zaandam, ANNA).token

@@ -183,3 +183,38 @@ def test_check_warns_when_personal_data_outlives_purge_after_days(root: Path) ->
 def test_check_without_a_state_database_does_not_create_one(root: Path) -> None:
     ok(run(root, "check"))
     assert not load_config(root).state_path.exists()
+
+
+def state_rows(root: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of the state database (whatever the schema grows to)."""
+    with State(load_config(root).state_path) as state:
+        tables = [r[0] for r in state.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")]
+        return {t: list(state.db.execute(f'SELECT * FROM "{t}"')) for t in tables}
+
+
+def test_purge_leaves_nothing_of_a_participant_in_any_table(root: Path) -> None:
+    """Old tokens (rotated), choice history, page records, sync notes: all of it goes."""
+    ok(run(root, "participants", "import", str(DATA / "zaandam-google-forms.csv"),
+           "--programme", ZAANDAM))
+    sync_at(root, datetime(2024, 5, 1, 10, tzinfo=UTC))
+    anna = "a.devries@zaanstad.example"
+    ok(run(root, "participants", "choose", anna, "r1-migratie-en-werk"))
+    sync_at(root, datetime(2024, 5, 2, 10, tzinfo=UTC))
+    before = people(root)
+    secrets = {p.token for p in before.values()}
+    ok(run(root, "participants", "rotate", anna, "--yes"))
+    sync_at(root, datetime(2024, 5, 3, 10, tzinfo=UTC))
+    ok(run(root, "participants", "rotate", "b.bakker@almere.example", "--yes"))  # not synced
+    secrets |= {p.token for p in people(root).values()}
+    ids = {p.id for p in before.values()}
+    names = {p.name for p in before.values()} | set(before)
+    ok(run(root, "participants", "purge", "--programme", ZAANDAM, "--yes",
+           now=datetime(2024, 12, 1, 9, tzinfo=UTC)))
+    for table, rows in state_rows(root).items():
+        for row in rows:
+            text = " ".join(str(v) for v in row)
+            assert not any(s in text for s in secrets | names), (table, row)
+        if table in ("participant_changes", "registrations", "choices"):
+            assert not {row[0] for row in rows} & ids, table
+    assert not list((root / "private").glob("*"))

@@ -379,3 +379,51 @@ def test_a_person_added_by_hand_and_then_found_in_the_export_is_kept_up_to_date_
     registration = person(root, "a.devries@zaanstad.example").registration(ZAANDAM)
     assert registration is not None and registration.source == "import"
     assert len(registration.chosen) == 5
+
+
+def test_a_reimport_keeps_people_who_chose_a_session_removed_since(root: Path) -> None:
+    from tests.participants_support import ZAANDAM_FILE
+    from tests.syncing import later, remove_item, sync_at
+
+    ok(import_zaandam(root))
+    sync_at(root, later(5))
+    remove_item(root / ZAANDAM_FILE, "r1-slim-met-stroom")
+    sync_at(root, later(10))  # the state now knows the session as removed (cancelled)
+    result = ok(import_zaandam(root, "zaandam-google-forms.csv", "--yes"))
+    assert ("csv:2: warning: field 'Ronde 1': 'Slim met Stroom' is 'r1-slim-met-stroom' "
+            "(Slim met Stroom), which was removed from the programme (cancelled): kept as "
+            "this person's choice") in result.stdout
+    assert "csv:7: warning: field 'Ronde 1': 'Slim met Strom'" in result.stdout  # a typo too
+    assert "0 removed" in result.stdout
+    assert choices(root, "a.devries@zaanstad.example", ZAANDAM) == {
+        "r1-slim-met-stroom", "lunch-vaartocht-zaan", "lunch-gesprek-ambassadeur-oekraine",
+        "r2-veiligheid", "pijler-sociaal"}
+    check = ok(run(root, "participants", "check", "--programme", ZAANDAM)).stdout
+    assert "gone: #1 Anna de Vries" in check and "gone: #6 Fleur Visser" in check
+
+
+def test_a_removed_and_a_cancelled_session_read_the_same_at_import(root: Path) -> None:
+    from tests.participants_support import ZAANDAM_FILE
+    from tests.syncing import edit, later, remove_item, sync_at
+
+    ok(import_zaandam(root))
+    sync_at(root, later(5))
+    remove_item(root / ZAANDAM_FILE, "r1-slim-met-stroom")
+    edit(root / ZAANDAM_FILE, 'id = "r2-veiligheid"', 'id = "r2-veiligheid"\ncancelled = true')
+    sync_at(root, later(10))
+    result = ok(import_zaandam(root, "zaandam-google-forms.csv", "--yes"))
+    warnings = [line for line in result.stdout.splitlines() if "warning:" in line]
+    removed = [line for line in warnings if "r1-slim-met-stroom' (" in line]
+    cancelled = [line for line in warnings if "r2-veiligheid' (" in line]
+    assert removed and cancelled
+    assert all("kept as this person's choice, shown to them as cancelled" in line
+               for line in removed + cancelled)
+    assert "r2-veiligheid" in choices(root, "g.smit@helmond.example", ZAANDAM)
+
+
+def test_a_row_with_only_a_warning_is_imported_not_skipped(root: Path, tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("Naam,E-mailadres,Excursie\nAnna,a@x.example,Ja\n", encoding="utf-8")
+    result = ok(run(root, "participants", "import", str(path), "--programme", ZAANDAM))
+    assert "under a column that names no single optional item" in result.stdout
+    assert "a@x.example" in people(root)

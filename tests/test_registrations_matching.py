@@ -252,4 +252,67 @@ def test_a_real_table_keeps_line_numbers_across_multi_line_cells(tmp_path: Path)
     path = tmp_path / "multi.csv"
     path.write_text('Naam,Opmerking\nAa,"twee\nregels"\n\nBb,x\n', encoding="utf-8")
     table = read_table(path)
-    assert [line for line, _ in table.rows] == [2, 5]
+    assert [line for line, _ in table.rows()] == [2, 5]
+
+
+PILLARS = [
+    item("pijler-fysiek", "Bijeenkomst Fysieke pijler", "Bijeenkomsten pijlers"),
+    item("pijler-sociaal", "Bijeenkomst Sociale pijler", "Bijeenkomsten pijlers"),
+    item("pijler-economie-werk", "Bijeenkomst pijler Economie en Werk", "Bijeenkomsten pijlers"),
+]
+
+
+def test_a_generic_part_that_several_titles_share_is_ambiguous_not_a_partial_match() -> None:
+    match = match_items("Bijeenkomst pijler", PILLARS)
+    assert match.item is None and match.how == "ambiguous"
+    assert {i.id for i in match.candidates} == {"pijler-fysiek", "pijler-sociaal",
+                                                "pijler-economie-werk"}
+    # the specific part still names one item
+    specific = match_items("pijler Economie en Werk", PILLARS)
+    assert (specific.item.id if specific.item else None, specific.how) == (
+        "pijler-economie-werk", "partial")
+
+
+def test_the_shipped_tilburg_pillars_are_not_guessed_from_bijeenkomst_pijler(
+        shipped: Project) -> None:
+    tilburg = shipped.programme("tilburg-bestuurlijk-2025")
+    assert tilburg is not None
+    for round_name in (None, "Bijeenkomsten pijlers"):
+        match = match_items("Bijeenkomst pijler", optional_items(tilburg, round_name))
+        assert match.how == "ambiguous" and len(match.candidates) == 3
+
+
+WORD = st.text("abcdefghijklmnopqrstuvwxyz", min_size=4, max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(prefix=st.lists(WORD, min_size=2, max_size=3, unique=True),
+       suffixes=st.lists(WORD, min_size=2, max_size=4, unique=True),
+       side_by_side=st.integers(0, 3))
+def test_words_that_several_titles_share_never_match_one_of_them(
+        prefix: list[str], suffixes: list[str], side_by_side: int) -> None:
+    """However the shared words are placed (side by side in one title only, split by a
+    distinguishing word in the others), they fit every title that holds them."""
+    if set(prefix) & set(suffixes):
+        return
+    titles = []
+    for number, suffix in enumerate(suffixes):
+        words = [*prefix, suffix] if number == side_by_side % len(suffixes) else [
+            prefix[0], suffix, *prefix[1:]]
+        titles.append(" ".join(words))
+    items = [item(f"i{n}", title) for n, title in enumerate(titles)]
+    match = match_items(" ".join(prefix), items)
+    assert match.item is None and match.how == "ambiguous"
+    assert {i.id for i in match.candidates} == {i.id for i in items}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(WORD, min_size=1, max_size=4), min_size=1, max_size=5),
+       st.lists(WORD, min_size=1, max_size=4))
+def test_a_partial_match_is_the_only_title_holding_all_its_words(
+        titles: list[list[str]], text: list[str]) -> None:
+    items = [item(f"i{n}", " ".join(words)) for n, words in enumerate(titles)]
+    match = match_items(" ".join(text), items)
+    if match.how == "partial":
+        holders = [i for i in items if set(text) <= set(i.title.split())]
+        assert holders in ([], [match.item])

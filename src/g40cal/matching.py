@@ -1,8 +1,9 @@
 """Forgiving, never-guessing matching of what people type in a sign-up form.
 
 Texts are compared folded (no case, accents or punctuation). A session title matches
-exactly, with a small typo, or as a unique substantial part of one title; anything that
-fits two items is ambiguous and reported, never guessed. Also: round numbers in column
+exactly, with a small typo, or as a unique substantial part of one title whose words no
+other title holds as well; anything that fits two items is ambiguous and reported, never
+guessed. Also: round numbers in column
 headers ("Ronde II", "2e ronde"), network days by city, date or title, days attended,
 and registration times as form tools export them.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -26,9 +28,14 @@ def fold_text(value: str) -> str:
     "Gemeentelijke Financiën" and "gemeentelijke financien" fold to the same text;
     typographic quotes and dashes disappear with the rest of the punctuation.
     """
+    if value.isascii():  # most text: no accents to take off
+        return " ".join(_WORD.findall(value.lower()))
     decomposed = unicodedata.normalize("NFKD", value)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.findall(r"[0-9a-z]+", plain.casefold()))
+    return " ".join(_WORD.findall(plain.casefold()))
+
+
+_WORD = re.compile(r"[0-9a-z]+")
 
 
 NO_CHOICE = frozenset({"", "geen", "geen keuze", "geen voorkeur", "nee", "no", "none", "nvt",
@@ -166,10 +173,28 @@ def match_items(value: str, items: list[Item]) -> Match:
             and listed <= set(_SEPARATORS.findall(i.title)))
         for v in variants for t in titles[i.id])]
     if len(partial) == 1:
+        sharing = _sharing_every_word(variants, items, titles)
+        if len(sharing) > 1:  # "Bijeenkomst pijler": generic, a person reads it as any of them
+            return Match(None, "ambiguous", tuple(sharing))
         return Match(partial[0], "partial")
     if partial:
         return Match(None, "ambiguous", tuple(partial))
     return Match(None, "unknown", nearest(variants[0], items))
+
+
+def _sharing_every_word(variants: list[str], items: list[Item],
+                        titles: dict[str, list[str]]) -> list[Item]:
+    """The items whose title holds every word of the text, in any order: a part that
+    several titles share ("Bijeenkomst pijler" in "Bijeenkomst Fysieke pijler",
+    "Bijeenkomst Sociale pijler", "Bijeenkomst pijler Economie en Werk") names none of them,
+    even when only one holds the words side by side."""
+    found: list[Item] = []
+    for variant in variants:
+        words = set(variant.split())
+        sharing = [i for i in items if any(words <= set(t.split()) for t in titles[i.id])]
+        if len(sharing) > len(found):
+            found = sharing
+    return found
 
 
 def nearest(folded: str, items: list[Item], count: int = 3) -> tuple[Item, ...]:
@@ -267,10 +292,15 @@ _TIME = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?:[ T,]+(\d{1,2}
                    r"(?:[:.](\d{2}))?)?$")
 
 
-def month_first(values: list[str]) -> bool:
-    """US-style m/d/y in this file? Only when some value cannot be day-first."""
-    pairs = [(int(m.group(1)), int(m.group(2))) for v in values if (m := _TIME.match(v.strip()))]
-    return any(b > 12 for _, b in pairs) and not any(a > 12 for a, _ in pairs)
+def month_first(values: Iterable[str]) -> bool:
+    """US-style m/d/y in this file? Only when some value cannot be day-first. Reads the
+    values once, keeping nothing (a large file's times are streamed through)."""
+    second_over_12 = first_over_12 = False
+    for value in values:
+        if (match := _TIME.match(value.strip())) is not None:
+            first_over_12 = first_over_12 or int(match.group(1)) > 12
+            second_over_12 = second_over_12 or int(match.group(2)) > 12
+    return second_over_12 and not first_over_12
 
 
 def parse_time(value: Cell, us_dates: bool = False) -> datetime | None:

@@ -36,6 +36,8 @@ from g40cal.matching import fold_text
 from g40cal.model import TZ, Item, Programme
 from g40cal.project import Project
 from g40cal.publish import remove_file
+from g40cal.safetext import visible
+from g40cal.spreadsheet import FORMULA_START
 from g40cal.state import State
 
 TOKEN_BYTES = 32  # 256 random bits (the design asks for at least 128)
@@ -51,7 +53,19 @@ def normalise_email(value: str) -> str:
 
 
 def valid_email(value: str) -> bool:
-    return bool(_EMAIL.match(value))
+    return email_problem(value) is None
+
+
+def email_problem(value: str) -> str | None:
+    """Why ``value`` (normalised) is no usable e-mail address, or None."""
+    if value.startswith(FORMULA_START):
+        # Legal by the RFC, but a spreadsheet runs it as a formula (=1+1@evil.nl): the
+        # address goes into the mail-merge list, so it is refused at the door.
+        return (f"{value!r} starts with {value[0]!r}, which a spreadsheet reads as a formula; "
+                "no real e-mail address starts like that")
+    if not _EMAIL.match(value):
+        return f"{value!r} is not an e-mail address"
+    return None
 
 
 # -- model ---------------------------------------------------------------------------
@@ -110,7 +124,7 @@ class Participant:
 
     @property
     def label(self) -> str:
-        return f"#{self.id} {self.name} <{self.email}>"
+        return f"#{self.id} {visible(self.name)} <{visible(self.email)}>"
 
     def registration(self, programme_id: str) -> Registration | None:
         return next((r for r in self.registrations if r.programme == programme_id), None)
@@ -286,14 +300,35 @@ def drop_personal_feed(state: State, config: Config, token: str) -> None:
     feed_id = f"personal:{token}"
     state.delete_feed(feed_id)
     state.delete_file(f"private:{token}.ics")
+    state.delete_file(f"private:{token}.html")  # the page's record, not only the feed's
     state.db.execute("DELETE FROM changes WHERE feed = ?", (feed_id,))
     remove_file(config.private_path / f"{token}.ics")
     remove_file(config.private_path / f"{token}.html")  # the personal page goes with it
 
 
 def delete_participant(state: State, config: Config, participant: Participant) -> None:
-    state.db.execute("DELETE FROM participants WHERE id = ?", (participant.id,))
-    drop_personal_feed(state, config, participant.token)
+    forget_participants(state, config, [participant])
+
+
+def forget_participants(state: State, config: Config, participants: list[Participant]) -> None:
+    """Delete every row of the state that holds something of these participants.
+
+    The one place that knows which tables hold per-participant rows: a new table with
+    such rows (an e-mail outbox, say) adds its DELETE here, and remove and purge follow.
+    """
+    for participant in participants:
+        # registrations and choices go with it (ON DELETE CASCADE)
+        state.db.execute("DELETE FROM participants WHERE id = ?", (participant.id,))
+        # feeds, feed_keys, feed_members (the feed's choice history), files, changes
+        drop_personal_feed(state, config, participant.token)
+    # The triggers note a deleted participant and their token for the next sync, which
+    # would find their feed gone; the feed is deleted already, so the notes are moot. This
+    # also clears tokens given up earlier (rotated) whose feed is gone: nothing of them is
+    # left to find, and a token is no business of the state once its feed is deleted.
+    state.db.execute("DELETE FROM participant_changes WHERE participant_id NOT IN "
+                     "(SELECT id FROM participants)")
+    state.db.execute("DELETE FROM retired_tokens WHERE 'personal:' || token NOT IN "
+                     "(SELECT feed_id FROM feeds)")
 
 
 def delete_registration(state: State, config: Config, participant: Participant,
@@ -341,12 +376,12 @@ class PurgeResult:
 def purge_programme(state: State, config: Config, programme: str) -> PurgeResult:
     """Delete every registration for ``programme``; people with no other one go entirely."""
     participants = load_participants(state, programme=programme)
-    removed = 0
+    whole = [p for p in participants if len(p.registrations) <= 1]
     with erasing(state):
-        for participant in participants:
-            removed += delete_registration(state, config, participant, programme)
+        state.db.execute("DELETE FROM registrations WHERE programme = ?", (programme,))
+        forget_participants(state, config, whole)
     compact(state)
-    return PurgeResult(len(participants), removed)
+    return PurgeResult(len(participants), len(whole))
 
 
 # -- personal feeds ------------------------------------------------------------------

@@ -7,16 +7,24 @@ with the nearest items, and nothing changes until it is fixed (or ``--skip-inval
 
 Two phases, like sync: ``plan_import`` reads the file and the state and decides
 everything (pure); ``apply_import`` writes the plan in one transaction.
+
+Files from a public form are hostile input: rows are streamed (never the whole file in
+memory), an .xlsx's declared size is not trusted, MAX_BYTES and MAX_ROWS end any import
+with a clear message, and the time is linear in the rows.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
-import io
+import re
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from g40cal.config import Config
 from g40cal.errors import Problem, UserError
@@ -37,12 +45,13 @@ from g40cal.matching import (
     resolve_programme,
     round_number,
 )
-from g40cal.model import TZ, Item, Programme
+from g40cal.model import TZ, Item, Programme, Venue
 from g40cal.participants import (
     Choice,
     Participant,
     Registration,
     delete_registration,
+    email_problem,
     erasing,
     insert_participant,
     load_participant,
@@ -54,6 +63,7 @@ from g40cal.participants import (
     valid_email,
 )
 from g40cal.project import Project
+from g40cal.safetext import clean, has_unsafe, visible
 from g40cal.state import State
 
 # Accepted headers per field, compared after folding (case, accents, punctuation ignored).
@@ -88,95 +98,227 @@ NOT_CHOICE_STEMS = ("dieet", "allergi", "opmerking", "vraag", "vragen", "parkeer
 # -- reading files ---------------------------------------------------------------------
 
 
+# Limits that keep an import finite: a real export of the sign-up form is a few thousand rows
+# and a few megabytes. A larger file is refused at once, with this message, rather than read
+# for minutes. (docs/participants.md lists them.)
+MAX_BYTES = 64 * 1024 * 1024
+MAX_ROWS = 100_000
+MAX_COLUMNS = 250  # an .xlsx may declare 16,384 columns; no form has more than this
+PROGRESS_EVERY = 10_000  # rows between progress messages
+
+Rows = Iterator[tuple[int, tuple[Cell, ...]]]
+
+
 @dataclass(frozen=True)
 class Table:
+    """A registration export: its header row, and its other rows read on demand.
+
+    The rows are streamed from the file each time ``rows()`` is called, so a large export
+    is never held in memory as a whole.
+    """
+
     path: Path
     headers: tuple[str, ...]
-    rows: tuple[tuple[int, tuple[Cell, ...]], ...]  # (line or sheet row, cells)
+    source: Callable[[], Rows]  # every non-empty row, the header row first
     notes: tuple[str, ...] = ()
+
+    def rows(self) -> Rows:
+        """(line or sheet row, cells) of every non-empty row below the header, as wide as
+        the header; a UserError once there are more than MAX_ROWS."""
+        width = len(self.headers)
+        body = self.source()
+        next(body, None)  # the header row
+        for count, (line, cells) in enumerate(body, start=1):
+            if count > MAX_ROWS:
+                raise UserError(f"{self.path}:{line}: more than {MAX_ROWS:,} registrations: "
+                                "g40cal reads at most that many from one file (split the "
+                                "export, e.g. per network day)")
+            yield line, tuple(cells[:width]) + ("",) * (width - len(cells))
 
 
 def read_table(path: Path, sheet: str | None = None) -> Table:
-    """Read a CSV or XLSX export; any unreadable file is a UserError, never a traceback."""
+    """Open a CSV or XLSX export and read its header row; any unreadable file is a
+    UserError, never a traceback."""
     if not path.is_file():
         raise UserError(f"{path}: file not found")
     suffix = path.suffix.lower()
     if suffix in (".xls", ".ods", ".numbers"):
         raise UserError(f"{path}: {suffix} files cannot be read; save it as .xlsx (Excel: "
                         "Opslaan als → Excel-werkmap) or as .csv")
-    data = path.read_bytes()
-    if suffix in (".xlsx", ".xlsm") or data[:4] == b"PK\x03\x04":
-        return _read_xlsx(path, sheet)
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise UserError(f"{path}: {size / 2**20:.0f} MB is more than the {MAX_BYTES // 2**20} "
+                        "MB g40cal reads from one export; a sign-up form's export is far "
+                        "smaller — is this the right file? (else split it, e.g. per network "
+                        "day)")
+    with path.open("rb") as file:
+        magic = file.read(4)
+    if suffix in (".xlsx", ".xlsm") or magic == b"PK\x03\x04":
+        return _open_xlsx(path, sheet)
     if sheet is not None:
         raise UserError(f"{path}: --sheet only applies to .xlsx files")
-    return _read_csv(path, data)
+    return _open_csv(path)
 
 
-def _decode(path: Path, data: bytes) -> tuple[str, list[str]]:
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        try:
-            return data.decode("utf-16"), ["read as UTF-16 text"]
-        except UnicodeDecodeError:
-            pass
-    try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        pass
-    try:  # what Excel on Windows writes for "CSV (gescheiden door lijstscheidingsteken)"
-        return data.decode("cp1252"), ["read as Windows-1252 text (not UTF-8)"]
-    except UnicodeDecodeError:
+# -- CSV: the encoding is decided for the whole file, from evidence ----------------------
+
+_CHUNK = 1 << 20
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_BAD_BYTE = re.compile("[\udc80-\udcff]")  # an undecodable byte, kept by surrogateescape
+_NOT_CP1252 = b"\x81\x8d\x8f\x90\x9d"  # undefined in Windows-1252
+
+
+@dataclass(frozen=True)
+class BadByte:
+    line: int
+    offset: int  # from the start of the file
+    value: int
+
+
+def _encoding(path: Path) -> tuple[str, list[str]]:
+    """The file's encoding: UTF-16 by its byte order mark; UTF-8 when it decodes as UTF-8;
+    Windows-1252 when its non-ASCII bytes are not UTF-8 at all. A UTF-8 file with a few bad
+    bytes is an error that names them: read as Windows-1252, every accent in it would turn
+    into garbage (and a re-import would "update" every accented name)."""
+    with path.open("rb") as file:
+        if file.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            return "utf-16", ["read as UTF-16 text"]
+        file.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        high = nul = 0
+        bad: list[BadByte] = []
+        bad_count = line = offset = 0
+        undefined = False
+        while chunk := file.read(_CHUNK):
+            nul += chunk.count(0)
+            high += len(chunk) - len(chunk.translate(None, _HIGH_BYTES))
+            undefined = undefined or any(b in chunk for b in _NOT_CP1252)
+            text = decoder.decode(chunk)
+            if not text.isascii():
+                found = _BAD_BYTE.findall(text)
+                bad_count += len(found)
+                if found and len(bad) < 3:
+                    bad += _locate(text, line, offset)[:3 - len(bad)]
+            line += text.count("\n")
+            offset += len(text.encode("utf-8", "surrogateescape"))
+        text = decoder.decode(b"", final=True)
+        bad_count += len(_BAD_BYTE.findall(text))
+    damaged_utf8 = bad_count and high - bad_count > bad_count  # most non-ASCII is UTF-8
+    if bad_count and not damaged_utf8 and undefined:
         raise UserError(f"{path}: not a text file in UTF-8 or Windows-1252; export the "
-                        "registrations again as CSV (UTF-8) or .xlsx") from None
-
-
-def _read_csv(path: Path, data: bytes) -> Table:
-    text, notes = _decode(path, data)
-    if "\0" in text:
+                        "registrations again as CSV (UTF-8) or .xlsx")
+    if nul:
         raise UserError(f"{path}: contains NUL bytes, so it is not a CSV export; export the "
                         "registrations again as CSV (UTF-8) or .xlsx")
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    if not bad_count:
+        return "utf-8-sig", []
+    if damaged_utf8:
+        where = "; ".join(f"line {b.line}, byte {b.offset + 1}: 0x{b.value:02X}" for b in bad)
+        raise UserError(f"{path}: not valid UTF-8 at {bad_count} byte(s) ({where}) although "
+                        "the rest of the file is UTF-8; reading it as Windows-1252 would garble "
+                        "every accent. Fix those characters, or export the registrations again "
+                        "as CSV UTF-8 or .xlsx")
+    # What Excel on Windows writes for "CSV (gescheiden door lijstscheidingsteken)".
+    return "cp1252", ["read as Windows-1252 text (not UTF-8)"]
+
+
+def _locate(text: str, line: int, offset: int) -> list[BadByte]:
+    found = []
+    for match in _BAD_BYTE.finditer(text):
+        before = text[:match.start()]
+        found.append(BadByte(line + before.count("\n") + 1,
+                             offset + len(before.encode("utf-8", "surrogateescape")),
+                             ord(match.group()) - 0xDC00))
+        if len(found) == 3:
+            break
+    return found
+
+
+def _open_csv(path: Path) -> Table:
+    encoding, notes = _encoding(path)
+    with path.open(encoding=encoding, newline="") as file:
+        first = next((line for line in file if line.strip()), "")
     delimiter = max((";", ",", "\t"), key=first.count)
     if delimiter != ",":
         notes.append(f"columns separated by {'tab' if delimiter == chr(9) else delimiter!r}")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[tuple[int, tuple[Cell, ...]]] = []
-    line = 1
+
+    def source() -> Rows:
+        with path.open(encoding=encoding, newline="") as file:
+            reader = csv.reader(file, delimiter=delimiter)
+            line = 1
+            try:
+                for record in reader:
+                    if any(cell.strip() for cell in record):
+                        yield line, tuple(record)
+                    line = reader.line_num + 1
+            except csv.Error as exc:
+                raise UserError(f"{path}:{reader.line_num}: not valid CSV: {exc}") from None
+            except UnicodeDecodeError as exc:
+                raise UserError(f"{path}: cannot be read as {encoding} ({exc.reason}); export "
+                                "the registrations again as CSV (UTF-8) or .xlsx") from None
+
+    return _table(path, source, notes)
+
+
+# -- XLSX: only the cells that are there ------------------------------------------------
+
+
+def _open_xlsx(path: Path, sheet: str | None) -> Table:
+    def source() -> Rows:
+        book = _workbook(path)
+        try:
+            worksheet = _worksheet(path, book, sheet)
+            # The declared size (<dimension ref="A1:XFD1048576">) is whatever the writer
+            # said: not trusted. Rows are read as they are in the file, and no wider than
+            # MAX_COLUMNS.
+            worksheet.reset_dimensions()
+            for number, values in enumerate(
+                    worksheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
+                if not any(values):  # fast for the million empty rows a sheet may declare
+                    continue
+                cells = tuple(_xlsx_cell(v) for v in values)
+                if any(isinstance(c, datetime) or c.strip() for c in cells):
+                    yield number, _trimmed(cells)
+        except UserError:
+            raise
+        except Exception as exc:  # a damaged sheet can fail half-way through reading
+            raise UserError(f"{path}: cannot read the sheet ({type(exc).__name__}: "
+                            f"{exc})") from None
+        finally:
+            book.close()
+
+    book = _workbook(path)
     try:
-        for record in reader:
-            if any(cell.strip() for cell in record):
-                rows.append((line, tuple(record)))
-            line = reader.line_num + 1
-    except csv.Error as exc:
-        raise UserError(f"{path}:{reader.line_num}: not valid CSV: {exc}") from None
-    return _table(path, rows, notes)
+        worksheet = _worksheet(path, book, sheet)
+        notes = [f"read sheet {worksheet.title!r} (of {len(book.sheetnames)}; choose another "
+                 "with --sheet)"] if len(book.sheetnames) > 1 and sheet is None else []
+    finally:
+        book.close()
+    return _table(path, source, notes)
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> Table:
+def _workbook(path: Path) -> Any:
     try:
         from openpyxl import load_workbook
 
-        book = load_workbook(path, read_only=True, data_only=True)
+        return load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types on broken files; all mean "unreadable"
         raise UserError(f"{path}: not a readable .xlsx file ({type(exc).__name__}: {exc}); "
                         "open it in Excel and save it again as .xlsx, or export CSV") from None
-    try:
-        if sheet is not None and sheet not in book.sheetnames:
-            raise UserError(f"{path}: no sheet {sheet!r}; sheets: {', '.join(book.sheetnames)}")
-        worksheet = book[sheet] if sheet else book.worksheets[0]
-        notes = [f"read sheet {worksheet.title!r} (of {len(book.sheetnames)}; choose another "
-                 "with --sheet)"] if len(book.sheetnames) > 1 and sheet is None else []
-        rows = []
-        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-            cells = tuple(_xlsx_cell(v) for v in values)
-            if any(isinstance(c, datetime) or c.strip() for c in cells):
-                rows.append((number, cells))
-    except UserError:
-        raise
-    except Exception as exc:  # a damaged sheet can fail half-way through reading
-        raise UserError(f"{path}: cannot read the sheet ({type(exc).__name__}: {exc})") from None
-    finally:
-        book.close()
-    return _table(path, rows, notes)
+
+
+def _worksheet(path: Path, book: Any, sheet: str | None) -> Any:
+    if sheet is not None and sheet not in book.sheetnames:
+        raise UserError(f"{path}: no sheet {sheet!r}; sheets: {', '.join(book.sheetnames)}")
+    return book[sheet] if sheet else book.worksheets[0]
+
+
+def _trimmed(cells: tuple[Cell, ...]) -> tuple[Cell, ...]:
+    """Without the empty cells at the end of the row."""
+    end = len(cells)
+    while end and not isinstance(cells[end - 1], datetime) and not cells[end - 1]:
+        end -= 1
+    return cells[:end]
 
 
 def _xlsx_cell(value: object) -> Cell:
@@ -191,17 +333,15 @@ def _xlsx_cell(value: object) -> Cell:
     return str(value)
 
 
-def _table(path: Path, rows: list[tuple[int, tuple[Cell, ...]]], notes: list[str]) -> Table:
-    if not rows:
+def _table(path: Path, source: Callable[[], Rows], notes: list[str]) -> Table:
+    with contextlib.closing(source()) as rows:
+        header = next(rows, None)
+    if header is None:
         raise UserError(f"{path}: the file is empty (no header row)")
-    (_, header), body = rows[0], rows[1:]
-    headers = tuple(str(h).strip() or f"(column {n})" for n, h in enumerate(header, start=1))
-    if not body:
-        raise UserError(f"{path}: no registrations below the header row")
-    width = len(headers)
-    padded = tuple((line, tuple(cells[:width]) + ("",) * (width - len(cells)))
-                   for line, cells in body)
-    return Table(path, headers, padded, tuple(notes))
+    # Headers are printed (the column report, every message's field): escaped like names.
+    headers = tuple(visible(str(h).strip()) or f"(column {n})"
+                    for n, h in enumerate(header[1], start=1))
+    return Table(path, headers, source, tuple(notes))
 
 
 # -- columns ---------------------------------------------------------------------------
@@ -305,17 +445,18 @@ class RowReader:
     """Turns table rows into ImportRows, collecting problems per row."""
 
     def __init__(self, project: Project, table: Table, columns: Columns,
-                 programme: Programme | None) -> None:
+                 programme: Programme | None, us_dates: bool,
+                 removed: dict[str, list[Item]] | None = None) -> None:
         self.project = project
+        self.removed = removed or {}  # programme → optional items gone from its definition
         self.table = table
         self.columns = columns
         self.fixed = programme
         self.problems: list[Problem] = []
         self.loose: list[LooseMatch] = []
         self.cache: dict[tuple[str, str, str | None], Match] = {}
-        times = [str(cells[i]) for _, cells in table.rows
-                 for i in columns.fields.get("registered_at", [])]
-        self.us_dates = month_first(times)
+        self.rounds: dict[tuple[str, int], str | None] = {}  # (programme, number) → round
+        self.us_dates = us_dates
         self.seen_programmes: set[str] = set()
         self.protected: set[str] = set()
 
@@ -348,9 +489,8 @@ class RowReader:
             self.error(line, "no name", self.header("name", "Naam"),
                        "every registration needs the participant's name")
         if not valid_email(email):
-            self.error(line, f"{raw_email!r} is not an e-mail address" if raw_email
-                       else "no e-mail address", self.header("email", "E-mailadres"),
-                       "e.g. naam@gemeente.nl")
+            self.error(line, email_problem(email) if raw_email else "no e-mail address",
+                       self.header("email", "E-mailadres"), "e.g. naam@gemeente.nl")
         programme = self._programme(line, cells)
         registered_at = self._time(line, cells)
         days: frozenset[int] | None = None
@@ -359,18 +499,30 @@ class RowReader:
             self.seen_programmes.add(programme.id)
             days = self._days(line, cells, programme)
             choices = self._choices(line, cells, programme)
-        if len(self.problems) > before or programme is None:
+        if programme is None or any(p.severity == "error" for p in self.problems[before:]):
             if valid_email(email):  # skipped, not gone: a re-import must not remove them
                 self.protected.add(email)
             return None
-        organisation = self.value(cells, "organisation") or None
+        organisation = clean(self.value(cells, "organisation")) or None
+        self._note_unsafe(line, cells)
         return ImportRow(line, name, email, organisation, programme.id, registered_at, days,
                          choices)
 
     def _name(self, cells: tuple[Cell, ...]) -> str:
         parts = [self.value(cells, f) for f in ("first_name", "infix", "last_name")]
         composed = " ".join(p for p in parts if p)
-        return " ".join((composed or self.value(cells, "name")).split())
+        return clean(composed or self.value(cells, "name"))
+
+    def _note_unsafe(self, line: int, cells: tuple[Cell, ...]) -> None:
+        """Control characters (terminal escape sequences) or bidi overrides in a name or
+        organisation: removed, and said so, since nobody types them in a form."""
+        fields = ("name", "first_name", "infix", "last_name", "organisation")
+        if any(has_unsafe(self.value(cells, f)) for f in fields):
+            self.problems.append(Problem(
+                "warning", "registration-control-characters", "control characters or "
+                "direction overrides removed from the name or organisation", self.table.path,
+                line, hint="they are invisible in a form and change what a terminal or "
+                "spreadsheet shows"))
 
     def _programme(self, line: int, cells: tuple[Cell, ...]) -> Programme | None:
         text = self.value(cells, "programme")
@@ -428,13 +580,28 @@ class RowReader:
             cell = str(cells[column.index]).strip()
             for item in self._column_choice(line, column, cell, programme):
                 chosen.setdefault(item.id, Choice(item.id, cell))
+                if item.cancelled:
+                    self._note_cancelled(line, column.header, cell, item, programme)
         return tuple(chosen[k] for k in sorted(chosen))
+
+    def _note_cancelled(self, line: int, column: str, cell: str, item: Item,
+                        programme: Programme) -> None:
+        """A choice of a cancelled session, or of one removed from the definition (the
+        same for the participant: cancelled) is kept: the person did choose it, and the
+        bureau offers another with ``participants choose``."""
+        removed = any(i.id == item.id for i in self.removed.get(programme.id, ()))
+        what = "was removed from the programme (cancelled)" if removed else "is cancelled"
+        self.problems.append(Problem(
+            "warning", "registration-cancelled-choice",
+            f"{cell!r} is '{item.id}' ({item.title}), which {what}: kept as this person's "
+            "choice, shown to them as cancelled", self.table.path, line, field=column,
+            hint="offer another choice: g40cal participants choose"))
 
     def _column_choice(self, line: int, column: ChoiceColumn, cell: str,
                        programme: Programme) -> list[Item]:
         if fold_text(cell) in YES:
             return self._checkbox(line, column, cell, programme)
-        round_name = numbered_round(programme, column.number) if column.number else None
+        round_name = self._round(programme, column.number) if column.number else None
         match = self._match(cell, programme, round_name)
         if match.how == "none" or (match.how != "exact" and is_no_choice(cell)):
             return []
@@ -448,10 +615,24 @@ class RowReader:
         self._report(line, column, cell, programme, round_name, match)
         return []
 
+    def _round(self, programme: Programme, number: int) -> str | None:
+        key = (programme.id, number)
+        if key not in self.rounds:
+            self.rounds[key] = numbered_round(programme, number)
+        return self.rounds[key]
+
     def _match(self, cell: str, programme: Programme, round_name: str | None) -> Match:
         key = (cell, programme.id, round_name)
         if key not in self.cache:
-            self.cache[key] = match_items(cell, optional_items(programme, round_name))
+            match = match_items(cell, optional_items(programme, round_name))
+            gone = [i for i in self.removed.get(programme.id, ())
+                    if round_name is None or i.round == round_name]
+            if match.how == "unknown" and gone:
+                # Not in the definition (any more): a session removed since people chose it?
+                earlier = match_items(cell, gone)
+                if earlier.item is not None:
+                    match = earlier
+            self.cache[key] = match
         return self.cache[key]
 
     def _split(self, line: int, column: ChoiceColumn, cell: str, programme: Programme,
@@ -561,8 +742,10 @@ class ImportPlan:
 
 
 def plan_import(project: Project, state: State, path: Path, *, programme: str | None = None,
-                sheet: str | None = None) -> ImportPlan:
-    """Read an export and decide every change; writes nothing."""
+                sheet: str | None = None,
+                progress: Callable[[str], None] | None = None) -> ImportPlan:
+    """Read an export and decide every change; writes nothing. ``progress`` hears how far
+    the reading is, every PROGRESS_EVERY rows."""
     fixed = None
     if programme is not None:
         fixed = project.programme(programme)
@@ -572,8 +755,17 @@ def plan_import(project: Project, state: State, path: Path, *, programme: str | 
     table = read_table(path, sheet)
     columns = map_columns(table.headers)
     _require_columns(table, columns, fixed)
-    reader = RowReader(project, table, columns, fixed)
-    rows = [row for line, cells in table.rows if (row := reader.read(line, cells))]
+    reader = RowReader(project, table, columns, fixed, _month_first(table, columns),
+                       removed_items(state))
+    rows = []
+    count = 0
+    for count, (line, cells) in enumerate(table.rows(), start=1):
+        if (row := reader.read(line, cells)) is not None:
+            rows.append(row)
+        if progress and count % PROGRESS_EVERY == 0:
+            progress(f"read {count:,} rows of {path.name}")
+    if count == 0:
+        raise UserError(f"{path}: no registrations below the header row")
     rows, duplicates = _deduplicate(rows, path)
     error_lines = sorted({p.line for p in reader.problems if p.severity == "error" and p.line})
     covered = sorted(reader.seen_programmes | ({fixed.id} if fixed else set()))
@@ -581,6 +773,32 @@ def plan_import(project: Project, state: State, path: Path, *, programme: str | 
                       reader.problems + duplicates, reader.loose, skipped=error_lines)
     plan.changes = _changes(rows, load_participants(state), covered, reader.protected)
     return plan
+
+
+def removed_items(state: State) -> dict[str, list[Item]]:
+    """Per programme, the optional items removed from its definition whose cancellation
+    sync still announces (the state keeps their last version): a re-import of an export
+    made before the removal finds the people who chose them."""
+    found: dict[str, list[Item]] = defaultdict(list)
+    for row in state.removed_events().values():
+        event = row.event
+        if not event.optional:
+            continue
+        found[event.programme_id].append(Item(
+            id=event.item_id, title=event.title, kind=event.kind, day=1,
+            start=event.start.timetz(), end=event.end.timetz() if event.end else None,
+            venue=Venue(event.venue, event.venue), round=event.round, optional=True,
+            cancelled=True))
+    return {k: sorted(v, key=lambda i: i.id) for k, v in found.items()}
+
+
+def _month_first(table: Table, columns: Columns) -> bool:
+    """Does the file write its times month first (m/d/y)? Decided from every time in it,
+    read in a pass of its own (the file is not kept in memory)."""
+    indexes = columns.fields.get("registered_at", [])
+    if not indexes:
+        return False
+    return month_first(str(cells[i]) for _, cells in table.rows() for i in indexes)
 
 
 def _require_columns(table: Table, columns: Columns, fixed: Programme | None) -> None:
@@ -673,9 +891,9 @@ def _differences(participant: Participant, registration: Registration | None,
                  row: ImportRow) -> tuple[str, ...]:
     details = []
     if participant.name != row.name:
-        details.append(f"name {participant.name} → {row.name}")
+        details.append(f"name {visible(participant.name)} → {row.name}")
     if participant.organisation != row.organisation:
-        details.append(f"organisation {participant.organisation or '—'} → "
+        details.append(f"organisation {visible(participant.organisation or '—')} → "
                        f"{row.organisation or '—'}")
     if registration is None:
         return tuple(details)
@@ -712,8 +930,25 @@ def _arrival(change: Change, now: datetime) -> tuple[bool, datetime, int]:
     return row.registered_at is None, row.registered_at or now, row.line
 
 
+class _Positions:
+    """The next queue position per programme: asked of the database once per programme,
+    then counted on (one query per row made an import of 100,000 rows take minutes)."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.next: dict[str, int] = {}
+
+    def take(self, programme: str) -> int:
+        if programme not in self.next:
+            self.next[programme] = next_position(self.state, programme)
+        position = self.next[programme]
+        self.next[programme] += 1
+        return position
+
+
 def apply_import(plan: ImportPlan, state: State, config: Config, now: datetime, *,
-                 remove_missing: bool) -> ImportResult:
+                 remove_missing: bool,
+                 progress: Callable[[str], None] | None = None) -> ImportResult:
     """Write a plan in one transaction (invalid rows were left out of it)."""
     existing = {p.id: p for p in load_participants(state)}
     removals = plan.of("remove") if remove_missing else []
@@ -721,6 +956,7 @@ def apply_import(plan: ImportPlan, state: State, config: Config, now: datetime, 
     new_people = 0
     arrivals = sorted((c for c in plan.changes if c.kind == "add" and c.row),
                       key=lambda c: _arrival(c, now))
+    positions = _Positions(state)
     with erasing(state):
         for change in plan.changes:
             row = change.row
@@ -735,13 +971,16 @@ def apply_import(plan: ImportPlan, state: State, config: Config, now: datetime, 
                 person_ids[row.person] = change.participant
                 update_participant(state, change.participant, name=row.name,
                                    organisation=row.organisation, now=now)
-        for change in arrivals + plan.of("update"):
+        registrations = arrivals + plan.of("update")
+        for number, change in enumerate(registrations, start=1):
+            if progress and number % PROGRESS_EVERY == 0:
+                progress(f"stored {number:,} of {len(registrations):,} registrations")
             row = change.row
             assert row is not None  # every add and update comes from a row
             old = existing.get(change.participant or -1)
             registration = old.registration(row.programme) if old else None
-            position = registration.position if registration else next_position(
-                state, row.programme)
+            position = registration.position if registration else positions.take(
+                row.programme)
             put_registration(state, person_ids[row.person], Registration(
                 row.programme, row.registered_at or (registration.registered_at
                                                      if registration else None),

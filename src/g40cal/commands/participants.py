@@ -7,10 +7,8 @@ or rotating a token deletes the old feed file at once, so its URL stops working.
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ from g40cal.participants import (
     check_participants,
     delete_participant,
     delete_registration,
+    email_problem,
     erasing,
     feed_links,
     feed_name,
@@ -46,11 +45,12 @@ from g40cal.participants import (
     same_person,
     touch,
     update_participant,
-    valid_email,
 )
 from g40cal.project import Project, load_project
 from g40cal.publish import atomic_write
 from g40cal.registrations import ImportPlan, apply_import, plan_import
+from g40cal.safetext import clean, visible
+from g40cal.spreadsheet import CSV_DESCRIPTION, csv_bytes, xlsx_bytes
 from g40cal.state import State
 
 SYNC_HINT = "Run g40cal sync to publish the personal feeds."
@@ -119,12 +119,14 @@ def _findings_text(findings: list[Finding]) -> str:
               help="Remove registrations that are no longer in the export, without asking.")
 @click.option("--keep-missing", is_flag=True,
               help="Keep registrations that are no longer in the export.")
+@click.option("--progress/--no-progress", "show_progress", default=None,
+              help="Report progress of a long import on stderr (default: on a terminal).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 @handle_errors
 def import_(app: AppContext, file: Path, programme_id: str | None, sheet: str | None,
             skip_invalid: bool, dry_run: bool, yes: bool, keep_missing: bool,
-            as_json: bool) -> None:
+            show_progress: bool | None, as_json: bool) -> None:
     """Import a registration export (CSV or XLSX) from the sign-up form.
 
     Choices are matched to items forgivingly (case, accents, small typos) but never by
@@ -136,8 +138,12 @@ def import_(app: AppContext, file: Path, programme_id: str | None, sheet: str | 
     if yes and keep_missing:
         raise click.UsageError("--yes and --keep-missing contradict each other")
     project = _project(app, strict=True)
+    if show_progress is None:
+        show_progress = sys.stderr.isatty()
+    progress = (lambda m: click.echo(m, err=True)) if show_progress else None
     with State(app.config.state_path) as state:
-        plan = plan_import(project, state, file, programme=programme_id, sheet=sheet)
+        plan = plan_import(project, state, file, programme=programme_id, sheet=sheet,
+                           progress=progress)
         if not as_json:
             click.echo(_plan_text(plan, changes=skip_invalid or not plan.errors))
         if plan.errors and not skip_invalid:
@@ -154,7 +160,8 @@ def import_(app: AppContext, file: Path, programme_id: str | None, sheet: str | 
                 click.echo("Dry run: nothing changed.")
             return
         remove = _removal_consent(plan, yes, keep_missing, as_json)
-        result = apply_import(plan, state, app.config, app.now(), remove_missing=remove)
+        result = apply_import(plan, state, app.config, app.now(), remove_missing=remove,
+                              progress=progress)
         findings = check_participants(project, load_participants(state))
     findings = [f for f in findings if f.programme in plan.programmes]
     if as_json:
@@ -213,7 +220,8 @@ def _plan_text(plan: ImportPlan, *, changes: bool) -> str:
             detail = f": {', '.join(change.details)}" if change.details else ""
             if kind == "add" and change.row:
                 detail = f" ({len(change.row.choices)} choice(s))"
-            lines.append(f"  {word:<8} {change.name} <{change.email}> {change.programme}{detail}")
+            lines.append(f"  {word:<8} {visible(change.name)} <{visible(change.email)}> "
+                         f"{change.programme}{detail}")
     lines.append(f"  unchanged: {len(plan.of('unchanged'))}")
     return "\n".join(lines)
 
@@ -297,12 +305,13 @@ def add(app: AppContext, name: str, email: str, programme_id: str, organisation:
     """Register a participant by hand (or register someone for one more network day)."""
     project = _project(app, strict=True)
     programme = _programme(project, programme_id)
-    name = " ".join(name.split())
+    name = clean(name)
+    organisation = clean(organisation) or None if organisation is not None else None
     address = normalise_email(email)
     if not name:
         raise click.BadParameter("the name is empty", param_hint="--name")
-    if not valid_email(address):
-        raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
+    if (problem := email_problem(address)) is not None:
+        raise click.BadParameter(problem, param_hint="--email")
     attended = _parse_days(days, programme)
     try:
         at = parse_time(registered_at) if registered_at else app.now().astimezone(TZ)
@@ -460,7 +469,7 @@ def _person_json(app: AppContext, project: Project, participant: Participant) ->
 
 def _person_text(app: AppContext, project: Project, participant: Participant) -> str:
     data = _person_json(app, project, participant)
-    lines = [f"{participant.label}" + (f", {participant.organisation}"
+    lines = [f"{participant.label}" + (f", {visible(participant.organisation)}"
                                        if participant.organisation else ""),
              f"  feed: {data['feed']['https']}  ({data['events_in_feed']} events)"]
     for registration in data["registrations"]:
@@ -471,19 +480,31 @@ def _person_text(app: AppContext, project: Project, participant: Participant) ->
                      f"{days}, {registration['source']}")
         for row in registration["choices"]:
             mark = " (GONE)" if row["gone"] else " (CANCELLED)" if row["cancelled"] else ""
-            when = (row["start"] or "")[11:16]
-            lines.append(f"    {when:>5} {row['item']}: {row['title'] or '?'}{mark}")
+            lines.append(f"    {_day_and_time(row['start'])} {row['item']}: "
+                         f"{row['title'] or '?'}{mark}")
         if not registration["choices"]:
             lines.append("    no choices")
     return "\n".join(lines)
 
 
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _day_and_time(start: str | None) -> str:
+    """"Thu 25-09-2025 14:45": the day too, so two days' sessions read in order."""
+    if start is None:
+        return "(no longer in the programme)"
+    moment = datetime.fromisoformat(start)
+    return f"{WEEKDAYS[moment.weekday()]} {moment:%d-%m-%Y %H:%M}"
+
+
 @participants.command("list")
 @click.option("--programme", "programme_id", metavar="ID", help="Only this network day.")
+@click.option("--wide", is_flag=True, help="Show long names and organisations whole.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 @handle_errors
-def list_(app: AppContext, programme_id: str | None, as_json: bool) -> None:
+def list_(app: AppContext, programme_id: str | None, wide: bool, as_json: bool) -> None:
     """List participants: number, name, e-mail, organisation, network days, choices."""
     project = _project(app)
     with State(app.config.state_path) as state:
@@ -503,13 +524,40 @@ def list_(app: AppContext, programme_id: str | None, as_json: bool) -> None:
     if not rows:
         click.echo("No participants" + (f" for {programme_id}." if programme_id else "."))
         return
-    for row in rows:
-        days = "; ".join(f"{pid} ({len(items)} choice(s))"
-                         for pid, items in row["programmes"].items())
-        flag = f"  [{row['findings']} to check]" if row["findings"] else ""
-        click.echo(f"#{row['id']:<4} {row['name']:<28} {row['email']:<34} "
-                   f"{(row['organisation'] or ''):<20} {days}{flag}")
-    click.echo(f"{len(rows)} participant(s).")
+    table, shortened = _people_table(rows, wide)
+    click.echo(table)
+    click.echo(f"{len(rows)} participant(s)." + (" Long texts are cut short (…): --wide "
+                                                  "shows them whole." if shortened else ""))
+
+
+# Widest column in `participants list` (without --wide): longer text ends in "…", so one
+# long organisation does not push every column after it out of line.
+LIST_WIDTHS = {"name": 28, "email": 34, "organisation": 24}
+
+
+def _people_table(rows: list[dict[str, Any]], wide: bool) -> tuple[str, bool]:
+    """The table, and whether a text was cut short."""
+    from tabulate import tabulate
+
+    shortened = False
+
+    def cut(text: str | None, column: str) -> str:
+        nonlocal shortened
+        shown = visible(text or "")
+        limit = LIST_WIDTHS[column]
+        if wide or len(shown) <= limit:
+            return shown
+        shortened = True
+        return shown[:limit - 1] + "…"
+
+    table = [[f"#{row['id']}", cut(row["name"], "name"), cut(row["email"], "email"),
+              cut(row["organisation"], "organisation"),
+              "; ".join(f"{pid} ({len(items)} choice(s))"
+                        for pid, items in row["programmes"].items()),
+              f"{row['findings']} to check" if row["findings"] else ""] for row in rows]
+    text = tabulate(table, headers=["#", "name", "e-mail", "organisation", "network days",
+                                    "check"], tablefmt="simple", disable_numparse=True)
+    return text, shortened
 
 
 @participants.command()
@@ -561,7 +609,8 @@ def check(app: AppContext, programme_id: str | None, strict: bool, as_json: bool
 
 @participants.command()
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write: .csv (UTF-8, for Word's mail merge) or .xlsx.")
+              help="File to write: .xlsx, or .csv (semicolons, UTF-8 with BOM: what a "
+                   "Dutch Excel opens by double-click).")
 @click.option("--programme", "programme_id", metavar="ID", help="Only this network day.")
 @click.option("--force", is_flag=True, help="Write even inside a git work tree, not ignored.")
 @click.option("--json", "as_json", is_flag=True, help="Print the links instead of a file.")
@@ -588,9 +637,12 @@ def links(app: AppContext, output: Path | None, programme_id: str | None, force:
         raise UserError(f"{output} would hold personal links, but {exposure}. Write it "
                         "outside the repository or into an ignored folder such as "
                         "registrations/ (or use --force)")
-    data = _xlsx_bytes(rows) if output.suffix.lower() == ".xlsx" else _csv_bytes(rows)
+    table = [[row[c] for c in LINK_COLUMNS] for row in rows]
+    xlsx = output.suffix.lower() == ".xlsx"
+    data = xlsx_bytes(LINK_COLUMNS, table, "links") if xlsx else csv_bytes(LINK_COLUMNS, table)
     atomic_write(output, data, mode=0o600)
-    click.echo(f"Wrote {len(rows)} participant(s) to {output}. It holds personal links: "
+    kind = "" if xlsx else f" ({CSV_DESCRIPTION})"
+    click.echo(f"Wrote {len(rows)} participant(s) to {output}{kind}. It holds personal links: "
                "delete it after the mailing.")
     if app.config.base_url.startswith("http://"):
         click.echo(f"Warning: base_url is {app.config.base_url} (not https): set "
@@ -607,29 +659,6 @@ def _link_row(app: AppContext, project: Project, participant: Participant) -> di
             "feed_url": found.https, "webcal_url": found.webcal, "google_add_url": found.google,
             "outlook_com_url": found.outlook_com, "outlook_365_url": found.outlook_365,
             "page_url": found.page}
-
-
-def _csv_bytes(rows: list[dict[str, str]]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=LINK_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    # A byte order mark makes Excel and Word read the accents in names correctly.
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def _xlsx_bytes(rows: list[dict[str, str]]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "links"
-    sheet.append(list(LINK_COLUMNS))
-    for row in rows:
-        sheet.append([row[c] for c in LINK_COLUMNS])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 # -- removing ------------------------------------------------------------------------

@@ -258,3 +258,122 @@ def _add_explanation(document, explanation) -> None:
             document.add_paragraph(text)
         else:
             document.add_paragraph(text, style=f"Heading {kind}")
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+# Dordrecht as the bureau's PDF: times in a left column, titles (bold) and their description
+# (plain, wrapping over lines) in a right column; the sessions of a round under the round.
+DORDRECHT_TITLE = "Ambtelijke netwerkdag Dordrecht"
+DORDRECHT_SCHEDULE = [
+    ("09.30 - 10.00", [("Inloop met koffie en thee", True)]),
+    ("10.00 - 10.45", [
+        ("Plenaire start - welkom en samen werken met het rijk", True),
+        ("Carlo Post, gemeentesecretaris van Dordrecht, en G40-secretaris Genie Hendriks heten "
+         "iedereen welkom! Vervolgens gaan we - samen met collega's van BZK - in gesprek over de "
+         "samenwerking van de G40 en het ministerie van BZK.", False),
+    ]),
+    ("10.45 - 11.00", [("Koffie en thee en verplaatsen naar het volgende onderdeel", True)]),
+    ("11.00 - 12.00", [("Keuze sessies - ronde 1", True)]),
+    ("", [("G40-overleg voor lobbyisten en coördinatoren", True),
+          ("Gezamenlijke verdieping op de samenwerking met BZK.", False)]),
+    ("", [("Mooi Nederland", True),
+          ("In gesprek met Paola Huijding, afdelingshoofd Ruimtelijke Kwaliteit bij het "
+           "ministerie VRO over het maken van keuzes in de beperkte ruimte.", False)]),
+    ("16.30", [("Afsluiting met hapje en drankje", True)]),
+]
+DORDRECHT_EXPLANATION = [
+    (16, "Toelichting op de onderdelen"),
+    (12, "Keuze sessies - ronde 1 (11.00 - 12.00 uur)"),
+    (10, "In deze verdiepende sessie praten we verder naar aanleiding van de plenaire aftrap,"),
+    (10, "de samenwerking met het Rijk."),
+]
+TIME_X, TITLE_X, TITLE_WIDTH = 20, 52, 120  # millimetres
+
+
+def write_dordrecht_pdf(path: Path) -> Path:
+    """Two columns without lines: only the positions of the words tell time from title."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 18)
+    pdf.text(TIME_X, 25, DORDRECHT_TITLE)
+    y = 42.0
+    for time, lines in DORDRECHT_SCHEDULE:
+        pdf.set_font("Helvetica", "", 10)
+        if time:
+            pdf.text(TIME_X, y, time)
+        for text, bold in lines:
+            pdf.set_font("Helvetica", "B" if bold else "", 10)
+            # The title column is 120 mm wide; a long description wraps over lines in it.
+            for wrapped in pdf.multi_cell(TITLE_WIDTH, 5, text, dry_run=True, output="LINES"):
+                pdf.text(TITLE_X, y, wrapped)
+                y += 5
+        y += 4  # the space between two items
+    y += 6
+    for size, text in DORDRECHT_EXPLANATION:
+        pdf.set_font("Helvetica", "B" if size > 10 else "", size)
+        pdf.text(TIME_X, y, text)
+        y += 5 + (size - 10) / 2
+    pdf.output(str(path))
+    return path
+
+
+def write_ruled_pdf(path: Path) -> Path:
+    """Almelo's afternoon as a table drawn with lines: time | item | room, the round's time
+    merged down over its sessions and the round's title across item and room."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, ALMELO_TITLE, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    pdf.cell(0, 8, ALMELO_DATE, new_x="LMARGIN", new_y="NEXT")
+    round_time, round_title, _room = ALMELO_ROUND
+    with pdf.table(col_widths=(30, 100, 60), first_row_as_headings=False) as table:
+        header = table.row()
+        for text in ("Tijd", "Onderdeel", "Zaal"):
+            header.cell(text)
+        for time, paragraphs, room in ALMELO_PLAIN_ROWS[:2]:
+            row = table.row()
+            row.cell(time)
+            row.cell("\n".join(paragraphs))
+            row.cell(room)
+        row = table.row()
+        row.cell(round_time, rowspan=1 + len(ALMELO_ROUND_SESSIONS[:2]))
+        row.cell(round_title, colspan=2)
+        for session in ALMELO_ROUND_SESSIONS[:2]:
+            row = table.row()
+            row.cell(session.title)
+            row.cell(session.room)
+    pdf.output(str(path))
+    return path
+
+
+def write_protected_pdf(path: Path, password: str = "geheim") -> Path:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "", 12)
+    pdf.text(20, 20, DORDRECHT_TITLE)
+    pdf.set_encryption(owner_password="bureau", user_password=password)
+    pdf.output(str(path))
+    return path
+
+
+def write_scanned_pdf(path: Path) -> Path:
+    """A scan: the programme as a picture in a PDF, no text layer."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (1240, 1754), "white")
+    draw = ImageDraw.Draw(image)
+    y = 120
+    for time, lines in DORDRECHT_SCHEDULE:
+        draw.text((120, y), time, fill="black")
+        draw.text((320, y), lines[0][0], fill="black")
+        y += 60
+    image.save(path, "PDF", resolution=150)
+    return path

@@ -245,6 +245,81 @@ def test_a_word_document_is_recognised_by_content_whatever_its_name(tmp_path):
     assert read_document(renamed).format == "docx"
 
 
+# --- PDF ---------------------------------------------------------------------------------------
+
+
+def test_a_two_column_pdf_puts_each_time_and_its_title_in_one_row(tmp_path):
+    document = read_document(docs.write_dordrecht_pdf(tmp_path / "dordrecht.pdf"))
+    assert document.format == "pdf"
+    schedule = tables(document)[0]
+    times_and_titles = [
+        (row.cells[0].text, row.cells[1].text.split("\n")[0]) for row in schedule.rows
+    ]
+    assert times_and_titles == [
+        (time, lines[0][0]) for time, lines in docs.DORDRECHT_SCHEDULE
+    ]
+    assert all(cell.source.page == 1 and cell.source.table == 1
+               for row in schedule.rows for cell in row.cells)
+
+
+def test_a_pdf_title_wrapping_over_lines_stays_in_its_row_and_column(tmp_path):
+    schedule = tables(read_document(docs.write_dordrecht_pdf(tmp_path / "dordrecht.pdf")))[0]
+    plenary = row_starting(schedule, "10.00 - 10.45")
+    title, description = docs.DORDRECHT_SCHEDULE[1][1]
+    assert plenary.cells[1].text == f"{title[0]}\n{description[0]}"
+    session = row_starting(schedule, "Mooi Nederland")
+    assert session.cells[0].text == "" and session.cells[1].source.column == 2
+    assert session.source.line == 12  # the line on the page where the session starts
+
+
+def test_pdf_paragraphs_outside_the_columns_keep_order_and_headings_by_font_size(tmp_path):
+    document = read_document(docs.write_dordrecht_pdf(tmp_path / "dordrecht.pdf"))
+    kinds = [type(block).__name__ for block in document.blocks]
+    assert kinds == ["Paragraph", "Table", "Paragraph", "Paragraph", "Paragraph", "Paragraph"]
+    title, heading, subheading, text, _rest = (
+        paragraphs(document)[0], *paragraphs(document)[1:5])
+    assert (title.text, title.heading, title.bold) == (docs.DORDRECHT_TITLE, 1, True)
+    assert (heading.text, heading.heading) == ("Toelichting op de onderdelen", 1)
+    assert subheading.heading is not None and subheading.heading > heading.heading
+    assert text.heading is None and not text.bold
+    assert text.source.describe() == "page 1, line 18"
+
+
+def test_a_ruled_pdf_table_is_read_cell_by_cell_with_merged_cells(tmp_path):
+    document = read_document(docs.write_ruled_pdf(tmp_path / "almelo.pdf"))
+    assert [p.text for p in paragraphs(document)] == [docs.ALMELO_TITLE, docs.ALMELO_DATE]
+    schedule = tables(document)[0]
+    assert [c.text for c in schedule.rows[0].cells] == ["Tijd", "Onderdeel", "Zaal"]
+    opening = row_starting(schedule, "10.00 - 10.15")
+    assert opening.cells[1].text == "\n".join(docs.ALMELO_PLAIN_ROWS[1][1])
+    round_row = row_starting(schedule, docs.ALMELO_ROUND[0])
+    assert [(c.text, c.span) for c in round_row.cells] == [
+        (docs.ALMELO_ROUND[0], 1), (docs.ALMELO_ROUND[1], 2)]
+    index = schedule.rows.index(round_row)
+    for row, session in zip(schedule.rows[index + 1:], docs.ALMELO_ROUND_SESSIONS[:2],
+                            strict=True):
+        assert row.cells[0].continued and row.cells[0].text == docs.ALMELO_ROUND[0]
+        assert [c.text for c in row.cells[1:]] == [session.title, session.room]
+        assert row.cells[2].source.describe() == f"page 1, table 1, row {row.source.row}, column 3"
+
+
+def test_a_scanned_pdf_is_refused_as_a_scan_without_text(tmp_path):
+    message = refused(docs.write_scanned_pdf(tmp_path / "scan.pdf"))
+    assert "scan" in message and "without a text layer" in message
+
+
+def test_a_password_protected_pdf_is_refused_saying_so(tmp_path):
+    assert "protected with a password" in refused(docs.write_protected_pdf(tmp_path / "p.pdf"))
+
+
+def test_a_damaged_pdf_is_refused(tmp_path):
+    data = docs.write_dordrecht_pdf(tmp_path / "heel.pdf").read_bytes()
+    path = tmp_path / "kapot.pdf"
+    path.write_bytes(data[:400])
+    message = refused(path)
+    assert "damaged" in message or "contains no text" in message
+
+
 # --- bad input ---------------------------------------------------------------------------------
 
 

@@ -11,6 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from g40cal.errors import UserError
 from g40cal.importer.document import Cell, Document, Paragraph, Row, Table
@@ -432,3 +434,40 @@ def test_reading_writes_nothing(tmp_path):
     before = sorted(tmp_path.iterdir())
     read_document(tmp_path / "almelo.docx")
     assert sorted(tmp_path.iterdir()) == before
+
+
+# --- damaged files, whatever the damage --------------------------------------------------------
+
+_ORIGINALS: dict[str, bytes] = {}
+
+
+def original(kind: str, tmp_path_factory) -> bytes:
+    if kind not in _ORIGINALS:
+        folder = tmp_path_factory.mktemp("originals")
+        writer = {"docx": docs.write_almelo_docx, "pdf": docs.write_dordrecht_pdf,
+                  "ruled.pdf": docs.write_ruled_pdf}[kind]
+        _ORIGINALS[kind] = writer(folder / f"programma.{kind}").read_bytes()
+    return _ORIGINALS[kind]
+
+
+@pytest.mark.parametrize("kind", ["docx", "pdf", "ruled.pdf"])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(damage=st.data())
+def test_a_damaged_document_gives_a_document_or_a_refusal_never_a_crash(
+        kind, damage, tmp_path_factory):
+    data = bytearray(original(kind, tmp_path_factory))
+    if damage.draw(st.booleans(), label="truncate"):
+        data = data[: damage.draw(st.integers(1, len(data) - 1), label="cut at")]
+    else:
+        for _ in range(damage.draw(st.integers(1, 12), label="flips")):
+            position = damage.draw(st.integers(0, len(data) - 1), label="position")
+            data[position] = damage.draw(st.integers(0, 255), label="byte")
+    path = tmp_path_factory.mktemp("damaged") / f"programma.{kind}"
+    path.write_bytes(bytes(data))
+    try:
+        document = read_document(path)
+    except UserError as refusal:
+        assert str(refusal).startswith(f"{path}: ")
+    else:
+        assert document.format in ("docx", "pdf", "text", "markdown")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from docx.text.run import Run
 from lxml import etree
 
 from g40cal.importer.document import Block, Cell, Document, Paragraph, Row, Source, Table
-from g40cal.importer.reading import refuse
+from g40cal.importer.reading import raised_by_library, refuse
 
 _W_P, _W_TBL, _W_SDT = qn("w:p"), qn("w:tbl"), qn("w:sdt")
 _W_SDT_CONTENT, _W_TC, _W_TR = qn("w:sdtContent"), qn("w:tc"), qn("w:tr")
@@ -44,13 +45,21 @@ _TITLE_STYLES = {"title", "titel"}
 def read_docx(path: Path, data: bytes) -> Document:
     try:
         word = docx.Document(io.BytesIO(data))
-    except (OpcError, zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, ValueError) as err:
-        raise refuse(
-            path,
-            f"the Word document is damaged and cannot be opened ({type(err).__name__})",
-            "open it in Word and save it again as .docx",
-        ) from None
-    return Document(path=path, format="docx", blocks=tuple(_Reader(word).blocks()))
+        return Document(path=path, format="docx", blocks=tuple(_Reader(word).blocks()))
+    except (OpcError, zipfile.BadZipFile, zlib.error, etree.XMLSyntaxError) as err:
+        raise _damaged(path, err) from None
+    except Exception as err:
+        if raised_by_library(err, "docx", "zipfile", "lxml"):
+            raise _damaged(path, err) from None
+        raise
+
+
+def _damaged(path: Path, err: Exception) -> Exception:
+    return refuse(
+        path,
+        f"the Word document is damaged and cannot be read ({type(err).__name__})",
+        "open it in Word and save it again as .docx",
+    )
 
 
 class _Reader:

@@ -13,6 +13,7 @@ Lines of one run at the left margin are paragraphs; a larger font makes a headin
 from __future__ import annotations
 
 import io
+import logging
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from pdfminer.psparser import PSException
 from pdfplumber.utils.exceptions import PdfminerException
 
 from g40cal.importer.document import Block, Cell, Document, Paragraph, Row, Source, Table
-from g40cal.importer.reading import refuse
+from g40cal.importer.reading import raised_by_library, refuse
 
 # A gap wider than this many font sizes between two words on a line is a column gap, not a
 # space (a space is about a quarter of the font size; justified text rarely passes one).
@@ -75,6 +76,10 @@ class _Line:
 
 
 def read_pdf(path: Path, data: bytes) -> Document:
+    # pdfminer logs every repair it makes to a damaged file; the refusal below says it once.
+    pdfminer_log = logging.getLogger("pdfminer")
+    level = pdfminer_log.level
+    pdfminer_log.setLevel(logging.CRITICAL)
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             return Document(path=path, format="pdf", blocks=tuple(_read_pages(path, pdf.pages)))
@@ -83,6 +88,12 @@ def read_pdf(path: Path, data: bytes) -> Document:
         raise _refusal(path, cause) from None
     except (PDFSyntaxError, PSException, PDFEncryptionError, PDFPasswordIncorrect) as err:
         raise _refusal(path, err) from None
+    except Exception as err:
+        if raised_by_library(err, "pdfminer", "pdfplumber", "zlib", "pypdfium2"):
+            raise _refusal(path, err) from None
+        raise
+    finally:
+        pdfminer_log.setLevel(level)
 
 
 def _refusal(path: Path, cause: object) -> Exception:

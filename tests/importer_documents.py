@@ -377,3 +377,39 @@ def write_scanned_pdf(path: Path) -> Path:
         y += 60
     image.save(path, "PDF", resolution=150)
     return path
+
+
+# --- Word beyond the body: page header, text box, tracked changes ----------------------------
+
+ZAANDAM_HEADER = "G40 Stedennetwerk - Bestuurlijke netwerkdag Zaandam"
+ZAANDAM_TEXT_BOX = "Let op: de Themagroep Veiligheid duurt tot 15.30 uur"
+
+
+def write_edited_docx(path: Path) -> Path:
+    """A Word document as the bureau leaves it after editing: the day's name in the page
+    header, a note in a text box, and a time changed with Track Changes still on
+    (09.00 deleted, 09.15 inserted)."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    document.sections[0].header.paragraphs[0].text = ZAANDAM_HEADER
+    edited = document.add_paragraph()
+    edited.add_run("Inloop vanaf ")
+    edited._p.append(parse_xml(
+        f'<w:del {nsdecls("w")} w:id="1" w:author="Bureau" w:date="2024-05-01T10:00:00Z">'
+        '<w:r><w:delText>09.00</w:delText></w:r></w:del>'))
+    edited._p.append(parse_xml(
+        f'<w:ins {nsdecls("w")} w:id="2" w:author="Bureau" w:date="2024-05-01T10:00:00Z">'
+        '<w:r><w:t>09.15</w:t></w:r></w:ins>'))
+    edited.add_run(" uur")
+    anchored = document.add_paragraph("Keuzesessies - Ronde 2")
+    anchored._p.append(parse_xml(
+        f'<w:r {nsdecls("w")} xmlns:v="urn:schemas-microsoft-com:vml"><w:pict>'
+        '<v:shape style="width:200pt;height:40pt"><v:textbox><w:txbxContent>'
+        f'<w:p><w:r><w:t>{ZAANDAM_TEXT_BOX}</w:t></w:r></w:p>'
+        '</w:txbxContent></v:textbox></v:shape></w:pict></w:r>'))
+    document.add_paragraph("Conceptueel en Circulair bouwen")
+    document.save(str(path))
+    return path

@@ -474,3 +474,15 @@ def test_a_damaged_document_gives_a_document_or_a_refusal_never_a_crash(
         assert str(outcome).startswith(f"{path}: ")
     else:
         assert outcome.format in ("docx", "pdf", "text", "markdown")
+
+
+def test_word_page_header_text_box_and_tracked_changes_read_as_the_page_shows_them(tmp_path):
+    document = read_document(docs.write_edited_docx(tmp_path / "bewerkt.docx"))
+    found = [(p.text, p.source.describe()) for p in paragraphs(document)]
+    assert found == [
+        (docs.ZAANDAM_HEADER, "header, paragraph 1"),
+        ("Inloop vanaf 09.15 uur", "paragraph 1"),
+        ("Keuzesessies - Ronde 2", "paragraph 2"),
+        (docs.ZAANDAM_TEXT_BOX, "text box, paragraph 2"),
+        ("Conceptueel en Circulair bouwen", "paragraph 3"),
+    ]

@@ -69,7 +69,7 @@ class _Reader:
         self.tables = 0
 
     def blocks(self) -> list[Block]:
-        blocks: list[Block] = []
+        blocks: list[Block] = list(self._header_blocks())
         tab_run: list[tuple[int, str]] = []
         for element in _body_elements(self.word.element.body):
             if element.tag == _W_P:
@@ -116,7 +116,35 @@ class _Reader:
             for inner in box.iter(_W_P):
                 text = " ".join(_paragraph_text(inner).split())
                 if text:
-                    blocks.append(Paragraph(text=text, source=Source(paragraph=self.paragraphs)))
+                    source = Source(paragraph=self.paragraphs, part="text box")
+                    blocks.append(Paragraph(text=text, source=source))
+        return blocks
+
+    def _header_blocks(self) -> list[Paragraph]:
+        """The page headers' text (the bureau often puts the day's title and date there),
+        each distinct line once, before the body. Footers hold page numbers: left out."""
+        seen: set[str] = set()
+        blocks = []
+        for section in self.word.sections:
+            headers = [section.first_page_header, section.header, section.even_page_header]
+            for header in headers:
+                if header.is_linked_to_previous:
+                    continue
+                number = 0
+                for element in _body_elements(header._element):
+                    lines = (
+                        [_paragraph_text(element)]
+                        if element.tag == _W_P
+                        else [self._cell_text(tc) for tr in _rows(element)
+                              for tc in _row_cells(tr)]
+                    )
+                    for line in (part for text in lines for part in text.split("\n")):
+                        line = " ".join(line.split())
+                        number += 1
+                        if line and line not in seen:
+                            seen.add(line)
+                            source = Source(paragraph=number, part="header")
+                            blocks.append(Paragraph(text=line, source=source))
         return blocks
 
     def _flush_tabs(self, run: list[tuple[int, str]]) -> list[Block]:

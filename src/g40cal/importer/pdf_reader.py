@@ -16,7 +16,7 @@ import io
 import logging
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -379,8 +379,7 @@ def _clean_cell(text: str) -> str:
 
 def _with_number(table: Table, number: int) -> Table:
     def moved(source: Source) -> Source:
-        return Source(line=source.line, page=source.page, table=number, row=source.row,
-                      column=source.column, paragraph=source.paragraph)
+        return replace(source, table=number)
 
     rows = tuple(
         Row(cells=tuple(Cell(c.text, moved(c.source), c.span, c.continued) for c in row.cells),

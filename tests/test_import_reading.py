@@ -486,3 +486,57 @@ def test_word_page_header_text_box_and_tracked_changes_read_as_the_page_shows_th
         (docs.ZAANDAM_TEXT_BOX, "text box, paragraph 2"),
         ("Conceptueel en Circulair bouwen", "paragraph 3"),
     ]
+
+
+def test_a_blank_line_between_tab_lines_does_not_end_the_table(tmp_path):
+    path = tmp_path / "programma.txt"
+    path.write_text("Tijd\t\t\n\n11.30 - 12.30\tKeuzesessies - Ronde 1\t\n\n"
+                    "\tElke Regio Telt!\tSlim met Stroom\n\nToelichting op de onderdelen\n")
+    document = read_document(path)
+    schedule = tables(document)[0]
+    assert [(row.source.line, filled(row)) for row in schedule.rows] == [
+        (1, ["Tijd"]), (3, ["11.30 - 12.30", "Keuzesessies - Ronde 1"]),
+        (5, ["Elke Regio Telt!", "Slim met Stroom"])]
+    assert [(p.text, p.source.line) for p in paragraphs(document)] == [
+        ("Toelichting op de onderdelen", 7)]
+
+
+_LETTERS = "abcdeéëfgijklmnoöpqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-,:()!?'"
+_WORD = st.text(alphabet=_LETTERS, min_size=1, max_size=8).filter(lambda word: not set(word) <= set(".-:,"))
+_CELL = st.lists(_WORD, max_size=4).map(" ".join)
+
+
+@st.composite
+def _grids(draw) -> list[list[str]]:
+    width = draw(st.integers(2, 6))
+    rows = draw(st.lists(st.lists(_CELL, min_size=width, max_size=width), min_size=1,
+                         max_size=8))
+    rows[0][:2] = [draw(_WORD), draw(_WORD)]  # one row with two filled fields: a table
+    return rows
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(grid=_grids())
+def test_any_tab_separated_table_reads_back_cell_for_cell(tmp_path, grid):
+    path = tmp_path / "programma.txt"
+    path.write_text("".join("\t".join(row) + "\n" for row in grid), encoding="utf-8")
+    schedule = tables(read_document(path))[0]
+    assert [[cell.text for cell in row.cells] for row in schedule.rows] == grid
+    assert [row.source.line for row in schedule.rows] == list(range(1, len(grid) + 1))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(grid=_grids())
+def test_any_markdown_table_reads_back_cell_for_cell(tmp_path, grid):
+    path = tmp_path / "programma.md"
+    lines = ["| " + " | ".join(row) + " |" for row in grid]
+    lines.insert(1, "|" + "---|" * len(grid[0]))
+    path.write_text("Programma\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    document = read_document(path)
+    assert document.format == "markdown"
+    schedule = tables(document)[0]
+    assert [[cell.text for cell in row.cells] for row in schedule.rows] == grid
+    assert [cell.source.column for cell in schedule.rows[-1].cells] == list(
+        range(1, len(grid[0]) + 1))

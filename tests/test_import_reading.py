@@ -502,7 +502,8 @@ def test_a_blank_line_between_tab_lines_does_not_end_the_table(tmp_path):
 
 
 _LETTERS = "abcdeéëfgijklmnoöpqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-,:()!?'"
-_WORD = st.text(alphabet=_LETTERS, min_size=1, max_size=8).filter(lambda word: not set(word) <= set(".-:,"))
+_WORD = st.text(alphabet=_LETTERS, min_size=1, max_size=8).filter(
+    lambda word: not set(word) <= set(".-:,"))
 _CELL = st.lists(_WORD, max_size=4).map(" ".join)
 
 

@@ -541,3 +541,23 @@ def test_any_markdown_table_reads_back_cell_for_cell(tmp_path, grid):
     assert [[cell.text for cell in row.cells] for row in schedule.rows] == grid
     assert [cell.source.column for cell in schedule.rows[-1].cells] == list(
         range(1, len(grid[0]) + 1))
+
+
+@pytest.mark.parametrize("main", [
+    "application/vnd.ms-word.document.macroEnabled.main+xml",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+])
+def test_a_macro_enabled_document_or_a_word_template_is_read_like_a_document(tmp_path, main):
+    plain = docs.write_zaandam_docx(tmp_path / "zaandam.docx").read_bytes()
+    path = tmp_path / "zaandam.docm"
+    with zipfile.ZipFile(io.BytesIO(plain)) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "[Content_Types].xml":
+                content = content.replace(
+                    b"application/vnd.openxmlformats-officedocument.wordprocessingml."
+                    b"document.main+xml", main.encode())
+            target.writestr(item, content)
+    document = read_document(path)
+    assert document.format == "docx"
+    assert tables(document)[0].rows[0].cells[1].text == "Inloop"

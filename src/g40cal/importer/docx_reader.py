@@ -42,9 +42,35 @@ _HEADING_STYLE = re.compile(r"^(?:heading|kop|überschrift|titre)\s*(\d)$", re.I
 _TITLE_STYLES = {"title", "titel"}
 
 
+_WORD_MAIN = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+# Macro-enabled documents (.docm) and templates (.dotx, .dotm) hold the same text; python-docx
+# opens only plain documents, so their main part is announced as a plain one (in memory; the
+# macros are never run).
+_OTHER_WORD_MAINS = (
+    b"application/vnd.ms-word.document.macroEnabled.main+xml",
+    b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+    b"application/vnd.ms-word.template.macroEnabledTemplate.main+xml",
+)
+
+
+def _as_plain_document(data: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        types = source.read("[Content_Types].xml")
+        if not any(main in types for main in _OTHER_WORD_MAINS):
+            return data
+        for main in _OTHER_WORD_MAINS:
+            types = types.replace(main, _WORD_MAIN)
+        copy = io.BytesIO()
+        with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target:
+            for item in source.infolist():
+                content = types if item.filename == "[Content_Types].xml" else source.read(item)
+                target.writestr(item, content)
+    return copy.getvalue()
+
+
 def read_docx(path: Path, data: bytes) -> Document:
     try:
-        word = docx.Document(io.BytesIO(data))
+        word = docx.Document(io.BytesIO(_as_plain_document(data)))
         return Document(path=path, format="docx", blocks=tuple(_Reader(word).blocks()))
     except (OpcError, zipfile.BadZipFile, zlib.error, etree.XMLSyntaxError) as err:
         raise _damaged(path, err) from None

@@ -413,3 +413,31 @@ def write_edited_docx(path: Path) -> Path:
     document.add_paragraph("Conceptueel en Circulair bouwen")
     document.save(str(path))
     return path
+
+
+def write_borderless_pdf(path: Path) -> Path:
+    """Almelo's morning and round as a table without lines, as Word prints one: narrow
+    gutters (the cells' padding), the time and room centred beside a title of several
+    lines, the round's sessions each in a row with the round's time."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, ALMELO_TITLE, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    with pdf.table(col_widths=(25, 110, 55), borders_layout="NONE", line_height=5,
+                   padding=2, first_row_as_headings=False) as table:
+        for time, paragraphs, room in BORDERLESS_ROWS:
+            row = table.row()
+            for text in (time, "\n".join(paragraphs), room):
+                row.cell(text)
+    pdf.output(str(path))
+    return path
+
+
+BORDERLESS_ROWS = [
+    *ALMELO_PLAIN_ROWS,
+    *((ALMELO_ROUND[0], [s.title, s.detail] if s.detail else [s.title], s.room)
+      for s in ALMELO_ROUND_SESSIONS),
+]

@@ -78,19 +78,21 @@ def _is_tab_line(line: str) -> bool:
 
 
 def _tab_run(lines: list[str], start: int) -> list[tuple[int, str]]:
-    """Consecutive tab lines; a blank line between two of them (a double-spaced export)
-    does not end the table."""
+    """Consecutive tab lines; blank lines between two of them (a double-spaced export, an
+    empty table row) do not end the table."""
     run = []
     index = start
     while index < len(lines):
         if _is_tab_line(lines[index]):
             run.append((index + 1, lines[index]))
             index += 1
-        elif not lines[index].strip() and index + 1 < len(lines) and _is_tab_line(
-                lines[index + 1]) and run:
-            index += 1
-        else:
+            continue
+        following = index
+        while following < len(lines) and not lines[following].strip():
+            following += 1
+        if following == index or following == len(lines) or not _is_tab_line(lines[following]):
             break
+        index = following
     return run
 
 

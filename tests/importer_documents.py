@@ -282,11 +282,21 @@ DORDRECHT_SCHEDULE = [
            "ministerie VRO over het maken van keuzes in de beperkte ruimte.", False)]),
     ("16.30", [("Afsluiting met hapje en drankje", True)]),
 ]
+# (font size, bold, text): the "Toelichting" in full-width paragraphs that wrap over lines
 DORDRECHT_EXPLANATION = [
-    (16, "Toelichting op de onderdelen"),
-    (12, "Keuze sessies - ronde 1 (11.00 - 12.00 uur)"),
-    (10, "In deze verdiepende sessie praten we verder naar aanleiding van de plenaire aftrap,"),
-    (10, "de samenwerking met het Rijk."),
+    (16, True, "Toelichting op de onderdelen"),
+    (12, True, "Keuze sessies - ronde 1 (11.00 - 12.00 uur)"),
+    (10, True, "G40 overleg voor lobbyisten en coördinatoren"),
+    (10, False, "In deze verdiepende sessie praten we verder naar aanleiding van de plenaire "
+                "aftrap, de samenwerking met het Rijk. Samen met collega's van BZK verkennen we "
+                "de kansen van een gezamenlijke agenda."),
+    (10, True, "Mooi Nederland"),
+    (10, False, "TG Leefomgeving en Stedelijke Transformatie + Pijler economie"),
+    (10, False, "Nederland verandert continu. Bij deze permanente, grote verbouwing is het "
+                "belangrijk om in alle grote opgaven - van de woningbouwopgave tot de "
+                "verduurzaming van onze energie en economie - ruimtelijk kwaliteit leidend te "
+                "laten zijn. Zodat we straks in een in alle opzichten mooi, functioneel en "
+                "toekomstbestendig Nederland leven."),
 ]
 TIME_X, TITLE_X, TITLE_WIDTH = 20, 52, 120  # millimetres
 
@@ -312,10 +322,12 @@ def write_dordrecht_pdf(path: Path) -> Path:
                 y += 5
         y += 4  # the space between two items
     y += 6
-    for size, text in DORDRECHT_EXPLANATION:
-        pdf.set_font("Helvetica", "B" if size > 10 else "", size)
-        pdf.text(TIME_X, y, text)
-        y += 5 + (size - 10) / 2
+    for size, bold, text in DORDRECHT_EXPLANATION:
+        pdf.set_font("Helvetica", "B" if bold else "", size)
+        for wrapped in pdf.multi_cell(170, 5, text, dry_run=True, output="LINES"):
+            pdf.text(TIME_X, y, wrapped)
+            y += 5 + (size - 10) / 2
+        y += 3  # the space after a paragraph
     pdf.output(str(path))
     return path
 

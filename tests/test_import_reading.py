@@ -277,14 +277,25 @@ def test_a_pdf_title_wrapping_over_lines_stays_in_its_row_and_column(tmp_path):
 def test_pdf_paragraphs_outside_the_columns_keep_order_and_headings_by_font_size(tmp_path):
     document = read_document(docs.write_dordrecht_pdf(tmp_path / "dordrecht.pdf"))
     kinds = [type(block).__name__ for block in document.blocks]
-    assert kinds == ["Paragraph", "Table", "Paragraph", "Paragraph", "Paragraph", "Paragraph"]
-    title, heading, subheading, text, _rest = (
-        paragraphs(document)[0], *paragraphs(document)[1:5])
+    assert kinds == ["Paragraph", "Table"] + ["Paragraph"] * len(docs.DORDRECHT_EXPLANATION)
+    title, *explanation = paragraphs(document)
     assert (title.text, title.heading, title.bold) == (docs.DORDRECHT_TITLE, 1, True)
-    assert (heading.text, heading.heading) == ("Toelichting op de onderdelen", 1)
-    assert subheading.heading is not None and subheading.heading > heading.heading
-    assert text.heading is None and not text.bold
-    assert text.source.describe() == "page 1, line 18"
+    assert [p.text for p in explanation] == [text for *_style, text in docs.DORDRECHT_EXPLANATION]
+    assert [p.bold for p in explanation] == [bold for _s, bold, _t in docs.DORDRECHT_EXPLANATION]
+    heading, subheading, *rest = explanation
+    assert (heading.heading, subheading.heading) == (1, 3)
+    assert all(p.heading is None for p in rest)
+    assert [p.source.describe() for p in explanation[2:4]] == ["page 1, line 18", "page 1, line 19"]
+
+
+def test_a_pdf_paragraph_wrapping_over_lines_is_one_paragraph_and_short_lines_stay_apart(
+        tmp_path):
+    document = read_document(docs.write_dordrecht_pdf(tmp_path / "dordrecht.pdf"))
+    long_text = docs.DORDRECHT_EXPLANATION[-1][2]
+    wrapped = next(p for p in paragraphs(document) if p.text.startswith("Nederland verandert"))
+    assert wrapped.text == long_text  # three lines on the page, one paragraph
+    organisers = next(p for p in paragraphs(document) if p.text.startswith("TG Leefomgeving"))
+    assert organisers.text == docs.DORDRECHT_EXPLANATION[-2][2]  # a short line ends it
 
 
 def test_a_ruled_pdf_table_is_read_cell_by_cell_with_merged_cells(tmp_path):

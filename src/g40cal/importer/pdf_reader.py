@@ -163,13 +163,18 @@ def _read_page(page: Any, body_size: float, counter: _Counter) -> list[Block]:
     words = [word for word in all_words if not any(_inside(word, box) for box in boxes)]
     lines = _lines(words)
     columns = _column_starts(lines)
+    groups = _groups(lines, columns)
+    text_lines = [line for group in groups if not _is_table(group, columns) for line in group]
+    right_edge = max((line.runs[-1].x1 for line in text_lines), default=0.0)
+    tight = _tight_gap(lines)
     placed: list[tuple[float, Block]] = []
-    for line_group in _groups(lines, columns):
+    for line_group in groups:
         top = line_group[0].top
         if _is_table(line_group, columns):
             placed.append((top, _layout_table(line_group, columns, number)))
         else:
-            placed.extend((line.top, _paragraph(line, number, body_size)) for line in line_group)
+            for paragraph in _paragraph_lines(line_group, right_edge, tight):
+                placed.append((paragraph[0].top, _paragraph(paragraph, number, body_size)))
     for table in ruled:
         placed.append((table.bbox[1], _ruled_table(table, number, all_words)))
     placed.sort(key=lambda item: item[0])
@@ -378,15 +383,44 @@ def _join_lines(runs: list[_Run], right_edge: float) -> str:
     return text
 
 
-def _paragraph(line: _Line, page: int, body_size: float) -> Paragraph:
+def _paragraph_lines(lines: list[_Line], right_edge: float, tight: float) -> list[list[_Line]]:
+    """Running text as a reader takes it: a line that ran to the right edge (its next
+    word did not fit) goes on in the next line, in the same font, at ordinary spacing."""
+    paragraphs: list[list[_Line]] = []
+    for line in lines:
+        if paragraphs and _wraps_into(paragraphs[-1][-1], line, right_edge, tight):
+            paragraphs[-1].append(line)
+        else:
+            paragraphs.append([line])
+    return paragraphs
+
+
+def _wraps_into(previous: _Line, line: _Line, right_edge: float, tight: float) -> bool:
+    if abs(line.size - previous.size) > 0.5 or _line_bold(line) != _line_bold(previous):
+        return False
+    gap = line.top - previous.bottom
+    if gap < -1 or gap > tight + 0.3 * line.size:
+        return False
+    if line.runs[0].x0 > previous.runs[0].x0 + ALIGNMENT_TOLERANCE:
+        return False  # an indented line starts something new
+    space = 0.3 * line.size
+    return previous.runs[-1].x1 + space + line.runs[0].first_word_width >= right_edge - 1
+
+
+def _line_bold(line: _Line) -> bool:
+    return all(run.bold for run in line.runs)
+
+
+def _paragraph(lines: list[_Line], page: int, body_size: float) -> Paragraph:
+    size = lines[0].size
     heading = None
-    if line.size >= body_size * 1.15:
-        heading = 1 if line.size >= body_size * 1.6 else 2 if line.size >= body_size * 1.3 else 3
+    if size >= body_size * 1.15:
+        heading = 1 if size >= body_size * 1.6 else 2 if size >= body_size * 1.3 else 3
     return Paragraph(
-        text=line.text,
-        source=Source(page=page, line=line.number),
+        text=" ".join(line.text for line in lines),
+        source=Source(page=page, line=lines[0].number),
         heading=heading,
-        bold=all(run.bold for run in line.runs),
+        bold=all(_line_bold(line) for line in lines),
     )
 
 

@@ -167,6 +167,13 @@ ZAANDAM_EXPLANATION = [
     (None, "Gerard Schouw, landelijke aanjager, over aanpak netcongestie op bedrijventerreinen"),
     (3, "Gemeentelijke financiën"),
     (None, "Op deze netwerkdag blikken we terug op de extra ALV van de VNG van 24 mei 2024."),
+    (2, "Lunch-activiteiten (12.30 - 14.00 uur)"),
+    (None, "Rondleidingen (start 12.45 uur, inclusief lunchpakket)"),
+    # Word's own numbered list: the numbers are not in the text, Word draws them
+    ("numbered", "Stadswandeling Stadshart Zaandam met wethouder Stephanie Onclin"),
+    ("numbered", "Stadswandeling Monet"),
+    ("numbered", "Stadswandeling Zaanse houtbouw"),
+    ("numbered", "Vaartocht over de Zaan"),
 ]
 SESSION_COLUMNS = 5
 
@@ -254,6 +261,8 @@ def _add_explanation(document, explanation) -> None:
     for kind, text in explanation:
         if kind == "bold":
             document.add_paragraph().add_run(text).bold = True
+        elif kind == "numbered":
+            document.add_paragraph(text, style="List Number")
         elif kind is None:
             document.add_paragraph(text)
         else:

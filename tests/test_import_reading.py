@@ -583,3 +583,23 @@ def test_a_pdf_table_without_lines_and_narrow_gutters_gives_one_row_per_item(tmp
     assert [[cell.text for cell in row.cells] for row in schedule.rows] == [
         [time, "\n".join(paragraphs), room] for time, paragraphs, room in docs.BORDERLESS_ROWS
     ]
+
+
+def test_word_list_numbers_are_read_as_the_page_shows_them(tmp_path):
+    document = read_document(docs.write_zaandam_docx(tmp_path / "zaandam.docx"))
+    walks = [p.text for p in paragraphs(document)][-4:]
+    assert walks == [
+        "1. Stadswandeling Stadshart Zaandam met wethouder Stephanie Onclin",
+        "2. Stadswandeling Monet", "3. Stadswandeling Zaanse houtbouw",
+        "4. Vaartocht over de Zaan"]
+
+
+def test_word_bullets_add_nothing_to_the_text(tmp_path):
+    import docx
+
+    word = docx.Document()
+    word.add_paragraph("Vaartocht over de Zaan", style="List Bullet")
+    word.add_paragraph("Stadswandeling Monet", style="List Number")
+    word.save(str(tmp_path / "lijst.docx"))
+    texts = [p.text for p in paragraphs(read_document(tmp_path / "lijst.docx"))]
+    assert texts == ["Vaartocht over de Zaan", "1. Stadswandeling Monet"]

@@ -462,3 +462,38 @@ BORDERLESS_ROWS = [
     *((ALMELO_ROUND[0], [s.title, s.detail] if s.detail else [s.title], s.room)
       for s in ALMELO_ROUND_SESSIONS),
 ]
+
+
+# Tilburg's two days, one page each (the times the OCR'd text states).
+TILBURG_DAYS = [
+    ("Dag 1 - donderdag 25 september 2025 - Spoorzone Tilburg (LocHal)", [
+        ("12.00 - 13.00", "Inloop met lunch", ""),
+        ("13.00 - 13.20", "Opening", "Glazen zaal"),
+        ("13.20 - 14.30", "Openingsdebat: Stad van iedereen", "Glazen zaal"),
+    ]),
+    ("Dag 2 - vrijdag 26 september 2025 - Stadhuis gemeente Tilburg", [
+        ("09.15 - 09.45", "Inloop met koffie en thee", ""),
+        ("11.00 - 11.15", "Zaalwissel", ""),
+    ]),
+]
+
+
+def write_two_day_pdf(path: Path) -> Path:
+    """A programme of two days, a page each: time, title and room in three columns."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    for heading, schedule in TILBURG_DAYS:
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 14)
+        pdf.text(TIME_X, 25, heading)
+        y = 40.0
+        for time, title, room in schedule:
+            pdf.set_font("Helvetica", "", 10)
+            pdf.text(TIME_X, y, time)
+            pdf.text(TITLE_X, y, title)
+            if room:
+                pdf.text(150, y, room)
+            y += 8
+    pdf.output(str(path))
+    return path

@@ -603,3 +603,16 @@ def test_word_bullets_add_nothing_to_the_text(tmp_path):
     word.save(str(tmp_path / "lijst.docx"))
     texts = [p.text for p in paragraphs(read_document(tmp_path / "lijst.docx"))]
     assert texts == ["Vaartocht over de Zaan", "1. Stadswandeling Monet"]
+
+
+def test_a_pdf_of_several_pages_numbers_its_tables_through_and_names_each_page(tmp_path):
+    document = read_document(docs.write_two_day_pdf(tmp_path / "tilburg.pdf"))
+    kinds = [(type(b).__name__, b.source.page) for b in document.blocks]
+    assert kinds == [("Paragraph", 1), ("Table", 1), ("Paragraph", 2), ("Table", 2)]
+    for (heading, schedule), table, day in zip(
+            docs.TILBURG_DAYS, tables(document), paragraphs(document), strict=True):
+        assert day.text == heading and day.heading is not None
+        assert [filled(row) for row in table.rows] == [
+            [text for text in row if text] for row in schedule]
+    second = tables(document)[1].rows[1].cells[1]
+    assert second.source.describe() == "page 2, table 2, row 2, column 2, line 3"

@@ -497,3 +497,26 @@ def write_two_day_pdf(path: Path) -> Path:
             y += 8
     pdf.output(str(path))
     return path
+
+
+def write_pdf_with_scanned_page(path: Path) -> Path:
+    """Dordrecht's programme with a scanned page added after it (a picture, no text)."""
+    import io
+
+    from fpdf import FPDF
+    from PIL import Image
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.text(TIME_X, 25, DORDRECHT_TITLE)
+    pdf.set_font("Helvetica", "", 10)
+    for number, (time, lines) in enumerate(DORDRECHT_SCHEDULE[:3]):
+        pdf.text(TIME_X, 40 + 8 * number, time)
+        pdf.text(TITLE_X, 40 + 8 * number, lines[0][0])
+    pdf.add_page()
+    scan = io.BytesIO()
+    Image.new("RGB", (600, 800), "white").save(scan, "PNG")
+    pdf.image(scan, x=10, y=10, w=190)
+    pdf.output(str(path))
+    return path

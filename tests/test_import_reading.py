@@ -616,3 +616,35 @@ def test_a_pdf_of_several_pages_numbers_its_tables_through_and_names_each_page(t
             [text for text in row if text] for row in schedule]
     second = tables(document)[1].rows[1].cells[1]
     assert second.source.describe() == "page 2, table 2, row 2, column 2, line 3"
+
+
+def test_a_pdf_page_that_is_only_a_picture_is_noted_not_silently_skipped(tmp_path):
+    document = read_document(docs.write_pdf_with_scanned_page(tmp_path / "deels.pdf"))
+    assert [filled(row)[0] for row in tables(document)[0].rows] == [
+        time for time, _lines in docs.DORDRECHT_SCHEDULE[:3]]
+    assert document.notes == (
+        "page 2 has no text, only a picture (a scanned page?): nothing on it was read",)
+    clean = read_document(docs.write_dordrecht_pdf(tmp_path / "heel.pdf"))
+    assert clean.notes == ()
+
+
+def test_a_word_document_with_only_a_picture_is_refused_and_pictures_beside_text_noted(
+        tmp_path):
+    import docx
+    from PIL import Image
+
+    picture = tmp_path / "programma.png"
+    Image.new("RGB", (300, 400), "white").save(picture)
+    scanned = docx.Document()
+    scanned.add_picture(str(picture))
+    scanned.save(str(tmp_path / "scan.docx"))
+    assert "no text, only pictures" in refused(tmp_path / "scan.docx")
+    docx.Document().save(str(tmp_path / "leeg.docx"))
+    assert "the Word document is empty" in refused(tmp_path / "leeg.docx")
+    with_logo = docx.Document()
+    with_logo.add_picture(str(picture))
+    with_logo.add_paragraph(docs.ZAANDAM_TITLE, style="Title")
+    with_logo.save(str(tmp_path / "logo.docx"))
+    document = read_document(tmp_path / "logo.docx")
+    assert [p.text for p in paragraphs(document)] == [docs.ZAANDAM_TITLE]
+    assert document.notes == ("the document has 1 picture(s); text inside pictures is not read",)

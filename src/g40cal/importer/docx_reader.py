@@ -71,13 +71,34 @@ def _as_plain_document(data: bytes) -> bytes:
 def read_docx(path: Path, data: bytes) -> Document:
     try:
         word = docx.Document(io.BytesIO(_as_plain_document(data)))
-        return Document(path=path, format="docx", blocks=tuple(_Reader(word).blocks()))
+        blocks = tuple(_Reader(word).blocks())
+        pictures = _picture_count(word)
     except (OpcError, zipfile.BadZipFile, zlib.error, etree.XMLSyntaxError) as err:
         raise _damaged(path, err) from None
     except Exception as err:
         if raised_by_library(err, "docx", "zipfile", "lxml"):
             raise _damaged(path, err) from None
         raise
+    if not blocks:
+        if pictures:
+            raise refuse(
+                path,
+                "the Word document holds no text, only pictures (a scanned programme?)",
+                "import the document the programme was typed in",
+            )
+        raise refuse(path, "the Word document is empty", "check that this is the programme")
+    notes = (
+        (f"the document has {pictures} picture(s); text inside pictures is not read",)
+        if pictures
+        else ()
+    )
+    return Document(path=path, format="docx", blocks=blocks, notes=notes)
+
+
+def _picture_count(word: Any) -> int:
+    """Pictures in the body: drawings and old-style (VML) images."""
+    body = word.element.body
+    return len(body.xpath(".//w:drawing//*[local-name()='blip'] | .//*[local-name()='imagedata']"))
 
 
 def _damaged(path: Path, err: Exception) -> Exception:

@@ -89,7 +89,8 @@ def read_pdf(path: Path, data: bytes) -> Document:
     pdfminer_log.setLevel(logging.CRITICAL)
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
-            return Document(path=path, format="pdf", blocks=tuple(_read_pages(path, pdf.pages)))
+            blocks, notes = _read_pages(path, pdf.pages)
+            return Document(path=path, format="pdf", blocks=tuple(blocks), notes=tuple(notes))
     except PdfminerException as err:
         cause = err.args[0] if err.args else err
         raise _refusal(path, cause) from None
@@ -117,7 +118,7 @@ def _refusal(path: Path, cause: object) -> Exception:
     )
 
 
-def _read_pages(path: Path, pages: Iterable[Any]) -> list[Block]:
+def _read_pages(path: Path, pages: Iterable[Any]) -> tuple[list[Block], list[str]]:
     blocks: list[Block] = []
     counter = _Counter()
     chars = images = 0
@@ -135,9 +136,15 @@ def _read_pages(path: Path, pages: Iterable[Any]) -> list[Block]:
             )
         raise refuse(path, "this PDF contains no text", "import the Word document instead")
     body_size = _body_font_size(pages)
+    notes = [
+        f"page {page.page_number} has no text, only a picture (a scanned page?): "
+        "nothing on it was read"
+        for page in pages
+        if not page.chars and page.images
+    ]
     for page in pages:
         blocks.extend(_read_page(page, body_size, counter))
-    return blocks
+    return blocks, notes
 
 
 class _Counter:

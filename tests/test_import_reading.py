@@ -648,3 +648,10 @@ def test_a_word_document_with_only_a_picture_is_refused_and_pictures_beside_text
     document = read_document(tmp_path / "logo.docx")
     assert [p.text for p in paragraphs(document)] == [docs.ZAANDAM_TITLE]
     assert document.notes == ("the document has 1 picture(s); text inside pictures is not read",)
+
+
+def test_a_web_page_is_refused_asking_for_the_word_document(tmp_path):
+    path = tmp_path / "programma.htm"
+    path.write_text("<html xmlns:o='urn:schemas-microsoft-com:office:office'><body>"
+                    "<p>09.30 Inloop</p></body></html>")
+    assert "this is a web page (HTML)" in refused(path)

@@ -111,6 +111,13 @@ def sniff(path: Path, data: bytes) -> str:
         raise _refuse_ole2(path, data)
     if b"%PDF-" in data[:1024]:
         return "pdf"
+    head = data[:2048].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:600]:
+        raise refuse(
+            path,
+            "this is a web page (HTML), not a programme document",
+            "save the programme from Word as .docx or PDF, or paste its text into a .txt file",
+        )
     if data.lstrip()[:5] == b"{\\rtf":
         raise refuse(path, "this is an RTF document", "open it in Word and save it as .docx")
     for magic, name in _IMAGE_MAGICS.items():

@@ -225,7 +225,10 @@ def write_tabbed_docx(path: Path) -> Path:
     document.add_paragraph(ZAANDAM_TITLE, style="Heading 1")
     for time, paragraphs in ZAANDAM_PLAIN_ROWS:
         document.add_paragraph(f"{time}\t{paragraphs[0]}")
-    document.add_paragraph("Toelichting op de onderdelen", style="Heading 2")
+    document.add_paragraph(f"{ZAANDAM_ROUND[0]}\t{ZAANDAM_ROUND[1]}")
+    document.add_paragraph("\t" + "\t".join(ZAANDAM_ROUND_SESSIONS[:2]))
+    document.add_paragraph("\t" + ZAANDAM_ROUND_SESSIONS[2])
+    document.add_paragraph("Toelichting\top de onderdelen", style="Heading 2")
     document.save(str(path))
     return path
 

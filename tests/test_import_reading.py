@@ -231,7 +231,11 @@ def test_word_paragraphs_laid_out_with_tabs_become_a_table(tmp_path):
     assert [filled(row) for row in schedule.rows][:2] == [
         ["09.15 - 09.45", "Inloop"], ["09.45 - 10.00", "Opening"]]
     assert schedule.rows[1].cells[1].source.describe() == "table 1, row 2, column 2, paragraph 3"
-    assert paragraphs(document)[-1].text == "Toelichting op de onderdelen"
+    sessions = [[c.text for c in row.cells] for row in schedule.rows[-2:]]
+    assert sessions == [
+        ["", *docs.ZAANDAM_ROUND_SESSIONS[:2]], ["", docs.ZAANDAM_ROUND_SESSIONS[2]]]
+    heading = paragraphs(document)[-1]  # a heading with a tab in it is still a heading
+    assert (heading.text, heading.heading) == ("Toelichting op de onderdelen", 2)
 
 
 def test_blocks_keep_the_order_of_the_word_body(tmp_path):

@@ -119,22 +119,24 @@ class _Reader:
     def blocks(self) -> list[Block]:
         blocks: list[Block] = list(self._header_blocks())
         tab_run: list[tuple[int, str]] = []
+        boxes_in_run: list[Paragraph] = []  # text boxes anchored in the tab paragraphs
         for element in _body_elements(self.word.element.body):
             if element.tag == _W_P:
                 self.paragraphs += 1
                 paragraph = DocxParagraph(element, self.word)
                 text = self.numbering.label(element) + _paragraph_text(element)
-                if "\t" in text and text.strip() and "\n" not in text.strip():
+                if _tab_laid_out(text) and _heading_level(paragraph) is None:
                     tab_run.append((self.paragraphs, text))
+                    boxes_in_run.extend(self._text_box_blocks(element))
                     continue
-                blocks.extend(self._flush_tabs(tab_run))
+                blocks.extend(self._flush_tabs(tab_run, boxes_in_run))
                 blocks.extend(self._paragraph_blocks(paragraph, text))
                 blocks.extend(self._text_box_blocks(element))
             else:
-                blocks.extend(self._flush_tabs(tab_run))
+                blocks.extend(self._flush_tabs(tab_run, boxes_in_run))
                 self.tables += 1
                 blocks.append(self._table(element, self.tables))
-        blocks.extend(self._flush_tabs(tab_run))
+        blocks.extend(self._flush_tabs(tab_run, boxes_in_run))
         return blocks
 
     # --- paragraphs ----------------------------------------------------------------------
@@ -195,17 +197,19 @@ class _Reader:
                             blocks.append(Paragraph(text=line, source=source))
         return blocks
 
-    def _flush_tabs(self, run: list[tuple[int, str]]) -> list[Block]:
-        """Paragraphs laid out with tabs: a table if one of them has two filled fields."""
+    def _flush_tabs(self, run: list[tuple[int, str]], boxes: list[Paragraph]) -> list[Block]:
+        """Paragraphs laid out with tabs: a table if one of them has two filled fields
+        (then the text boxes anchored in them follow the table)."""
         if not run:
             return []
-        taken = list(run)
+        taken, after = list(run), list(boxes)
         run.clear()
+        boxes.clear()
         if not any(sum(1 for f in text.split("\t") if f.strip()) >= 2 for _n, text in taken):
             return [
                 Paragraph(" ".join(text.split()), Source(paragraph=number))
                 for number, text in taken
-            ]
+            ] + after
         self.tables += 1
         table = self.tables
         rows = []
@@ -219,7 +223,7 @@ class _Reader:
             )
             source = Source(table=table, row=row_number, paragraph=paragraph)
             rows.append(Row(cells=cells, source=source))
-        return [Table(rows=tuple(rows), source=Source(table=table, paragraph=taken[0][0]))]
+        return [Table(rows=tuple(rows), source=Source(table=table, paragraph=taken[0][0])), *after]
 
     # --- tables --------------------------------------------------------------------------
 
@@ -260,6 +264,13 @@ class _Reader:
                     if line:
                         lines.append(line)
         return "\n".join(lines)
+
+
+def _tab_laid_out(text: str) -> bool:
+    """One line with a tab in it (a paragraph of several lines is running text); a leading
+    tab counts: it leaves the first column empty, as under a round's row."""
+    stripped = text.strip(" \n")
+    return "\t" in stripped and "\n" not in stripped
 
 
 def _body_elements(parent: Any) -> Iterator[Any]:

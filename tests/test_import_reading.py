@@ -659,3 +659,27 @@ def test_a_web_page_is_refused_asking_for_the_word_document(tmp_path):
     path.write_text("<html xmlns:o='urn:schemas-microsoft-com:office:office'><body>"
                     "<p>09.30 Inloop</p></body></html>")
     assert "this is a web page (HTML)" in refused(path)
+
+
+def test_word_hyphens_hidden_text_and_soft_hyphens_read_as_the_page_shows_them(tmp_path):
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    word = docx.Document()
+    paragraph = word.add_paragraph()
+    paragraph._p.append(parse_xml(
+        f'<w:r {nsdecls("w")}><w:t>G40</w:t><w:noBreakHyphen/><w:t>steden en '
+        'gemeente\u00adlijke ﬁnanciën</w:t></w:r>'))
+    paragraph._p.append(parse_xml(
+        f'<w:r {nsdecls("w")}><w:rPr><w:vanish/></w:rPr><w:t> (concept, niet delen)</w:t></w:r>'))
+    word.save(str(tmp_path / "tekens.docx"))
+    texts = [p.text for p in paragraphs(read_document(tmp_path / "tekens.docx"))]
+    assert texts == ["G40-steden en gemeentelijke financiën"]
+
+
+def test_ligatures_and_invisible_characters_in_a_text_file_are_read_plainly(tmp_path):
+    path = tmp_path / "programma.txt"
+    path.write_text("11.30\u00a0-\u00a012.30\tGemeentelijke ﬁnanciën\u200b\tof\u00adﬁce\n")
+    row = tables(read_document(path))[0].rows[0]
+    assert [c.text for c in row.cells] == ["11.30 - 12.30", "Gemeentelijke financiën", "office"]

@@ -30,7 +30,7 @@ from pdfminer.psparser import PSException
 from pdfplumber.utils.exceptions import PdfminerException
 
 from g40cal.importer.document import Block, Cell, Document, Paragraph, Row, Source, Table
-from g40cal.importer.reading import raised_by_library, refuse
+from g40cal.importer.reading import raised_by_library, refuse, unify_characters
 
 # A gap wider than this many font sizes between two words on a line is a column gap, not a
 # space (a space is about a quarter of the font size; justified text rarely passes one).
@@ -54,7 +54,7 @@ class _Run:
 
     @property
     def text(self) -> str:
-        return " ".join(word["text"] for word in self.words)
+        return unify_characters(" ".join(word["text"] for word in self.words))
 
     @property
     def bold(self) -> bool:

@@ -356,11 +356,12 @@ def write_ruled_pdf(path: Path) -> Path:
     pdf.set_font("Helvetica", "", 10)
     pdf.cell(0, 8, ALMELO_DATE, new_x="LMARGIN", new_y="NEXT")
     round_time, round_title, _room = ALMELO_ROUND
-    with pdf.table(col_widths=(30, 100, 60), first_row_as_headings=False) as table:
+    # padding 2 mm: about the margin Word gives a cell (0.19 cm)
+    with pdf.table(col_widths=(30, 100, 60), first_row_as_headings=False, padding=2) as table:
         header = table.row()
         for text in ("Tijd", "Onderdeel", "Zaal"):
             header.cell(text)
-        for time, paragraphs, room in ALMELO_PLAIN_ROWS[:2]:
+        for time, paragraphs, room in ALMELO_PLAIN_ROWS[:3]:
             row = table.row()
             row.cell(time)
             row.cell("\n".join(paragraphs))

@@ -309,6 +309,8 @@ def test_a_ruled_pdf_table_is_read_cell_by_cell_with_merged_cells(tmp_path):
     assert [c.text for c in schedule.rows[0].cells] == ["Tijd", "Onderdeel", "Zaal"]
     opening = row_starting(schedule, "10.00 - 10.15")
     assert opening.cells[1].text == "\n".join(docs.ALMELO_PLAIN_ROWS[1][1])
+    plenary = row_starting(schedule, "10.15 - 11.30")  # its title wraps in the cell
+    assert plenary.cells[1].text == "\n".join(docs.ALMELO_PLAIN_ROWS[2][1])
     round_row = row_starting(schedule, docs.ALMELO_ROUND[0])
     assert [(c.text, c.span) for c in round_row.cells] == [
         (docs.ALMELO_ROUND[0], 1), (docs.ALMELO_ROUND[1], 2)]

@@ -524,3 +524,48 @@ def write_pdf_with_scanned_page(path: Path) -> Path:
     pdf.image(scan, x=10, y=10, w=190)
     pdf.output(str(path))
     return path
+
+
+def write_tab_stop_pdf(path: Path) -> Path:
+    """Zaandam's schedule as Word prints paragraphs typed with a tab: the titles start at
+    a tab stop just past the longest time, a gap of barely two spaces."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.text(TIME_X, 25, ZAANDAM_TITLE)
+    pdf.set_font("Helvetica", "", 10)
+    tab_stop = TIME_X + pdf.get_string_width("09.45 - 10.00") + 2.2  # mm
+    y = 40.0
+    for time, paragraphs in [*ZAANDAM_PLAIN_ROWS, (ZAANDAM_CLOSING[0], ZAANDAM_CLOSING[1])]:
+        pdf.text(TIME_X, y, time)
+        pdf.text(tab_stop, y, paragraphs[0])
+        y += 6
+    pdf.output(str(path))
+    return path
+
+
+def dordrecht_explanation_paragraphs() -> list[str]:
+    """The "Toelichting" of Dordrecht's text, paragraph by paragraph, in Latin-1 (what
+    the PDF core fonts can write: typographic quotes and dashes made plain)."""
+    text = (PROGRAMME_TEXTS / "dordrecht-ambtelijke-netwerkdag.txt").read_text(encoding="utf-8")
+    explanation = text.split("Toelichting op de onderdelen", 1)[1]
+    plain = explanation.translate(str.maketrans("‘’“”–…", "''\"\"-.", ""))
+    return [line.strip() for line in plain.split("\n") if line.strip()]
+
+
+def write_justified_pdf(path: Path) -> list[str]:
+    """Dordrecht's "Toelichting" as justified running text over several pages; returns the
+    paragraphs written."""
+    from fpdf import FPDF
+
+    paragraphs = dordrecht_explanation_paragraphs()
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "", 10)
+    for paragraph in paragraphs:
+        pdf.multi_cell(170, 5, paragraph, align="J", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+    pdf.output(str(path))
+    return paragraphs

@@ -685,3 +685,21 @@ def test_ligatures_and_invisible_characters_in_a_text_file_are_read_plainly(tmp_
     path.write_text("11.30\u00a0-\u00a012.30\tGemeentelijke ﬁnanciën\u200b\tof\u00adﬁce\n")
     row = tables(read_document(path))[0].rows[0]
     assert [c.text for c in row.cells] == ["11.30 - 12.30", "Gemeentelijke financiën", "office"]
+
+
+def test_a_pdf_typed_with_tabs_splits_time_and_title_at_a_narrow_tab_gap(tmp_path):
+    schedule = tables(read_document(docs.write_tab_stop_pdf(tmp_path / "zaandam.pdf")))[0]
+    expected = [*docs.ZAANDAM_PLAIN_ROWS, docs.ZAANDAM_CLOSING]
+    assert [filled(row) for row in schedule.rows] == [
+        [time, paragraphs[0]] for time, paragraphs in expected]
+
+
+def test_justified_running_text_over_pages_stays_one_paragraph_per_paragraph_across_pages(
+        tmp_path):
+    written = docs.write_justified_pdf(tmp_path / "toelichting.pdf")
+    document = read_document(tmp_path / "toelichting.pdf")
+    assert not tables(document)  # wide word spaces in justified lines are no columns
+    assert [" ".join(p.text.split()) for p in paragraphs(document)] == [
+        " ".join(p.split()) for p in written]
+    # several pages, so paragraphs run on over page breaks (and read as one)
+    assert len({p.source.page for p in paragraphs(document)}) > 2

@@ -569,3 +569,28 @@ def write_justified_pdf(path: Path) -> list[str]:
         pdf.ln(2)
     pdf.output(str(path))
     return paragraphs
+
+
+def write_markdown_with_html_table(path: Path) -> Path:
+    """Almelo as a converter writes a Word table with merged cells into Markdown: as HTML,
+    the round's time spanning its sessions' rows, the round's title spanning two columns,
+    several paragraphs in a cell."""
+    time, paragraphs, room = ALMELO_PLAIN_ROWS[1]
+    round_time, round_title, _room = ALMELO_ROUND
+    first, second = ALMELO_ROUND_SESSIONS[:2]
+    opening = "".join(f"<p>{text}</p>" for text in paragraphs)
+    path.write_text(
+        f"# {ALMELO_TITLE}\n\n{ALMELO_DATE}\n\n"
+        "<table>\n"
+        "<thead><tr><th>Tijd</th><th>Onderdeel</th><th>Zaal</th></tr></thead>\n"
+        "<tbody>\n"
+        f"<tr><td>{time}</td><td>{opening}</td><td>{room}</td></tr>\n"
+        f'<tr><td rowspan="3">{round_time}</td><td colspan="2">{round_title}</td></tr>\n'
+        f"<tr><td>{first.title}<br>{first.detail}</td><td>{first.room}</td></tr>\n"
+        f"<tr><td>{second.title}</td><td>{second.room}</td></tr>\n"
+        "</tbody>\n"
+        "</table>\n\n"
+        "## Toelichting op de onderdelen\n",
+        encoding="utf-8",
+    )
+    return path

@@ -703,3 +703,25 @@ def test_justified_running_text_over_pages_stays_one_paragraph_per_paragraph_acr
         " ".join(p.split()) for p in written]
     # several pages, so paragraphs run on over page breaks (and read as one)
     assert len({p.source.page for p in paragraphs(document)}) > 2
+
+
+def test_an_html_table_in_markdown_keeps_its_merged_cells_and_paragraphs(tmp_path):
+    document = read_document(docs.write_markdown_with_html_table(tmp_path / "almelo.md"))
+    assert document.format == "markdown"
+    schedule = tables(document)[0]
+    first, second = docs.ALMELO_ROUND_SESSIONS[:2]
+    round_time, round_title, _room = docs.ALMELO_ROUND
+    assert [[(c.text, c.span, c.continued) for c in row.cells] for row in schedule.rows] == [
+        [("Tijd", 1, False), ("Onderdeel", 1, False), ("Zaal", 1, False)],
+        [(docs.ALMELO_PLAIN_ROWS[1][0], 1, False),
+         ("\n".join(docs.ALMELO_PLAIN_ROWS[1][1]), 1, False), ("Grote kerk", 1, False)],
+        [(round_time, 1, False), (round_title, 2, False)],
+        [(round_time, 1, True), (f"{first.title}\n{first.detail}", 1, False),
+         (first.room, 1, False)],
+        [(round_time, 1, True), (second.title, 1, False), (second.room, 1, False)],
+    ]
+    assert [row.source.line for row in schedule.rows] == [6, 8, 9, 10, 11]
+    assert [c.source.column for c in schedule.rows[3].cells] == [1, 2, 3]
+    heading = paragraphs(document)[-1]
+    assert (heading.text, heading.heading, heading.source.line) == (
+        "Toelichting op de onderdelen", 2, 15)

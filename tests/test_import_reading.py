@@ -725,3 +725,49 @@ def test_an_html_table_in_markdown_keeps_its_merged_cells_and_paragraphs(tmp_pat
     heading = paragraphs(document)[-1]
     assert (heading.text, heading.heading, heading.source.line) == (
         "Toelichting op de onderdelen", 2, 15)
+
+
+@st.composite
+def _merged_grids(draw) -> tuple[list[list[tuple[str, int]]], list[int]]:
+    """Rows of (text, colspan) pieces over the columns after the first, and how many rows
+    each first-column cell spans."""
+    width = draw(st.integers(1, 4))
+    rows = draw(st.integers(1, 6))
+    groups: list[int] = []
+    while sum(groups) < rows:
+        groups.append(draw(st.integers(1, rows - sum(groups))))
+    pieces = []
+    for _row in range(rows):
+        left, row = width, []
+        while left:
+            span = draw(st.integers(1, left))
+            row.append((draw(_WORD), span))
+            left -= span
+        pieces.append(row)
+    return pieces, groups
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(grid=_merged_grids(), times=st.lists(_WORD, min_size=6, max_size=6))
+def test_any_html_table_with_merged_cells_reads_back_on_its_grid(tmp_path, grid, times):
+    pieces, groups = grid
+    html, expected = ["<table>"], []
+    row = 0
+    for group, size in enumerate(groups):
+        for offset in range(size):
+            first = (f'<td rowspan="{size}">{times[group]}</td>' if offset == 0 else "")
+            cells = "".join(f'<td colspan="{span}">{text}</td>' for text, span in pieces[row])
+            html.append(f"<tr>{first}{cells}</tr>")
+            expected.append([(times[group], 1, offset > 0)]
+                            + [(text, span, False) for text, span in pieces[row]])
+            row += 1
+    html.append("</table>")
+    path = tmp_path / "programma.md"
+    path.write_text("# Programma\n\n" + "\n".join(html) + "\n", encoding="utf-8")
+    schedule = tables(read_document(path))[0]
+    assert [[(c.text, c.span, c.continued) for c in r.cells] for r in schedule.rows] == expected
+    for table_row in schedule.rows:
+        columns = [c.source.column for c in table_row.cells]
+        spans = [c.span for c in table_row.cells]
+        assert columns == [1 + sum(spans[:i]) for i in range(len(spans))]

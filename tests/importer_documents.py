@@ -378,6 +378,8 @@ def write_ruled_pdf(path: Path) -> Path:
 
 
 def write_protected_pdf(path: Path, password: str = "geheim") -> Path:
+    """A PDF that asks for a password to open (``password=""``: one that opens freely but
+    restricts printing and copying, as many exported programmes do)."""
     from fpdf import FPDF
 
     pdf = FPDF()

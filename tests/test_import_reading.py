@@ -771,3 +771,8 @@ def test_any_html_table_with_merged_cells_reads_back_on_its_grid(tmp_path, grid,
         columns = [c.source.column for c in table_row.cells]
         spans = [c.span for c in table_row.cells]
         assert columns == [1 + sum(spans[:i]) for i in range(len(spans))]
+
+
+def test_a_pdf_that_only_restricts_printing_and_copying_is_read(tmp_path):
+    path = docs.write_protected_pdf(tmp_path / "beperkt.pdf", password="")
+    assert [p.text for p in paragraphs(read_document(path))] == [docs.DORDRECHT_TITLE]

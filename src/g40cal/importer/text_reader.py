@@ -1,12 +1,15 @@
 """Plain text and Markdown programmes: what the bureau pastes or exports from Word.
 
-Plain text: every non-empty line is a paragraph; a run of consecutive lines with tabs (the
-way Word exports a table) is a table when at least one of them has two or more filled
-fields. Empty fields are kept as empty cells, so a session keeps the column it stood in.
+Plain text: every non-empty line is a paragraph; a run of lines with tabs (the way Word
+exports a table; blank lines between them do not end it) is a table when at least one of
+them has two or more filled fields. Empty fields are kept as empty cells, so a session
+keeps the column it stood in.
 
 Markdown (a Word export through pandoc or an online converter) is read with markdown-it:
 ``|`` tables become tables, ``#`` headings keep their level, bold and italics lose their
-markers (a wholly bold line is marked ``bold``), ``<br>`` in a cell becomes a newline.
+markers (a wholly bold line is marked ``bold``), ``<br>`` in a cell becomes a newline, an
+ordered list item keeps its number. An HTML table in the Markdown (what converters write for
+merged cells) is read with the standard library's HTML parser, merged cells and all.
 """
 
 from __future__ import annotations

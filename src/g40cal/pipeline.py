@@ -17,6 +17,7 @@ from g40cal.config import Config
 from g40cal.errors import UserError
 from g40cal.events import Event
 from g40cal.feeds import FeedSpec, PersonalFeeds
+from g40cal.lock import project_lock
 from g40cal.participants import (
     audience_signature,
     personal_audience,
@@ -189,8 +190,10 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
 
 def run_sync(project: Project, state: State, *, now: datetime | None = None,
              verify: bool = False) -> SyncResult:
-    plan, _ = prepare_sync(project, state, now=now, verify=verify)
-    try:
-        return apply_sync(plan, state, project.config)
-    finally:
-        plan.discard()  # whatever was not committed
+    """Plan and apply a sync in one hold of the project lock (``lock.py``)."""
+    with project_lock(state.path, "sync"):
+        plan, _ = prepare_sync(project, state, now=now, verify=verify)
+        try:
+            return apply_sync(plan, state, project.config)
+        finally:
+            plan.discard()  # whatever was not committed

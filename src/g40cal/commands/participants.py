@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from g40cal import cli as cli_module
-from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
+from g40cal.cli import AppContext, cli, emit_json, handle_errors, locked, pass_app
 from g40cal.errors import UserError
 from g40cal.matching import describe_items, match_items, optional_items, parse_time
 from g40cal.model import TZ, Item, Programme
@@ -122,6 +122,7 @@ def _findings_text(findings: list[Finding]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 @handle_errors
+@locked("participants import")
 def import_(app: AppContext, file: Path, programme_id: str | None, sheet: str | None,
             skip_invalid: bool, dry_run: bool, yes: bool, keep_missing: bool,
             as_json: bool) -> None:
@@ -291,6 +292,7 @@ def _with_choices(current: list[Choice], items: list[Item], programme: Programme
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 @handle_errors
+@locked("participants add")
 def add(app: AppContext, name: str, email: str, programme_id: str, organisation: str | None,
         days: str | None, registered_at: str | None, choices: tuple[str, ...],
         as_json: bool) -> None:
@@ -355,6 +357,7 @@ def _parse_days(text: str | None, programme: Programme) -> frozenset[int] | None
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 @handle_errors
+@locked("participants choose")
 def choose(app: AppContext, person: str, items: tuple[str, ...], drop: tuple[str, ...],
            programme_id: str | None, as_json: bool) -> None:
     """Change a participant's choices: add ITEMS (titles or ids), --drop others.
@@ -642,6 +645,7 @@ def _xlsx_bytes(rows: list[dict[str, str]]) -> bytes:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
 @handle_errors
+@locked("participants remove")
 def remove(app: AppContext, person: str, programme_id: str | None, yes: bool) -> None:
     """Remove a participant and delete their personal feed (its URL stops working)."""
     with State(app.config.state_path) as state:
@@ -667,6 +671,7 @@ def remove(app: AppContext, person: str, programme_id: str | None, yes: bool) ->
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
 @handle_errors
+@locked("participants rotate")
 def rotate(app: AppContext, person: str, yes: bool) -> None:
     """Give a participant a new feed URL; the old one stops working at once."""
     project = _project(app)
@@ -692,6 +697,7 @@ def rotate(app: AppContext, person: str, yes: bool) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
 @handle_errors
+@locked("participants purge")
 def purge(app: AppContext, programme_id: str, force: bool, yes: bool) -> None:
     """Delete all personal data of a network day after the event: registrations, choices,
     and people (with their feeds) who have no other registration."""

@@ -7,13 +7,9 @@ g40cal changed the state, it plans again instead of publishing its old plan.
 from __future__ import annotations
 
 import os
-import pty
-import select
 import signal
 import subprocess
 import sys
-import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -23,43 +19,11 @@ from g40cal.lock import holds_lock, lock_path, project_lock, read_holder
 from g40cal.participants import load_participants
 from g40cal.state import State
 from tests.conftest import BEFORE_EVENTS
+from tests.locking import Prompted, g40cal, g40cal_env, hold_lock
 from tests.syncing import edit, sync_at
 
 ALMELO = "programmes/almelo-ambtelijk-2024.toml"
 ZAANDAM = "programmes/zaandam-bestuurlijk.toml"
-NOW = BEFORE_EVENTS.isoformat()
-
-
-def g40cal(root: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "g40cal", "--root", str(root), *args],
-                          capture_output=True, text=True, timeout=timeout, env=_env(),
-                          check=False)
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("G40CAL_STATE", "G40CAL_WAIT")}
-    env["G40CAL_NOW"] = NOW
-    return env
-
-
-HOLDER = textwrap.dedent("""
-    import sys, time
-    from pathlib import Path
-    from g40cal.lock import project_lock
-    with project_lock(Path(sys.argv[1]), "participants import"):
-        print("held", flush=True)
-        time.sleep(float(sys.argv[2]))
-""")
-
-
-def hold_lock(root: Path, seconds: float) -> subprocess.Popen[str]:
-    """Another process holding the project's lock (through the library) for ``seconds``."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(load_config(root).state_path), str(seconds)],
-        stdout=subprocess.PIPE, text=True, env=_env())
-    assert holder.stdout is not None
-    assert holder.stdout.readline().strip() == "held"
-    return holder
 
 
 @pytest.fixture
@@ -123,55 +87,11 @@ def test_two_syncs_at_once_publish_and_log_each_change_once(synced: Path) -> Non
     command = [sys.executable, "-m", "g40cal", "--root", str(synced), "--wait", "120",
                "sync", "--yes"]
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, env=_env()) for _ in range(2)]
+                             text=True, env=g40cal_env()) for _ in range(2)]
     outputs = [r.communicate(timeout=180) for r in runs]
     assert [r.returncode for r in runs] == [0, 0], outputs
     assert logged_changes(synced).count(("r1-europa", "changed")) == 1
     assert sum("No changes." in out for out, _ in outputs) == 1
-
-
-class Prompted:
-    """A g40cal on a terminal (a pseudo-terminal), stopped at its question."""
-
-    def __init__(self, root: Path, *args: str) -> None:
-        self.master, slave = pty.openpty()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "g40cal", "--root", str(root), *args],
-            stdin=slave, stdout=slave, stderr=slave, env=_env(), close_fds=True)
-        os.close(slave)
-        self.output = ""
-
-    def read_until(self, text: str, timeout: float = 120, after: str = "") -> str:
-        deadline = time.monotonic() + timeout
-        while text not in self.output[self.output.find(after):]:
-            left = deadline - time.monotonic()
-            assert left > 0, f"{text!r} never came:\n{self.output}"
-            ready, _, _ = select.select([self.master], [], [], left)
-            if ready:
-                try:
-                    chunk = os.read(self.master, 4096)
-                except OSError:  # the process ended
-                    chunk = b""
-                if not chunk:
-                    assert text in self.output, f"{text!r} never came:\n{self.output}"
-                self.output += chunk.decode(errors="replace")
-        return self.output
-
-    def answer(self, text: str) -> None:
-        os.write(self.master, text.encode() + b"\n")
-
-    def finish(self) -> int:
-        deadline = time.monotonic() + 120
-        while self.process.poll() is None and time.monotonic() < deadline:
-            ready, _, _ = select.select([self.master], [], [], 0.5)
-            if ready:
-                try:
-                    self.output += os.read(self.master, 4096).decode(errors="replace")
-                except OSError:
-                    break
-        code = self.process.wait(timeout=10)
-        os.close(self.master)
-        return code
 
 
 def test_a_sync_waiting_at_its_question_holds_no_lock_and_plans_again_when_answered(

@@ -61,7 +61,13 @@ class AppContext:
 
 
     def lock(self, command: str) -> contextlib.AbstractContextManager[None]:
-        """The project lock for ``command`` (see ``lock.py``), waiting ``--wait`` seconds."""
+        """The project lock for ``command`` (see ``lock.py``), waiting ``--wait`` seconds.
+
+        A command that writes refuses first a folder layout that would publish personal
+        data (``layout.py``): the state inside the public folder, and the like."""
+        from g40cal.layout import check_layout
+
+        check_layout(self.config)
         return project_lock(self.config.state_path, command, wait=self.lock_wait,
                             on_wait=lambda message: click.echo(message, err=True))
 

@@ -17,13 +17,14 @@ from g40cal.config import Config
 from g40cal.errors import UserError
 from g40cal.events import Event
 from g40cal.feeds import FeedSpec, PersonalFeeds
-from g40cal.lock import project_lock
-from g40cal.participants import (
-    audience_signature,
-    personal_audience,
-    private_path_problem,
-    secure_folder,
+from g40cal.layout import (
+    check_layout,
+    layout_problems,
+    prepare_private_folder,
+    private_folder_problem,
 )
+from g40cal.lock import project_lock
+from g40cal.participants import audience_signature, personal_audience
 from g40cal.project import Project, definition_files
 from g40cal.publish import Stager, sweep_staged
 from g40cal.rebuild import rebuild_state
@@ -45,12 +46,13 @@ def personal_feed_specs(project: Project, state: State, *, complete: bool = True
     changed since the last sync and of the registrants of the ``reshaped`` programmes."""
     personal = personal_audience(project, state, complete=complete, programmes=reshaped)
     exists = personal.specs or project.config.private_path.is_dir()
-    if exists and (problem := private_path_problem(project.config)):
-        # Never write personal feeds where git (or the public folder) could pick them up —
-        # checked on every sync, also when none of them changes this time.
+    if exists and (problem := private_folder_problem(project.config)):
+        # Never write personal feeds where git (or the public folder) could pick them up,
+        # nor into a folder g40cal did not make — checked on every sync, also when none of
+        # them changes this time.
         raise UserError(problem.message, [problem])
     if personal.specs:
-        secure_folder(project.config.private_path)
+        prepare_private_folder(project.config.private_path)
     return personal
 
 
@@ -127,12 +129,10 @@ def unchanged_since_last_sync(config: Config, state: State, now: datetime,
         return False
     if recorded != (fingerprint or input_fingerprint(config, state)):
         return False
-    # The privacy guard is never skipped: the full path explains what is wrong.
-    return not (config.private_path.is_dir() and _private_folder_problem(config))
-
-
-def _private_folder_problem(config: Config) -> bool:
-    return private_path_problem(config) is not None
+    # The privacy guards are never skipped: the full path explains what is wrong.
+    if layout_problems(config):
+        return False
+    return not (config.private_path.is_dir() and private_folder_problem(config) is not None)
 
 
 def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
@@ -145,6 +145,7 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
     than those loaded: a definition edited while this sync runs must not look synced.
     """
     project.raise_on_errors()  # before anything touches the state
+    check_layout(project.config)  # nothing personal where it would be published
     notes: list[str] = []
     if state.is_empty():
         recovered = rebuild_state(project.config, state)

@@ -19,6 +19,7 @@ import click
 from g40cal import cli as cli_module
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, locked, pass_app
 from g40cal.errors import UserError
+from g40cal.layout import personal_output_problem
 from g40cal.matching import describe_items, match_items, optional_items, parse_time
 from g40cal.model import TZ, Item, Programme
 from g40cal.participants import (
@@ -586,6 +587,8 @@ def links(app: AppContext, output: Path | None, programme_id: str | None, force:
     assert output is not None  # checked above
     if output.suffix.lower() not in (".csv", ".xlsx"):
         raise click.BadParameter("the file name must end in .csv or .xlsx", param_hint="--output")
+    if problem := personal_output_problem(app.config, output):  # never, even with --force
+        raise UserError(f"refusing to write personal links: {problem}")
     exposure = git_exposure(output)
     if exposure and not force:
         raise UserError(f"{output} would hold personal links, but {exposure}. Write it "

@@ -17,9 +17,13 @@ import contextlib
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from g40cal.config import Config
 from g40cal.errors import Problem, UserError
+
+if TYPE_CHECKING:
+    from g40cal.state import State
 
 # Written into a private folder g40cal made (or adopted): its contents are g40cal's to manage.
 PRIVATE_MARKER = ".g40cal-private"
@@ -183,11 +187,25 @@ def private_feed_names(config: Config) -> list[str]:
             and _is_personal_file(name) and (folder / name).is_file()]
 
 
-def orphan_private_files(config: Config, tokens: set[str]) -> list[str]:
+def orphan_private_files(config: Config, state: State) -> list[str]:
     """Personal feed files no participant owns (their token is nobody's): left behind by a
     lost, emptied or replaced state database, and still served to whoever has the link."""
+    if not config.private_path.is_dir():
+        return []
+    tokens = {row[0] for row in state.db.execute("SELECT token FROM participants")}
     return [name for name in private_feed_names(config)
             if name.rpartition(".")[0] not in tokens]
+
+
+def orphans_text(config: Config, names: list[str], *, removing: bool) -> str:
+    """What to tell the bureau about ``orphan_private_files`` (tokens shortened)."""
+    examples = ", ".join(shortened(n) for n in names[:3]) + (" …" if len(names) > 3 else "")
+    where = f"{len(names)} personal feed file(s) in {config.private_path} ({examples})"
+    if removing:
+        return f"Removing {where}: no participant owns them, so their links must not work."
+    return (f"Warning: {where} belong to no participant (a lost, emptied or replaced state "
+            "database left them behind); they are still served to whoever has their link. "
+            "g40cal sync --full removes them.")
 
 
 def shortened(name: str) -> str:

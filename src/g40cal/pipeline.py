@@ -20,6 +20,8 @@ from g40cal.feeds import FeedSpec, PersonalFeeds
 from g40cal.layout import (
     check_layout,
     layout_problems,
+    orphan_private_files,
+    orphans_text,
     prepare_private_folder,
     private_folder_problem,
 )
@@ -186,7 +188,21 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
         gc.unfreeze()
     plan.fingerprint = fingerprint
     plan.sources = json.dumps(current, sort_keys=True)
+    _unowned_private_files(project.config, state, plan, notes, remove=verify)
     return plan, notes
+
+
+def _unowned_private_files(config: Config, state: State, plan: SyncPlan, notes: list[str], *,
+                           remove: bool) -> None:
+    """Say which personal feed files no participant owns; a --full sync removes them."""
+    planned = {relative for area, relative in plan.removals if area == "private"}
+    orphans = [n for n in orphan_private_files(config, state) if n not in planned]
+    if not orphans:
+        return
+    notes.append(orphans_text(config, orphans, removing=remove))
+    if remove:
+        plan.orphans = orphans
+        plan.removals += [("private", name) for name in orphans]
 
 
 def run_sync(project: Project, state: State, *, now: datetime | None = None,

@@ -116,6 +116,7 @@ class SyncPlan:
     sources: str | None = None  # the definitions' hashes (JSON), recorded once all is written
     stager: Stager | None = None  # holds the staged files until applied or discarded
     generation: int | None = None  # the state's generation it was made from (see State)
+    orphans: list[str] = field(default_factory=list)  # private files nobody owns (removed)
 
     def discard(self) -> None:
         """Remove the staged files of a plan that will not be applied (a no, an error)."""

@@ -19,7 +19,7 @@ import click
 from g40cal import cli as cli_module
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, locked, pass_app
 from g40cal.errors import UserError
-from g40cal.layout import personal_output_problem
+from g40cal.layout import orphan_private_files, orphans_text, personal_output_problem
 from g40cal.matching import describe_items, match_items, optional_items, parse_time
 from g40cal.model import TZ, Item, Programme
 from g40cal.participants import (
@@ -548,15 +548,20 @@ def check(app: AppContext, programme_id: str | None, strict: bool, as_json: bool
     project = _project(app)
     with State(app.config.state_path) as state:
         people = load_participants(state, programme=programme_id)
+        orphans = orphan_private_files(app.config, state)
     findings = check_participants(project, people, programme_id)
     if as_json:
-        emit_json({"participants": len(people), "findings": [f.to_json() for f in findings]})
-    elif findings:
-        click.echo(_findings_text(findings))
-        click.echo(f"{len(people)} participant(s), {len(findings)} thing(s) to check.")
+        emit_json({"participants": len(people), "findings": [f.to_json() for f in findings],
+                   "unowned_private_files": len(orphans)})
     else:
-        click.echo(f"{len(people)} participant(s): nothing to check.")
-    if strict and findings:
+        if orphans:  # their links still work: the state that knew them is gone
+            click.echo(orphans_text(app.config, orphans, removing=False))
+        if findings:
+            click.echo(_findings_text(findings))
+            click.echo(f"{len(people)} participant(s), {len(findings)} thing(s) to check.")
+        else:
+            click.echo(f"{len(people)} participant(s): nothing to check.")
+    if strict and (findings or orphans):
         sys.exit(1)
 
 

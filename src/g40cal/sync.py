@@ -350,6 +350,9 @@ def _plan_events(project: Project, state: State, now: datetime):
         if decision.change:
             changes.changes.append(decision.change)
             dirty.add(key)
+        elif decision.row != old:  # recorded, with nothing new for subscribers
+            dirty.add(key)
+            stale_rows += 1
     changes.renames = _renames(changes, events, stored)
     # Groups whose pages show a changed event: before (a group it left) and after.
     groups = {g for k in dirty for r in (rows.get(k), stored.get(k)) if r

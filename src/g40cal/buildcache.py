@@ -20,6 +20,7 @@ that others may write to, is never read.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import json
@@ -27,7 +28,7 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import MISSING, dataclass, fields, is_dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,21 @@ from g40cal.publish import atomic_write
 # The only classes a cache entry can become (plain frozen data, no behaviour on creation).
 _CLASSES: dict[str, type] = {c.__name__: c for c in (Programme, Day, Venue, Item, Group,
                                                      Problem, Event)}
+_FIELD_NAMES = {name: {f.name for f in fields(cls)} for name, cls in _CLASSES.items()}
+
+
+def _defaults(cls: type) -> dict[str, Any]:
+    found = {}
+    for f in fields(cls):
+        if f.default is not MISSING:
+            found[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            found[f.name] = f.default_factory()
+    return found
+
+
+# Fields left at their (immutable) default are not written: a third of an entry's size.
+_DEFAULTS = {name: _defaults(cls) for name, cls in _CLASSES.items()}
 # Values an Event computes once and keeps (functools.cached_property): kept in the entry.
 _EVENT_CACHED = ("_hashes", "digest")
 
@@ -248,8 +264,12 @@ def _encode(value: Any) -> Any:
         name = type(value).__name__
         if _CLASSES.get(name) is not type(value):
             raise TypeError(f"{name} is not kept in the build cache")
+        defaults = _DEFAULTS[name]
         data: dict[str, Any] = {"$": name}
-        data.update((f.name, getattr(value, f.name)) for f in fields(value))
+        for f in fields(value):
+            field_value = getattr(value, f.name)
+            if f.name not in defaults or field_value != defaults[f.name]:
+                data[f.name] = field_value
         if isinstance(value, Event):
             data["$c"] = {k: value.__dict__[k] for k in _EVENT_CACHED if k in value.__dict__}
         return data
@@ -257,7 +277,11 @@ def _encode(value: Any) -> Any:
         return {"$f": sorted(value)}
     if isinstance(value, datetime):
         zone = getattr(value.tzinfo, "key", None)
-        return {"$D": value.isoformat(), "z": zone}
+        if zone is None:
+            return {"$D": value.isoformat()}
+        # Wall time and zone name: made again without converting (fold: the hour that a
+        # change to winter time repeats).
+        return {"$D": value.replace(tzinfo=None).isoformat(), "z": zone, "f": value.fold}
     if isinstance(value, date):
         return {"$d": value.isoformat()}
     if isinstance(value, time):
@@ -267,8 +291,17 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not kept in the build cache")
 
 
-def _tuples(value: Any) -> Any:
-    return tuple(_tuples(v) for v in value) if type(value) is list else value
+def _tuple_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if "tuple[" in str(f.type))
+
+
+# Per class, the fields that hold tuples (JSON gives lists back).
+_TUPLE_FIELDS = {name: _tuple_fields(cls) for name, cls in _CLASSES.items()}
+
+
+@functools.lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def _decode(data: dict[str, Any]) -> Any:
@@ -276,18 +309,33 @@ def _decode(data: dict[str, Any]) -> Any:
     if name is not None:
         cls = _CLASSES[name]  # anything else: a damaged entry (a miss)
         cached = data.pop("$c", None)
-        made = cls(**{k: _tuples(v) for k, v in data.items()})
+        for key in _TUPLE_FIELDS[name]:
+            value = data.get(key)
+            if type(value) is list:
+                data[key] = tuple(value)
+        if not data.keys() <= _FIELD_NAMES[name]:
+            raise ValueError(f"a cached {name} with other fields")
+        # Made as pickle makes them (no __init__: these are plain frozen records, and
+        # calling it per field is most of the decoding time at network scale).
+        made = object.__new__(cls)
+        made.__dict__.update(_DEFAULTS[name])
+        made.__dict__.update(data)
+        if len(made.__dict__) != len(_FIELD_NAMES[name]):
+            raise ValueError(f"a cached {name} without all its fields")
         if cached:
-            made.__dict__.update((k, _tuples(v)) for k, v in cached.items()
-                                 if k in _EVENT_CACHED)
+            hashes = cached.get("_hashes")
+            if type(hashes) is list and len(hashes) == 2:
+                made.__dict__["_hashes"] = tuple(hashes)
+            if type(cached.get("digest")) is str:
+                made.__dict__["digest"] = cached["digest"]
         return made
-    if len(data) <= 2:
+    if len(data) <= 3:
         if "$f" in data:
             return frozenset(data["$f"])
         if "$D" in data:
             moment = datetime.fromisoformat(data["$D"])
             zone = data.get("z")
-            return moment.astimezone(ZoneInfo(zone)) if zone else moment
+            return moment.replace(tzinfo=_zone(zone), fold=data["f"]) if zone else moment
         if "$d" in data:
             return date.fromisoformat(data["$d"])
         if "$t" in data:

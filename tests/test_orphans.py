@@ -51,3 +51,22 @@ def test_feeds_of_current_participants_are_never_reported(root: Path) -> None:
     result = ok(run(root, "sync", "--full", "--yes"))
     assert "no participant" not in result.stderr
     assert "belong to no participant" not in ok(run(root, "participants", "check")).output
+
+
+def test_a_feed_file_appearing_in_the_private_folder_is_noticed_by_the_next_sync(
+        root: Path) -> None:
+    import secrets
+    import shutil
+
+    private = root / "private"
+    ok(run(root, "sync", "--yes"))
+    quiet = ok(run(root, "sync", "--yes"))
+    assert "No changes." in quiet.output and "no participant" not in quiet.stderr
+    planted = private / f"{secrets.token_urlsafe(32)}.ics"
+    shutil.copy(private / feeds_in(private)[0], planted)
+    noticed = ok(run(root, "sync", "--yes"))
+    assert "1 personal feed file(s)" in noticed.stderr
+    assert planted.exists()
+    ok(run(root, "sync", "--full", "--yes"))
+    assert not planted.exists()
+    assert "No changes." in ok(run(root, "sync", "--yes")).output

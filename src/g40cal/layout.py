@@ -182,9 +182,22 @@ def prepare_private_folder(folder: Path) -> None:
 
 def private_feed_names(config: Config) -> list[str]:
     """The personal feed files (<token>.ics / .html) in the private folder."""
-    folder = config.private_path
-    return [name for name in _names(folder) if not name.startswith(".")
-            and _is_personal_file(name) and (folder / name).is_file()]
+    try:
+        with os.scandir(config.private_path) as entries:
+            return sorted(e.name for e in entries if not e.name.startswith(".")
+                          and _is_personal_file(e.name) and e.is_file(follow_symlinks=False))
+    except OSError:
+        return []
+
+
+def folder_stamp(folder: Path) -> str | None:
+    """Changes whenever a file is added to or removed from ``folder`` (its mtime), so a
+    sync need not list 100,000 personal feeds to learn that nothing came or went."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return None
+    return f"{info.st_ino}:{info.st_mtime_ns}"
 
 
 def orphan_private_files(config: Config, state: State) -> list[str]:

@@ -19,6 +19,7 @@ from g40cal.events import Event
 from g40cal.feeds import FeedSpec, PersonalFeeds
 from g40cal.layout import (
     check_layout,
+    folder_stamp,
     layout_problems,
     orphan_private_files,
     orphans_text,
@@ -131,6 +132,9 @@ def unchanged_since_last_sync(config: Config, state: State, now: datetime,
         return False
     if recorded != (fingerprint or input_fingerprint(config, state)):
         return False
+    if config.private_path.is_dir() and (
+            state.meta("private_folder") != folder_stamp(config.private_path)):
+        return False  # personal feed files came or went: look whose they are
     # The privacy guards are never skipped: the full path explains what is wrong.
     if layout_problems(config):
         return False
@@ -194,9 +198,19 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
 
 def _unowned_private_files(config: Config, state: State, plan: SyncPlan, notes: list[str], *,
                            remove: bool) -> None:
-    """Say which personal feed files no participant owns; a --full sync removes them."""
+    """Say which personal feed files no participant owns; a --full sync removes them.
+
+    The folder is listed only when files came or went since the last sync found none
+    (its stamp, recorded then) — or the state that recorded it was lost or replaced."""
+    stamp = folder_stamp(config.private_path)
+    if stamp is None:
+        return
+    if not remove and state.meta("private_folder") == stamp:
+        plan.private_checked = True  # known clean; this sync's own files are all owned
+        return
     planned = {relative for area, relative in plan.removals if area == "private"}
     orphans = [n for n in orphan_private_files(config, state) if n not in planned]
+    plan.private_checked = not orphans  # recorded once applied: no need to look again
     if not orphans:
         return
     notes.append(orphans_text(config, orphans, removing=remove))

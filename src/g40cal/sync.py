@@ -50,6 +50,7 @@ from g40cal.ical import (
     previous_vevents,
     render_event,
 )
+from g40cal.layout import folder_stamp
 from g40cal.lock import project_lock
 from g40cal.project import Project
 from g40cal.publish import Stager, atomic_write, fsync_dir, read_intact, remove_file
@@ -117,6 +118,7 @@ class SyncPlan:
     stager: Stager | None = None  # holds the staged files until applied or discarded
     generation: int | None = None  # the state's generation it was made from (see State)
     orphans: list[str] = field(default_factory=list)  # private files nobody owns (removed)
+    private_checked: bool = False  # no such file: record the private folder's stamp
 
     def discard(self) -> None:
         """Remove the staged files of a plan that will not be applied (a no, an error)."""
@@ -734,6 +736,10 @@ def _apply(plan: SyncPlan, state: State, config: Config,
         state.forget_participant_changes(plan.participants_version)
         if plan.sources:
             state.put_meta("sources", plan.sources)
+        if plan.private_checked or plan.orphans:  # every file there has its participant
+            stamp = folder_stamp(config.private_path)
+            if stamp:
+                state.put_meta("private_folder", stamp)
         if plan.fingerprint:
             state.put_meta("input_fingerprint", plan.fingerprint)
             expiry = next_expiry(state, config.cancelled_retention_days)

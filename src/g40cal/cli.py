@@ -60,7 +60,8 @@ class AppContext:
         return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-    def lock(self, command: str) -> contextlib.AbstractContextManager[None]:
+    def lock(self, command: str, *,
+             wait: float | None = None) -> contextlib.AbstractContextManager[None]:
         """The project lock for ``command`` (see ``lock.py``), waiting ``--wait`` seconds.
 
         A command that writes refuses first a folder layout that would publish personal
@@ -68,7 +69,8 @@ class AppContext:
         from g40cal.layout import check_layout
 
         check_layout(self.config)
-        return project_lock(self.config.state_path, command, wait=self.lock_wait,
+        wait = self.lock_wait if wait is None else max(wait, self.lock_wait)
+        return project_lock(self.config.state_path, command, wait=wait,
                             on_wait=lambda message: click.echo(message, err=True))
 
 

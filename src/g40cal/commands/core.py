@@ -118,6 +118,11 @@ def _plan_and_publish(app: AppContext, state: State, project: Project, fingerpri
             plan.discard()  # staged files of a plan that was not (fully) applied
 
 
+# Seconds a sync that was answered "yes" waits for another g40cal (a cron job) to finish
+# before it plans again, rather than giving up on the answer.
+ANSWERED_WAIT = 120.0
+
+
 def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
              dry_run: bool, yes: bool, as_json: bool, push_after: bool,
              unlock: Callable[[], None]) -> bool:
@@ -133,12 +138,14 @@ def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
                        "push of the published feeds would send).", err=True)
         return True
     nothing = not plan.has_changes and not plan.writes and not plan.removals
+    wait = None
     if not nothing and not yes and not as_json and cli_module.is_interactive():
         unlock()  # nobody waits on a question left open; the plan is checked when applied
         if not click.confirm("Publish these changes?", default=True):
             click.echo("Nothing published.")
             return True
-    with app.lock("sync"):
+        wait = ANSWERED_WAIT
+    with app.lock("sync", wait=wait):
         try:
             result = apply_sync(plan, state, app.config,
                                 progress=lambda m: click.echo(m, err=True))

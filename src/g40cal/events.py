@@ -86,7 +86,7 @@ class Event:
         return self._hashes
 
     # Cached on the (frozen) instance: a sync needs them several times per event, and the
-    # build cache keeps them with the cached event.
+    # build cache keeps them with the pickled event.
     @cached_property
     def _hashes(self) -> tuple[str, str]:
         significant = _digest(self.significant())

@@ -166,3 +166,20 @@ def test_a_plan_applies_only_to_the_state_it_was_made_from(synced: Path) -> None
             plan.discard()
     assert logged_changes(synced).count(("r1-europa", "changed")) == 1
 
+
+
+def test_a_sync_answered_while_another_g40cal_works_waits_for_it_then_publishes(
+        synced: Path) -> None:
+    edit_room(synced)
+    first = Prompted(synced, "sync")
+    try:
+        first.read_until("Publish these changes?")
+        holder = hold_lock(synced, 3)  # e.g. a push from cron, just starting
+        first.answer("y")
+        first.read_until(f"Waiting for another g40cal (pid {holder.pid}")
+        assert first.finish() == 0, first.output
+        holder.wait()
+    finally:
+        first.process.kill()
+    assert "Published:" in first.output
+    assert b"Atelier" in (synced / "feeds" / "all.ics").read_bytes()

@@ -122,3 +122,33 @@ def test_the_lock_file_is_owner_only_next_to_the_state(root: Path) -> None:
     assert result.exit_code == 0, result.output
     lock = load_config(root).state_path.with_name("state.sqlite.lock")
     assert mode(lock) == 0o600
+
+
+def test_every_command_that_writes_waits_its_turn_and_changes_nothing_meanwhile(
+        root: Path) -> None:
+    commands = [
+        ["sync", "--yes"], ["sync", "--dry-run"], ["push"],
+        ["participants", "import", str(DATA / "zaandam-google-forms.csv"), "--programme",
+         ZAANDAM],
+        ["participants", "add", "--name", "Test Persoon", "--email", "t.p@example.nl",
+         "--programme", ZAANDAM],
+        ["participants", "choose", "1", "--drop", "x"],
+        ["participants", "remove", "1", "--yes"], ["participants", "rotate", "1", "--yes"],
+        ["participants", "purge", "--programme", ZAANDAM, "--yes", "--force"],
+    ]
+    def snapshot() -> tuple[int, list[tuple[object, ...]]]:
+        with State(load_config(root).state_path) as state:
+            return state.generation(), state.db.execute(
+                "SELECT id, token, name FROM participants ORDER BY id").fetchall()
+
+    before = snapshot()
+    holder = hold_lock(root, 120)
+    try:
+        for command in commands:
+            result = run(root, *command)
+            assert result.exit_code == 1, (command, result.output)
+            assert f"another g40cal (pid {holder.pid}" in result.stderr, command
+    finally:
+        holder.kill()
+        holder.wait()
+    assert snapshot() == before

@@ -59,7 +59,6 @@ class AppContext:
                 from None
         return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
-
     def lock(self, command: str, *,
              wait: float | None = None) -> contextlib.AbstractContextManager[None]:
         """The project lock for ``command`` (see ``lock.py``), waiting ``--wait`` seconds.

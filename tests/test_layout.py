@@ -100,3 +100,10 @@ def test_a_private_folder_an_older_g40cal_made_is_adopted(root: Path) -> None:
     (private / PRIVATE_MARKER).unlink(missing_ok=True)  # made before the marker existed
     ok(run(root, "sync", "--yes", "--full"))
     assert (private / PRIVATE_MARKER).is_file()
+
+
+def test_check_names_a_layout_that_sync_would_refuse(project_dir: Path) -> None:
+    configure(project_dir, 'state = "feeds/state.sqlite"')
+    checked = run(project_dir, "check")
+    assert checked.exit_code == 1
+    assert "field 'paths.state'" in checked.output and "inside the public folder" in checked.output

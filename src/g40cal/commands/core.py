@@ -12,6 +12,7 @@ import click
 from g40cal import cli as cli_module
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
 from g40cal.errors import StalePlan, UserError
+from g40cal.layout import layout_problems
 from g40cal.participants import stale_personal_data
 from g40cal.project import Project, definition_files, load_project
 from g40cal.report import NO_CHANGES_JSON, log_text, plan_json, plan_text, problems_text
@@ -38,6 +39,7 @@ def check(app: AppContext, files: tuple[Path, ...], strict: bool, as_json: bool)
     paths = list(files) if files else definition_files(app.config)
     project = load_project(app.config, paths)
     errors, warnings = project.errors, project.warnings
+    errors = [*layout_problems(app.config), *errors]  # sync would refuse this layout
     warnings = [*warnings, *stale_personal_data(project, app.now())]  # kept too long?
     if as_json:
         emit_json({

@@ -67,13 +67,13 @@ def test_only_the_edited_file_is_parsed_again_and_the_edit_shows(
     assert any(e.title == "Slim met Stroom!" for e in project.events.values())
     same_result(project, load(project_dir, cache=False))
     # The entry of the old version is gone: the cache holds one entry per file.
-    assert len(list(cache_folder(project_dir).glob("*.pickle"))) == 5
+    assert len(list(cache_folder(project_dir).glob("*.json"))) == 5
 
 
 def test_a_damaged_cache_entry_is_a_miss_not_an_error(
         project_dir: Path, parses: list[str]) -> None:
     load(project_dir)
-    for entry in cache_folder(project_dir).glob("*.pickle"):
+    for entry in cache_folder(project_dir).glob("*.json"):
         entry.write_bytes(entry.read_bytes()[:100])
     parses.clear()
     project = load(project_dir)
@@ -117,3 +117,49 @@ def test_a_moved_project_keeps_its_sources_but_not_its_cached_paths(
     there = load(moved)
     assert len(parses) == 5  # the cached problems would name the old folder
     assert there.sources == first.sources and there.context == first.context
+
+
+class _Payload:
+    """What a planted pickle would run on loading: here, it only leaves a file behind."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Path.touch, (self.marker,))
+
+
+def entry_path(root: Path, file: str) -> Path:
+    """Where the cache keeps the entry of one definition file, as it is now."""
+    config = load_config(root)
+    project = load_project(config)
+    path = root / file
+    cache = buildcache.BuildCache(cache_folder(root), project.context)
+    return cache_folder(root) / cache._name(path, path.read_bytes())
+
+
+def test_a_planted_cache_entry_cannot_run_code(project_dir: Path, tmp_path: Path) -> None:
+    import pickle
+
+    target = entry_path(project_dir, ZAANDAM_FILE)
+    marker = tmp_path / "code-ran"
+    target.write_bytes(pickle.dumps(_Payload(marker)))
+    target.chmod(0o600)
+    project = load(project_dir)
+    assert not marker.exists()
+    same_result(project, load(project_dir, cache=False))
+
+
+def test_a_cache_entry_others_may_write_is_never_read(project_dir: Path) -> None:
+    target = entry_path(project_dir, ZAANDAM_FILE)
+    planted = target.read_bytes().replace(b"Opening", b"Gekaapt")
+    assert planted != target.read_bytes()
+    target.write_bytes(planted)
+    target.chmod(0o666)  # anyone could have written this
+    project = load(project_dir)
+    assert not any("Gekaapt" in e.title for e in project.events.values())
+    target.write_bytes(planted)
+    target.chmod(0o600)
+    cache_folder(project_dir).chmod(0o777)  # a folder anyone can write to
+    project = load(project_dir)
+    assert not any("Gekaapt" in e.title for e in project.events.values())

@@ -5,8 +5,10 @@ Exit codes: 0 ok, 1 input or user error, 2 usage error, 3 internal fault.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import sys
 import traceback
 from collections.abc import Callable
@@ -21,6 +23,7 @@ import click
 from g40cal import __version__
 from g40cal.config import STATE_ENV, Config, load_config
 from g40cal.errors import G40Error, StateError, UserError
+from g40cal.lock import project_lock
 
 INTERNAL_FAULT = 3
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,6 +36,7 @@ class AppContext:
     debug: bool
     now_override: str | None
     state_path: Path | None = None
+    lock_wait: float = 0.0  # seconds to wait for another g40cal (--wait)
     _config: Config | None = None
 
     @property
@@ -54,6 +58,19 @@ class AppContext:
             raise click.BadParameter(f"{raw!r} is not an ISO date-time", param_hint="--now") \
                 from None
         return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+    def lock(self, command: str, *,
+             wait: float | None = None) -> contextlib.AbstractContextManager[None]:
+        """The project lock for ``command`` (see ``lock.py``), waiting ``--wait`` seconds.
+
+        A command that writes refuses first a folder layout that would publish personal
+        data (``layout.py``): the state inside the public folder, and the like."""
+        from g40cal.layout import check_layout
+
+        check_layout(self.config)
+        wait = self.lock_wait if wait is None else max(wait, self.lock_wait)
+        return project_lock(self.config.state_path, command, wait=wait,
+                            on_wait=lambda message: click.echo(message, err=True))
 
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -85,6 +102,11 @@ def handle_errors(func: F) -> F:
         except (StateError, G40Error) as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
+        except sqlite3.Error as exc:  # a full disk, a locked or damaged state database
+            from g40cal.state import describe_sqlite_error
+
+            click.echo(f"Error: state database: {describe_sqlite_error(exc)}.", err=True)
+            sys.exit(1)
         except OSError as exc:  # disk full, no permission, a folder that is a file …
             where = f" ({exc.filename})" if exc.filename else ""
             click.echo(f"Error: {exc.strerror or exc}{where}. Nothing half-written was left "
@@ -106,6 +128,22 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def locked(command: str) -> Callable[[F], F]:
+    """Run a command holding the project lock (``lock.py``): one writer at a time over the
+    state and the published folders. Put it under ``@handle_errors``; the command's first
+    argument is the ``AppContext``."""
+
+    def decorate(func: F) -> F:
+        @wraps(func)
+        def wrapper(app: AppContext, *args: Any, **kwargs: Any) -> Any:
+            with app.lock(command):
+                return func(app, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="g40cal")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".",
@@ -114,11 +152,14 @@ def handle_errors(func: F) -> F:
               help="Configuration file (default: g40cal.toml in the project folder).")
 @click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path),
               help=f"State database (default .g40cal/state.sqlite, or env {STATE_ENV}).")
+@click.option("--wait", "lock_wait", type=click.FloatRange(min=0), default=0, envvar="G40CAL_WAIT",
+              metavar="SECONDS", help="If another g40cal is working on this project, wait up "
+              "to SECONDS for it (env G40CAL_WAIT; default 0: stop at once with who it is).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.option("--now", "now_override", hidden=True, help="Pretend it is this time (tests).")
 @click.pass_context
 def cli(ctx: click.Context, root: Path, config_path: Path | None, state_path: Path | None,
-        debug: bool, now_override: str | None) -> None:
+        lock_wait: float, debug: bool, now_override: str | None) -> None:
     """g40cal: calendar feeds for the G40 Stedennetwerk's network days.
 
     \b
@@ -128,7 +169,8 @@ def cli(ctx: click.Context, root: Path, config_path: Path | None, state_path: Pa
       g40cal log            what was announced, and when
     """
     ctx.obj = AppContext(root=root, config_path=config_path, debug=debug,
-                         now_override=now_override, state_path=state_path)
+                         now_override=now_override, state_path=state_path,
+                         lock_wait=lock_wait)
 
 
 def main() -> None:

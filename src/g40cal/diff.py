@@ -6,7 +6,7 @@ Pure functions over plain data; ``sync.py`` decides what to write from the resul
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -99,18 +99,26 @@ def decide_event(event: Event, old: EventRow | None, now: datetime) -> EventDeci
     if was_cancelled != event.cancelled:
         kind: ChangeKind = "cancelled" if event.cancelled else "restored"
         return EventDecision(row(old.sequence + 1, now), change(kind, old.sequence + 1, fields))
-    if old.sig != sig:
+    if old.sig != sig and not _same_cancellation(old, event, sig):
         return EventDecision(row(old.sequence + 1, now), change("changed", old.sequence + 1,
                                                                fields))
     if old.full != full:
         # A typo fix in a description is not a reschedule: RFC 5546 bumps SEQUENCE only for
         # significant properties, and a bump makes some clients re-alert attendees.
         return EventDecision(row(old.sequence, now), change("updated", old.sequence, fields))
-    if old.removed:  # the item was removed and then added back with identical content
+    if old.removed and not event.cancelled:  # removed, then added back with the same content
         return EventDecision(row(old.sequence + 1, now), change("restored", old.sequence + 1))
     # Unchanged content; keep the fresh event object (a state rebuilt from the feeds holds
     # only an approximation of it) with the published SEQUENCE and time.
     return EventDecision(row(old.sequence, old.modified), None)
+
+
+def _same_cancellation(old: EventRow, event: Event, sig: str) -> bool:
+    """A removed item (announced as cancelled) that comes back marked ``cancelled = true``
+    with the same significant properties: the same cancellation, nothing to re-announce."""
+    if not (old.removed and event.cancelled):
+        return False
+    return replace(old.event, cancelled=True).hashes()[0] == sig
 
 
 def decide_missing(old: EventRow, now: datetime, retention_days: int) -> EventDecision | None:
@@ -121,8 +129,10 @@ def decide_missing(old: EventRow, now: datetime, retention_days: int) -> EventDe
     event = old.event
     if old.removed and (now - old.ends_at).total_seconds() > retention_days * 86400:
         return None
-    if old.status == "cancelled" and old.removed:
-        return EventDecision(old, None)
+    if old.status == "cancelled":
+        # Cancelled already (``cancelled = true``, and now removed): subscribers were told;
+        # it is only kept until it expires, without a second announcement.
+        return EventDecision(old._replace(removed=True), None)
     sequence = old.sequence + 1
     new = EventRow(old.key, old.sig, old.full, sequence, now, "cancelled", True, old.ends_at,
                    event)

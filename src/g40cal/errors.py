@@ -73,3 +73,8 @@ class UserError(G40Error):
 
 class StateError(G40Error):
     """The state database is unusable (wrong version, locked, corrupt)."""
+
+
+class StalePlan(G40Error):
+    """A plan was made from a state that changed since (another g40cal wrote to it): it
+    must be made again, never applied."""

@@ -679,32 +679,6 @@ def stale_personal_data(project: Project, now: datetime) -> list[Problem]:
     return problems
 
 
-def private_path_problem(config: Config) -> Problem | None:
-    """Why personal feeds must not be written to ``config.private_path``, or None."""
-    private = config.private_path.resolve()
-    feeds = config.feeds_path.resolve()
-    if private == feeds or feeds in private.parents:
-        return Problem(
-            "error", "private-path",
-            f"the private folder {private} is inside the public folder {feeds}: personal "
-            "feeds would be published openly", config.path, field="paths.private",
-            hint="set [paths] private to a folder outside the feeds folder")
-    reason = git_exposure(private, folder=True)
-    if reason is None:
-        return None
-    return Problem("error", "private-path", f"refusing to write personal feeds to {private}: "
-                   f"{reason}", config.path, field="paths.private",
-                   hint="add the folder to .gitignore (e.g. a line '/private/'), or set "
-                        "[paths] private to a folder outside the repository")
-
-
-def secure_folder(folder: Path) -> None:
-    """The private folder lists every token in its file names: owner only (0700)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):  # e.g. a file system without permissions
-        folder.chmod(0o700)
-
-
 def git_exposure(path: Path, *, folder: bool = False) -> str | None:
     """Why ``path`` (a file, or a folder's contents) could end up in git: inside a work
     tree and not ignored, or tracked. None when it is outside any work tree, or ignored

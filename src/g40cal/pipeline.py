@@ -17,12 +17,17 @@ from g40cal.config import Config
 from g40cal.errors import UserError
 from g40cal.events import Event
 from g40cal.feeds import FeedSpec, PersonalFeeds
-from g40cal.participants import (
-    audience_signature,
-    personal_audience,
-    private_path_problem,
-    secure_folder,
+from g40cal.layout import (
+    check_layout,
+    folder_stamp,
+    layout_problems,
+    orphan_private_files,
+    orphans_text,
+    prepare_private_folder,
+    private_folder_problem,
 )
+from g40cal.lock import project_lock
+from g40cal.participants import audience_signature, personal_audience
 from g40cal.project import Project, definition_files
 from g40cal.publish import Stager, sweep_staged
 from g40cal.rebuild import rebuild_state
@@ -44,12 +49,13 @@ def personal_feed_specs(project: Project, state: State, *, complete: bool = True
     changed since the last sync and of the registrants of the ``reshaped`` programmes."""
     personal = personal_audience(project, state, complete=complete, programmes=reshaped)
     exists = personal.specs or project.config.private_path.is_dir()
-    if exists and (problem := private_path_problem(project.config)):
-        # Never write personal feeds where git (or the public folder) could pick them up —
-        # checked on every sync, also when none of them changes this time.
+    if exists and (problem := private_folder_problem(project.config)):
+        # Never write personal feeds where git (or the public folder) could pick them up,
+        # nor into a folder g40cal did not make — checked on every sync, also when none of
+        # them changes this time.
         raise UserError(problem.message, [problem])
     if personal.specs:
-        secure_folder(project.config.private_path)
+        prepare_private_folder(project.config.private_path)
     return personal
 
 
@@ -126,12 +132,13 @@ def unchanged_since_last_sync(config: Config, state: State, now: datetime,
         return False
     if recorded != (fingerprint or input_fingerprint(config, state)):
         return False
-    # The privacy guard is never skipped: the full path explains what is wrong.
-    return not (config.private_path.is_dir() and _private_folder_problem(config))
-
-
-def _private_folder_problem(config: Config) -> bool:
-    return private_path_problem(config) is not None
+    if config.private_path.is_dir() and (
+            state.meta("private_folder") != folder_stamp(config.private_path)):
+        return False  # personal feed files came or went: look whose they are
+    # The privacy guards are never skipped: the full path explains what is wrong.
+    if layout_problems(config):
+        return False
+    return not (config.private_path.is_dir() and private_folder_problem(config) is not None)
 
 
 def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
@@ -144,6 +151,7 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
     than those loaded: a definition edited while this sync runs must not look synced.
     """
     project.raise_on_errors()  # before anything touches the state
+    check_layout(project.config)  # nothing personal where it would be published
     notes: list[str] = []
     if state.is_empty():
         recovered = rebuild_state(project.config, state)
@@ -184,13 +192,39 @@ def prepare_sync(project: Project, state: State, *, now: datetime | None = None,
         gc.unfreeze()
     plan.fingerprint = fingerprint
     plan.sources = json.dumps(current, sort_keys=True)
+    _unowned_private_files(project.config, state, plan, notes, remove=verify)
     return plan, notes
+
+
+def _unowned_private_files(config: Config, state: State, plan: SyncPlan, notes: list[str], *,
+                           remove: bool) -> None:
+    """Say which personal feed files no participant owns; a --full sync removes them.
+
+    The folder is listed only when files came or went since the last sync found none
+    (its stamp, recorded then) — or the state that recorded it was lost or replaced."""
+    stamp = folder_stamp(config.private_path)
+    if stamp is None:
+        return
+    if not remove and state.meta("private_folder") == stamp:
+        plan.private_checked = True  # known clean; this sync's own files are all owned
+        return
+    planned = {relative for area, relative in plan.removals if area == "private"}
+    orphans = [n for n in orphan_private_files(config, state) if n not in planned]
+    plan.private_checked = not orphans  # recorded once applied: no need to look again
+    if not orphans:
+        return
+    notes.append(orphans_text(config, orphans, removing=remove))
+    if remove:
+        plan.orphans = orphans
+        plan.removals += [("private", name) for name in orphans]
 
 
 def run_sync(project: Project, state: State, *, now: datetime | None = None,
              verify: bool = False) -> SyncResult:
-    plan, _ = prepare_sync(project, state, now=now, verify=verify)
-    try:
-        return apply_sync(plan, state, project.config)
-    finally:
-        plan.discard()  # whatever was not committed
+    """Plan and apply a sync in one hold of the project lock (``lock.py``)."""
+    with project_lock(state.path, "sync"):
+        plan, _ = prepare_sync(project, state, now=now, verify=verify)
+        try:
+            return apply_sync(plan, state, project.config)
+        finally:
+            plan.discard()  # whatever was not committed

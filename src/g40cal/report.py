@@ -66,6 +66,9 @@ def plan_text(plan: SyncPlan, *, show_private: bool = False) -> str:
         lines.append(f"personal feeds to publish: {len(private)}")
     if plan.repairs:
         lines.append(f"files to repair (did not match the state): {len(plan.repairs)}")
+    if plan.orphans:
+        lines.append(f"personal feed files to remove (no participant owns them): "
+                     f"{len(plan.orphans)}")
     return "\n".join(lines) if lines else "No changes."
 
 
@@ -83,6 +86,7 @@ def plan_json(plan: SyncPlan) -> dict[str, Any]:
         "personal_feeds": sum(1 for f in plan.changed_feeds if f.spec.private),
         "files": len(plan.writes),
         "repairs": len(plan.repairs),
+        "orphans_removed": len(plan.orphans),
         "has_changes": plan.has_changes,
     }
 
@@ -90,7 +94,7 @@ def plan_json(plan: SyncPlan) -> dict[str, Any]:
 # What plan_json says of a sync that found nothing to do (same keys, for scripts).
 NO_CHANGES_JSON: dict[str, Any] = {
     "changes": [], "personal_changes": 0, "renames": [], "feeds": [], "personal_feeds": 0,
-    "files": 0, "repairs": 0, "has_changes": False,
+    "files": 0, "repairs": 0, "orphans_removed": 0, "has_changes": False,
 }
 
 

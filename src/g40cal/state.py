@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Iterable, Iterator
@@ -135,22 +136,71 @@ def event_from_json(text: str) -> Event:
     return Event(**data)
 
 
+# Files of the state database: the database, its write-ahead log and shared memory.
+STATE_FILE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def secure_state_folder(folder: Path) -> None:
+    """The state folder holds names, e-mail addresses and feed tokens: made owner only.
+
+    A folder g40cal makes is 0700 from the start. An existing one is tightened only when
+    it is g40cal's own (the default ``.g40cal``, owned by this user): ``--state`` may point
+    into a shared folder such as /tmp, whose mode is not g40cal's to change — there the
+    state files themselves are 0600.
+    """
+    if not folder.exists():
+        with _owner_only():
+            folder.mkdir(parents=True, exist_ok=True)
+        return
+    if folder.name == ".g40cal":
+        with contextlib.suppress(OSError):
+            if folder.stat().st_uid == os.getuid() and folder.stat().st_mode & 0o077:
+                folder.chmod(0o700)
+
+
+@contextmanager
+def _owner_only() -> Iterator[None]:
+    """Files and folders made in the block are owner only from their first byte (the
+    umask is process-wide, so the block is kept short: opening the database)."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _tighten(path: Path) -> None:
+    for suffix in STATE_FILE_SUFFIXES:
+        with contextlib.suppress(OSError):
+            file = path.with_name(path.name + suffix)
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+
+
 class State:
-    """A connection to the state database. Use as a context manager."""
+    """A connection to the state database. Use as a context manager.
+
+    Every transaction that changes a row raises the ``generation`` counter (in ``meta``):
+    a plan records it, and applies only to the state it was made from (``apply_sync``).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        secure_state_folder(path.parent)
+        self._counting = False  # the generation counter exists (after the migrations)
         try:
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            _tighten(path)  # a database made by an older g40cal
+            with _owner_only():  # a new database, its -wal and -shm: 0600 from the start
+                self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=FULL")
+                self.db.execute("PRAGMA foreign_keys=ON")
+                self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StateError(f"{path}: cannot use the state database: {exc}") from exc
-        with contextlib.suppress(OSError):  # it holds participants' names and feed tokens
-            path.chmod(0o600)
+            raise StateError(f"{path}: cannot use the state database: "
+                             f"{describe_sqlite_error(exc)}") from exc
+        self._counting = True
+        _tighten(path)
 
     def __enter__(self) -> State:
         return self
@@ -176,12 +226,28 @@ class State:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         self.db.execute("BEGIN IMMEDIATE")
+        before = self.db.total_changes
         try:
             yield self.db
+            if self._counting and self.db.total_changes != before:
+                self.db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('generation', '1') ON CONFLICT(key) "
+                    "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # a failed COMMIT (a full disk) may have ended it
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.OperationalError:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+
+    def generation(self) -> int:
+        """How many changing transactions the state has seen: a plan made at one value
+        applies only while it holds."""
+        return int(self.meta("generation") or 0)
 
     @property
     def schema_version(self) -> int:
@@ -359,3 +425,25 @@ class State:
             result.append({"run": run_id, "at": at, "summary": json.loads(summary),
                            "feeds": json.loads(feeds), "changes": changes})
         return result
+
+
+def describe_sqlite_error(exc: sqlite3.Error) -> str:
+    """What an SQLite error means for the person running g40cal, in words."""
+    text = str(exc)
+    lowered = text.lower()
+    if "disk is full" in lowered or "database or disk is full" in lowered:
+        return ("the disk is full (SQLite: database or disk is full); nothing of this change "
+                "was saved. Free some space and run the command again")
+    if "locked" in lowered or "busy" in lowered:
+        return ("another program holds the state database (SQLite: database is locked), "
+                "probably another g40cal; wait for it to finish and run the command again")
+    if "readonly" in lowered or "read-only" in lowered:
+        return ("the state database cannot be written (SQLite: attempt to write a readonly "
+                "database): check the permissions of the file and its folder")
+    if "disk i/o error" in lowered:
+        return ("writing the state database failed (SQLite: disk I/O error: a full disk, a "
+                "file size limit or a failing disk); nothing of this change was saved")
+    if "not a database" in lowered or "malformed" in lowered:
+        return (f"the file is not a usable state database (SQLite: {text}); restore it from "
+                "a backup, or move it away and let g40cal sync rebuild the state")
+    return f"SQLite: {text}"

@@ -32,6 +32,7 @@ from g40cal.diff import (
     decide_missing,
     likely_renames,
 )
+from g40cal.errors import StalePlan
 from g40cal.events import Event
 from g40cal.feeds import (
     FeedSpec,
@@ -49,6 +50,8 @@ from g40cal.ical import (
     previous_vevents,
     render_event,
 )
+from g40cal.layout import folder_stamp
+from g40cal.lock import project_lock
 from g40cal.project import Project
 from g40cal.publish import Stager, atomic_write, fsync_dir, read_intact, remove_file
 from g40cal.state import EventHead, EventRow, FeedRow, FileRow, MemberRow, State
@@ -113,6 +116,9 @@ class SyncPlan:
     participants_version: int = 0  # participant changes up to this are published with it
     sources: str | None = None  # the definitions' hashes (JSON), recorded once all is written
     stager: Stager | None = None  # holds the staged files until applied or discarded
+    generation: int | None = None  # the state's generation it was made from (see State)
+    orphans: list[str] = field(default_factory=list)  # private files nobody owns (removed)
+    private_checked: bool = False  # no such file: record the private folder's stamp
 
     def discard(self) -> None:
         """Remove the staged files of a plan that will not be applied (a no, an error)."""
@@ -168,6 +174,7 @@ def plan_sync(project: Project, state: State, *, now: datetime,
     unknown), whose pages are rendered along with those of every changed event.
     """
     project.raise_on_errors()
+    generation = state.generation()  # the plan applies only to this state
     config = project.config
     events = project.events
     signature = render_signature(config)
@@ -245,7 +252,8 @@ def plan_sync(project: Project, state: State, *, now: datetime,
     return SyncPlan(now, changes, rows, dropped, outputs, list(removed_feeds.values()),
                     member_puts, member_deletes, out.writes, removals, repairs, stale_rows,
                     signature if everything_dirty else None, dirty=frozenset(dirty),
-                    participants_version=personal.version, stager=stager)
+                    participants_version=personal.version, stager=stager,
+                    generation=generation)
 
 
 # A plan over this many feeds (a first or --full sync of a network) lists each output folder
@@ -344,6 +352,9 @@ def _plan_events(project: Project, state: State, now: datetime):
         if decision.change:
             changes.changes.append(decision.change)
             dirty.add(key)
+        elif decision.row != old:  # recorded, with nothing new for subscribers
+            dirty.add(key)
+            stale_rows += 1
     changes.renames = _renames(changes, events, stored)
     # Groups whose pages show a changed event: before (a group it left) and after.
     groups = {g for k in dirty for r in (rows.get(k), stored.get(k)) if r
@@ -640,6 +651,18 @@ def _data(output: FeedOutput, render: Callable[[], FeedOutput]) -> bytes:
 
 def apply_sync(plan: SyncPlan, state: State, config: Config,
                progress: Callable[[str], None] | None = None) -> SyncResult:
+    """Execute ``plan``, holding the project lock (``lock.py``). Raises ``StalePlan``
+    (and changes nothing) when the state is no longer the one the plan was made from:
+    another g40cal published, or rotated or removed a participant, since."""
+    with project_lock(state.path, "sync"):
+        if plan.generation is not None and state.generation() != plan.generation:
+            raise StalePlan("the state changed since this sync was planned (another g40cal "
+                            "wrote to it): plan again")
+        return _apply(plan, state, config, progress)
+
+
+def _apply(plan: SyncPlan, state: State, config: Config,
+           progress: Callable[[str], None] | None) -> SyncResult:
     run_id = None
     with state.transaction():  # this run is incomplete until its files are recorded
         state.delete_meta("input_fingerprint")
@@ -713,6 +736,10 @@ def apply_sync(plan: SyncPlan, state: State, config: Config,
         state.forget_participant_changes(plan.participants_version)
         if plan.sources:
             state.put_meta("sources", plan.sources)
+        if plan.private_checked or plan.orphans:  # every file there has its participant
+            stamp = folder_stamp(config.private_path)
+            if stamp:
+                state.put_meta("private_folder", stamp)
         if plan.fingerprint:
             state.put_meta("input_fingerprint", plan.fingerprint)
             expiry = next_expiry(state, config.cancelled_retention_days)

@@ -16,7 +16,7 @@ from g40cal.caldav import (
     NotACalendar,
     normalise_path,
 )
-from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
+from g40cal.cli import AppContext, cli, emit_json, handle_errors, locked, pass_app
 from g40cal.config import CaldavTarget
 from g40cal.errors import G40Error, UserError
 from g40cal.push import (
@@ -49,6 +49,7 @@ LIST_ACTIONS_UP_TO = 20  # a first push of 1,000 events lists counts, not 1,000 
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 @handle_errors
+@locked("push")
 def push(app: AppContext, names: tuple[str, ...], force: bool, create: bool, dry_run: bool,
          as_json: bool) -> None:
     """Push the published feeds to their CalDAV calendars ([[caldav.targets]] in g40cal.toml).

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from g40cal import cli as cli_module
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
-from g40cal.errors import UserError
+from g40cal.errors import StalePlan, UserError
+from g40cal.layout import layout_problems
 from g40cal.participants import stale_personal_data
-from g40cal.project import definition_files, load_project
+from g40cal.project import Project, definition_files, load_project
 from g40cal.report import NO_CHANGES_JSON, log_text, plan_json, plan_text, problems_text
 from g40cal.state import State
 from g40cal.sync import SyncPlan, apply_sync
@@ -36,6 +39,7 @@ def check(app: AppContext, files: tuple[Path, ...], strict: bool, as_json: bool)
     paths = list(files) if files else definition_files(app.config)
     project = load_project(app.config, paths)
     errors, warnings = project.errors, project.warnings
+    errors = [*layout_problems(app.config), *errors]  # sync would refuse this layout
     warnings = [*warnings, *stale_personal_data(project, app.now())]  # kept too long?
     if as_json:
         emit_json({
@@ -66,33 +70,64 @@ def check(app: AppContext, files: tuple[Path, ...], strict: bool, as_json: bool)
 @handle_errors
 def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: bool,
          full: bool) -> None:
-    """Publish the feeds: diff with what was published, write only real changes."""
-    from g40cal.pipeline import input_fingerprint, prepare_sync, unchanged_since_last_sync
+    """Publish the feeds: diff with what was published, write only real changes.
+
+    Holds the project lock while it plans and publishes, but not while it waits for your
+    answer: if another g40cal changed the state meanwhile, the sync plans again and says so.
+    """
+    from g40cal.pipeline import input_fingerprint, unchanged_since_last_sync
 
     config = app.config
     fingerprint = None
-    if config.state_path.exists():
-        with State(config.state_path) as state:
-            # Taken before the definitions are read (see prepare_sync), and only once.
-            fingerprint = input_fingerprint(config, state)
-            if not full and unchanged_since_last_sync(config, state, app.now(), fingerprint):
-                _nothing_changed(app, state, as_json=as_json, dry_run=dry_run,
-                                 push_after=push_after)
-                return
-    project = load_project(config)
-    project.raise_on_errors()  # before the state database is opened
-    with State(config.state_path) as state:
+    with app.lock("sync"):
+        if config.state_path.exists():
+            with State(config.state_path) as state:
+                # Taken before the definitions are read (see prepare_sync), and only once.
+                fingerprint = input_fingerprint(config, state)
+                if not full and unchanged_since_last_sync(config, state, app.now(),
+                                                          fingerprint):
+                    _nothing_changed(app, state, as_json=as_json, dry_run=dry_run,
+                                     push_after=push_after)
+                    return
+        project = load_project(config)
+        project.raise_on_errors()  # before the state database is opened
+        state = State(config.state_path)
+    with state:
+        note = None
+        while not _plan_and_publish(app, state, project, fingerprint, note, dry_run=dry_run,
+                                    yes=yes, as_json=as_json, push_after=push_after,
+                                    full=full):
+            note = ("The state changed while this sync waited for your answer (another "
+                    "g40cal published, or changed participants): planned again.")
+
+
+def _plan_and_publish(app: AppContext, state: State, project: Project, fingerprint: str | None,
+                      note: str | None, *, dry_run: bool, yes: bool, as_json: bool,
+                      push_after: bool, full: bool) -> bool:
+    """One plan, shown and (if wanted) published. False: the state changed while the
+    question was open, so the plan was dropped and must be made again."""
+    from g40cal.pipeline import prepare_sync
+
+    with contextlib.ExitStack() as lock:
+        lock.enter_context(app.lock("sync"))
         plan, notes = prepare_sync(project, state, now=app.now(), dry_run=dry_run,
                                    verify=full, fingerprint=fingerprint)
         try:
-            _publish(app, state, plan, notes, dry_run=dry_run, yes=yes, as_json=as_json,
-                     push_after=push_after)
+            return _publish(app, state, plan, [*([note] if note else []), *notes],
+                            dry_run=dry_run, yes=yes, as_json=as_json, push_after=push_after,
+                            unlock=lock.close)
         finally:
             plan.discard()  # staged files of a plan that was not (fully) applied
 
 
+# Seconds a sync that was answered "yes" waits for another g40cal (a cron job) to finish
+# before it plans again, rather than giving up on the answer.
+ANSWERED_WAIT = 120.0
+
+
 def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
-             dry_run: bool, yes: bool, as_json: bool, push_after: bool) -> None:
+             dry_run: bool, yes: bool, as_json: bool, push_after: bool,
+             unlock: Callable[[], None]) -> bool:
     if not as_json:
         for note in notes:
             click.echo(note, err=True)
@@ -103,23 +138,31 @@ def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
         elif push_after:
             click.echo("Nothing pushed in a dry run (g40cal push --dry-run shows what a "
                        "push of the published feeds would send).", err=True)
-        return
+        return True
     nothing = not plan.has_changes and not plan.writes and not plan.removals
-    if (not nothing and not yes and not as_json and cli_module.is_interactive()
-            and not click.confirm("Publish these changes?", default=True)):
-        click.echo("Nothing published.")
-        return
-    result = apply_sync(plan, state, app.config,
-                        progress=lambda m: click.echo(m, err=True))
-    if not as_json and not nothing:
-        click.echo(f"Published: {len(result.written)} file(s) written, "
-                   f"{len(result.removed)} removed.")
-    pushed = _push_published(app, state, as_json) if push_after else None
+    wait = None
+    if not nothing and not yes and not as_json and cli_module.is_interactive():
+        unlock()  # nobody waits on a question left open; the plan is checked when applied
+        if not click.confirm("Publish these changes?", default=True):
+            click.echo("Nothing published.")
+            return True
+        wait = ANSWERED_WAIT
+    with app.lock("sync", wait=wait):
+        try:
+            result = apply_sync(plan, state, app.config,
+                                progress=lambda m: click.echo(m, err=True))
+        except StalePlan:
+            return False
+        if not as_json and not nothing:
+            click.echo(f"Published: {len(result.written)} file(s) written, "
+                       f"{len(result.removed)} removed.")
+        pushed = _push_published(app, state, as_json) if push_after else None
     if as_json:
         emit_json({"dry_run": False, **plan_json(plan), "written": len(result.written),
                    "removed": len(result.removed), "run": result.run_id,
                    **({"push": pushed} if push_after else {})})
     _exit_if_push_failed(pushed)
+    return True
 
 
 def _nothing_changed(app: AppContext, state: State, *, as_json: bool, dry_run: bool,

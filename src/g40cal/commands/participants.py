@@ -15,8 +15,9 @@ from typing import Any
 import click
 
 from g40cal import cli as cli_module
-from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
+from g40cal.cli import AppContext, cli, emit_json, handle_errors, locked, pass_app
 from g40cal.errors import UserError
+from g40cal.layout import orphan_private_files, orphans_text, personal_output_problem
 from g40cal.matching import describe_items, match_items, optional_items, parse_time
 from g40cal.model import TZ, Item, Programme
 from g40cal.participants import (
@@ -124,6 +125,7 @@ def _findings_text(findings: list[Finding]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 @handle_errors
+@locked("participants import")
 def import_(app: AppContext, file: Path, programme_id: str | None, sheet: str | None,
             skip_invalid: bool, dry_run: bool, yes: bool, keep_missing: bool,
             show_progress: bool | None, as_json: bool) -> None:
@@ -299,6 +301,7 @@ def _with_choices(current: list[Choice], items: list[Item], programme: Programme
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 @handle_errors
+@locked("participants add")
 def add(app: AppContext, name: str, email: str, programme_id: str, organisation: str | None,
         days: str | None, registered_at: str | None, choices: tuple[str, ...],
         as_json: bool) -> None:
@@ -364,6 +367,7 @@ def _parse_days(text: str | None, programme: Programme) -> frozenset[int] | None
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 @handle_errors
+@locked("participants choose")
 def choose(app: AppContext, person: str, items: tuple[str, ...], drop: tuple[str, ...],
            programme_id: str | None, as_json: bool) -> None:
     """Change a participant's choices: add ITEMS (titles or ids), --drop others.
@@ -592,15 +596,20 @@ def check(app: AppContext, programme_id: str | None, strict: bool, as_json: bool
     project = _project(app)
     with State(app.config.state_path) as state:
         people = load_participants(state, programme=programme_id)
+        orphans = orphan_private_files(app.config, state)
     findings = check_participants(project, people, programme_id)
     if as_json:
-        emit_json({"participants": len(people), "findings": [f.to_json() for f in findings]})
-    elif findings:
-        click.echo(_findings_text(findings))
-        click.echo(f"{len(people)} participant(s), {len(findings)} thing(s) to check.")
+        emit_json({"participants": len(people), "findings": [f.to_json() for f in findings],
+                   "unowned_private_files": len(orphans)})
     else:
-        click.echo(f"{len(people)} participant(s): nothing to check.")
-    if strict and findings:
+        if orphans:  # their links still work: the state that knew them is gone
+            click.echo(orphans_text(app.config, orphans, removing=False))
+        if findings:
+            click.echo(_findings_text(findings))
+            click.echo(f"{len(people)} participant(s), {len(findings)} thing(s) to check.")
+        else:
+            click.echo(f"{len(people)} participant(s): nothing to check.")
+    if strict and (findings or orphans):
         sys.exit(1)
 
 
@@ -632,6 +641,8 @@ def links(app: AppContext, output: Path | None, programme_id: str | None, force:
     assert output is not None  # checked above
     if output.suffix.lower() not in (".csv", ".xlsx"):
         raise click.BadParameter("the file name must end in .csv or .xlsx", param_hint="--output")
+    if problem := personal_output_problem(app.config, output):  # never, even with --force
+        raise UserError(f"refusing to write personal links: {problem}")
     exposure = git_exposure(output)
     if exposure and not force:
         raise UserError(f"{output} would hold personal links, but {exposure}. Write it "
@@ -671,6 +682,7 @@ def _link_row(app: AppContext, project: Project, participant: Participant) -> di
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
 @handle_errors
+@locked("participants remove")
 def remove(app: AppContext, person: str, programme_id: str | None, yes: bool) -> None:
     """Remove a participant and delete their personal feed (its URL stops working)."""
     with State(app.config.state_path) as state:
@@ -696,6 +708,7 @@ def remove(app: AppContext, person: str, programme_id: str | None, yes: bool) ->
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
 @handle_errors
+@locked("participants rotate")
 def rotate(app: AppContext, person: str, yes: bool) -> None:
     """Give a participant a new feed URL; the old one stops working at once."""
     project = _project(app)
@@ -721,6 +734,7 @@ def rotate(app: AppContext, person: str, yes: bool) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
 @handle_errors
+@locked("participants purge")
 def purge(app: AppContext, programme_id: str, force: bool, yes: bool) -> None:
     """Delete all personal data of a network day after the event: registrations, choices,
     and people (with their feeds) who have no other registration."""

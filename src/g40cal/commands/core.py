@@ -105,10 +105,16 @@ def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
                        "push of the published feeds would send).", err=True)
         return
     nothing = not plan.has_changes and not plan.writes and not plan.removals
-    if (not nothing and not yes and not as_json and cli_module.is_interactive()
-            and not click.confirm("Publish these changes?", default=True)):
-        click.echo("Nothing published.")
-        return
+    if not nothing and not yes:
+        if as_json:  # --json is for scripts: they say --yes, or learn what would change
+            emit_json({"dry_run": False, "published": False, **plan_json(plan)})
+            raise UserError("Nothing published: --json never asks. Add --yes to publish.")
+        if not cli_module.is_interactive():
+            raise UserError(NO_CONSENT)
+        # On stderr, so that the question and its default [Y/n] stay visible with stdout piped.
+        if not click.confirm("Publish these changes?", default=True, err=True):
+            click.echo("Nothing published.")
+            return
     result = apply_sync(plan, state, app.config,
                         progress=lambda m: click.echo(m, err=True))
     if not as_json and not nothing:
@@ -116,10 +122,15 @@ def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
                    f"{len(result.removed)} removed.")
     pushed = _push_published(app, state, as_json) if push_after else None
     if as_json:
-        emit_json({"dry_run": False, **plan_json(plan), "written": len(result.written),
-                   "removed": len(result.removed), "run": result.run_id,
+        emit_json({"dry_run": False, "published": True, **plan_json(plan),
+                   "written": len(result.written), "removed": len(result.removed),
+                   "run": result.run_id,
                    **({"push": pushed} if push_after else {})})
     _exit_if_push_failed(pushed)
+
+
+NO_CONSENT = ("Nothing published: no terminal to ask whether to publish. Add --yes to "
+              "publish without asking (as cron jobs and scripts do), or --dry-run to only look.")
 
 
 def _nothing_changed(app: AppContext, state: State, *, as_json: bool, dry_run: bool,

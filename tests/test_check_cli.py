@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -13,7 +14,9 @@ from g40cal.cli import cli
 from g40cal.config import load_config
 from g40cal.errors import UserError
 from g40cal.groups import load_registry
+from g40cal.state import State
 from tests.conftest import REPO
+from tests.syncing import edit, later, sync_at
 
 
 def run(root: Path, *args: str):
@@ -79,7 +82,7 @@ def test_a_round_item_with_other_times_and_no_note_is_a_warning(project_dir: Pat
     assert "time_note" in text
     lines = [line for line in text.splitlines() if not line.startswith("time_note")]
     path.write_text("\n".join(lines) + "\n")
-    out = run(project_dir, "check", str(path))
+    out = run(project_dir, "check", "--verbose", str(path))
     assert "item 'r2-veiligheid', field 'start': times differ from the rest of round" \
         in out.output
 
@@ -137,3 +140,69 @@ def test_every_group_alias_resolves_to_its_group_and_typos_get_suggestions() -> 
     for group in registry.groups:
         for name in (group.name, group.short, *group.aliases):
             assert registry.resolve(name) == group
+
+
+def warnings_by_file_and_kind(root: Path) -> dict[tuple[str, str], list[dict]]:
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for warning in json.loads(run(root, "check", "--json").output)["warnings"]:
+        groups.setdefault((warning["file"], warning["code"]), []).append(warning)
+    return groups
+
+
+def test_check_groups_warnings_per_programme_one_line_per_kind_with_count_and_example(
+        project_dir: Path) -> None:
+    groups = warnings_by_file_and_kind(project_dir)
+    out = run(project_dir, "check")
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    files = {file for file, _ in groups}
+    assert len(lines) <= len(groups) + len(files) + 2  # no wall of text
+    for (file, code), members in groups.items():
+        header = next(n for n, line in enumerate(lines) if line.startswith(file))
+        kind_lines = [line for line in lines[header + 1:] if line.startswith("  ")]
+        line = next(line for line in kind_lines if f" {code}:" in line)
+        if len(members) > 1:
+            assert f"{len(members)} × {code}:" in line
+        example = members[0]
+        assert f"line {example['line']}" in line or example["line"] is None
+        if example["item"]:
+            assert f"'{example['item']}'" in line
+    assert "--verbose" in out.output
+    assert "5 file(s) checked: 0 error(s), " \
+        f"{sum(len(m) for m in groups.values())} warning(s)." in out.output
+
+
+def test_check_verbose_and_json_list_every_warning(project_dir: Path) -> None:
+    groups = warnings_by_file_and_kind(project_dir)
+    every = [w for members in groups.values() for w in members]
+    assert len(every) > len(groups)  # else grouping would hide nothing
+    verbose = run(project_dir, "check", "--verbose").output
+    for warning in every:
+        assert warning["message"] in verbose
+    assert len([line for line in verbose.splitlines() if ": warning:" in line]) == len(every)
+
+
+def test_errors_are_never_grouped(project_dir: Path) -> None:
+    path = project_dir / "programmes" / "almelo-ambtelijk-2024.toml"
+    edit(path, 'groups = ["Europa"]', 'groups = ["Europaj"]')
+    edit(path, 'kind = "keuzesessie"', 'kind = "keuzesesie"', count=2)
+    out = run(project_dir, "check")
+    assert out.exit_code == 1
+    assert out.output.count(": error:") >= 3
+    assert "unknown group 'Europaj'" in out.output
+
+
+def test_log_shows_the_last_ten_syncs_by_default_and_more_on_request(project_dir: Path) -> None:
+    path = project_dir / "programmes" / "almelo-ambtelijk-2024.toml"
+    sync_at(project_dir)
+    rooms = ["1.2 Stad Almelo (1e verdieping)", *(f"Zaal {n}" for n in range(1, 12))]
+    for minute, (old, new) in enumerate(itertools.pairwise(rooms), start=1):
+        edit(path, f'room = "{old}"', f'room = "{new}"')
+        sync_at(project_dir, later(minute))
+    with State(project_dir / ".g40cal" / "state.sqlite") as state:
+        assert len(state.runs(100)) == 12
+    shown = [line for line in run(project_dir, "log").output.splitlines()
+             if line.startswith("#")]
+    assert len(shown) == 10 and shown[0].startswith("#12 ")
+    assert len([line for line in run(project_dir, "log", "-n", "12").output.splitlines()
+                if line.startswith("#")]) == 12

@@ -12,7 +12,14 @@ from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
 from g40cal.errors import UserError
 from g40cal.participants import stale_personal_data
 from g40cal.project import definition_files, load_project
-from g40cal.report import NO_CHANGES_JSON, log_text, plan_json, plan_text, problems_text
+from g40cal.report import (
+    NO_CHANGES_JSON,
+    log_text,
+    plan_json,
+    plan_text,
+    problems_summary,
+    problems_text,
+)
 from g40cal.state import State
 from g40cal.sync import SyncPlan, apply_sync
 
@@ -20,15 +27,20 @@ from g40cal.sync import SyncPlan, apply_sync
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="List every warning in full (default: per programme, one line per kind).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 @handle_errors
-def check(app: AppContext, files: tuple[Path, ...], strict: bool, as_json: bool) -> None:
+def check(app: AppContext, files: tuple[Path, ...], strict: bool, verbose: bool,
+          as_json: bool) -> None:
     """Validate programme definitions (all of programmes/, or FILES).
 
     Errors (exit 1): unparsable files, missing or malformed fields, end before start,
     unknown groups, duplicate ids. Warnings (exit 0, or 1 with --strict): estimates,
-    missing end times, room clashes, rounds with differing times.
+    missing end times, room clashes, rounds with differing times. Errors are listed one
+    by one; warnings per programme, one line per kind with a count and an example
+    (--verbose: every one; --json: every one, always).
     """
     missing = [str(f) for f in files if not f.exists()]
     if missing:
@@ -45,8 +57,14 @@ def check(app: AppContext, files: tuple[Path, ...], strict: bool, as_json: bool)
             "warnings": [p.to_json() for p in warnings],
         })
     else:
-        if errors or warnings:
+        shortened = False
+        if verbose and (errors or warnings):
             click.echo(problems_text([*errors, *warnings]))
+        elif errors or warnings:
+            text, shortened = problems_summary([*errors, *warnings])
+            click.echo(text)
+        if shortened:
+            click.echo("(g40cal check --verbose lists every warning in full.)")
         click.echo(f"{len(paths)} file(s) checked: {len(errors)} error(s), "
                    f"{len(warnings)} warning(s).")
     if errors or (strict and warnings):
@@ -159,7 +177,8 @@ def _exit_if_push_failed(pushed: object) -> None:
 
 
 @cli.command()
-@click.option("-n", "--limit", default=20, show_default=True, help="How many syncs to show.")
+@click.option("-n", "--limit", default=10, show_default=True,
+              help="How many syncs to show, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 @handle_errors

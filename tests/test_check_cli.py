@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from g40cal.cli import cli
@@ -16,6 +17,7 @@ from g40cal.errors import UserError
 from g40cal.groups import load_registry
 from g40cal.state import State
 from tests.conftest import REPO
+from tests.feedparse import parse_feed
 from tests.syncing import edit, later, sync_at
 
 
@@ -118,7 +120,7 @@ def test_config_reports_every_unknown_or_invalid_key_with_valid_choices(
         raise AssertionError("invalid configuration accepted")
     joined = "\n".join(messages)
     assert "field 'network.naam': unknown key (valid keys in [network]: name, base_url" in joined
-    assert "'ftp://x' is not an http(s) URL" in joined
+    assert "'ftp://x' is not an absolute http(s) URL" in joined
     assert "field 'sync.cancelled_retention_days': expected int" in joined
     assert "unknown section [extra] (valid sections: network, paths, sync" in joined
     out = run(project_dir, "check")
@@ -206,3 +208,72 @@ def test_log_shows_the_last_ten_syncs_by_default_and_more_on_request(project_dir
     assert len(shown) == 10 and shown[0].startswith("#12 ")
     assert len([line for line in run(project_dir, "log", "-n", "12").output.splitlines()
                 if line.startswith("#")]) == 12
+
+
+INJECTION = "\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil@x\r\nDTSTART:20250101T000000Z\r\nX:"
+
+
+def config_problems(root: Path, network: str) -> list[str]:
+    (root / "g40cal.toml").write_text(f"[network]\n{network}\n", encoding="utf-8")
+    try:
+        load_config(root)
+    except UserError as error:
+        return [p.format() for p in error.problems]
+    return []
+
+
+@pytest.mark.parametrize("network", [
+    f'base_url = "https://agenda.example.nl/{json.dumps(INJECTION)[1:-1]}"',
+    'base_url = "https://agenda.example.nl/ feeds/"',
+    'base_url = "https://agenda.example.nl/\\u2028"',
+    'base_url = "https:///feeds/"',
+    'base_url = "feeds/"',
+    'base_url = "javascript:alert(1)//"',
+])
+def test_a_base_url_that_is_not_a_clean_absolute_http_url_is_refused(
+        project_dir: Path, network: str) -> None:
+    problems = config_problems(project_dir, network)
+    assert len(problems) == 1 and "field 'network.base_url'" in problems[0], problems
+
+
+@pytest.mark.parametrize("network", [
+    f'uid_domain = "g40.example.nl{json.dumps(INJECTION)[1:-1]}"',
+    'uid_domain = "g40 example.nl"',
+    'uid_domain = "g40.example.nl/x"',
+    'uid_domain = ""',
+    'uid_domain = "-g40.example.nl"',
+    'name = "G40\\nStedennetwerk"',
+    'name = "G40 \\u202eStedennetwerk"',
+    'name = ""',
+])
+def test_a_uid_domain_that_is_no_hostname_or_a_name_on_several_lines_is_refused(
+        project_dir: Path, network: str) -> None:
+    problems = config_problems(project_dir, network)
+    key = network.split(" ", 1)[0]
+    assert len(problems) == 1 and f"field 'network.{key}'" in problems[0], problems
+
+
+def test_clean_network_settings_are_accepted(project_dir: Path) -> None:
+    assert config_problems(project_dir, 'name = "G40 Stedennetwerk – test"\n'
+                           'base_url = "https://agenda.g40stedennetwerk.nl:8443/feeds/"\n'
+                           'uid_domain = "g40cal.g40stedennetwerk.nl"') == []
+
+
+def test_line_breaks_in_settings_never_add_events_to_a_feed(project_dir: Path) -> None:
+    expected = sum(f["events"] for f in json.loads(run(project_dir, "feeds", "--json").output)
+                   ["feeds"] if f["path"] == "all.ics")
+    escaped = json.dumps(INJECTION)[1:-1]
+    (project_dir / "g40cal.toml").write_text(
+        f'[network]\nbase_url = "https://a.example/{escaped}"\n'
+        f'uid_domain = "g40.example{escaped}"\n', encoding="utf-8")
+    out = run(project_dir, "sync", "--yes")
+    assert out.exit_code == 1 and "Traceback" not in out.output
+    assert "network.base_url" in out.output and "network.uid_domain" in out.output
+    assert not (project_dir / "feeds" / "all.ics").exists()
+    (project_dir / "g40cal.toml").write_text(
+        '[network]\nbase_url = "https://a.example/feeds/"\nuid_domain = "g40.example"\n',
+        encoding="utf-8")
+    assert run(project_dir, "sync", "--yes").exit_code == 0
+    events = parse_feed(project_dir / "feeds" / "all.ics")
+    assert len(events) == expected > 100
+    assert all(uid.endswith("@g40.example") for uid in events)

@@ -235,3 +235,38 @@ def test_check_never_shows_a_traceback(project_dir: Path, content: bytes) -> Non
     out = CliRunner().invoke(cli, ["--root", str(project_dir), "check"])
     assert out.exit_code == 1
     assert "bad.toml" in out.output and "Traceback" not in out.output
+
+
+@pytest.mark.parametrize(("old", "new", "field", "line"), [
+    ('title = "Themagroep Europa"', 'title = "Themagroep\\r\\nEuropa"', "title", 19),
+    ('title = "Themagroep Europa"', 'title = "Themagroep\\u2028Europa"', "title", 19),
+    ('title = "Themagroep Europa"', 'title = "Europa\\u0000"', "title", 19),
+    ('id = "europa"', 'id = "euro\\npa"', "id", 18),
+    ('groups = ["TG Europa"]', 'groups = ["TG Europa\\nBEGIN:VEVENT"]', "groups", 23),
+    ('end = "11:00"', 'end = "11:00"\nroom = "Zaal\\u0085 1"', "room", 23),
+    ('end = "11:00"', 'end = "11:00"\nspeakers = ["Anna", "Pi\\ret"]', "speakers", 23),
+])
+def test_a_line_break_or_control_character_in_a_one_line_field_is_an_error_with_its_place(
+        old: str, new: str, field: str, line: int) -> None:
+    problem = only_error(GOOD.replace(old, new))
+    assert (problem.field, problem.line, problem.code) == (field, line, "character")
+    assert problem.item == "europa" or field == "id"
+    assert "U+" in problem.message
+
+
+@pytest.mark.parametrize("bidi", ["\\u202a", "\\u202e", "\\u2066", "\\u2069"])
+def test_a_bidi_override_is_refused_in_any_field_even_a_description(bidi: str) -> None:
+    title = only_error(GOOD.replace('title = "Inloop"', f'title = "Inloop {bidi}pool"'))
+    assert (title.item, title.field, title.line) == ("inloop", "title", 12)
+    assert "direction" in title.message
+    text = GOOD.replace('end = "10:00"', f'end = "10:00"\ndescription = """\nEen\n{bidi}x\n"""')
+    described = only_error(text)
+    assert (described.item, described.field) == ("inloop", "description")
+
+
+def test_a_description_keeps_its_line_breaks_and_a_tab_in_a_title_is_fine() -> None:
+    text = GOOD.replace('end = "10:00"',
+                        'end = "10:00"\ndescription = "Een\\nTwee\\u2028Drie"\nroom = "A\\tB"')
+    programme, problems = load(text)
+    assert problems == [] and programme is not None
+    assert programme.items[0].description == "Een\nTwee\u2028Drie"

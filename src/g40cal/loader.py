@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -32,6 +33,16 @@ ITEM_FIELDS = ("id", "title", "kind", "start", "end", "day", "round", "room", "v
                "description", "speakers", "groups", "capacity", "transport", "notes",
                "time_note", "links", "optional", "provisional", "estimated", "estimate_note",
                "cancelled")
+# Fields that may hold several lines; every other text is one line (a title, a room …).
+MULTI_LINE_FIELDS = frozenset({"description", "notes", "transport", "estimate_note",
+                               "time_note", "provisional"})
+# Invisible text-direction controls make a text read differently from what it is
+# ("Trojan Source"): refused everywhere. Line breaks — including the Unicode ones that some
+# calendar parsers split lines on — and other control characters are refused in one-line
+# fields, where they could break a feed line or a page; tabs are harmless.
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_BAD_ANYWHERE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x84\x86-\x9f{_BIDI}]")
+_BAD_IN_ONE_LINE = re.compile(f"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
 DAY_ESTIMABLE = ("date", "venue", "address")
 VENUE_ESTIMABLE = ("name", "address")
 ITEM_ESTIMABLE = ("start", "end", "room", "venue", "title")
@@ -117,6 +128,8 @@ class _Table:
                        f'write it in quotes: {key} = "…"', code="type")
             return None
         value = value.strip()
+        if not self.characters_allowed(key, value):
+            return None
         if not value:
             if required:
                 self.error(key, "is empty", "give it a value", code="missing")
@@ -131,7 +144,31 @@ class _Table:
             self.error(key, f"expected a list of texts, got {_describe(value)}",
                        f'write it as {key} = ["…", "…"]', code="type")
             return ()
-        return tuple(v.strip() for v in value if v.strip())
+        texts = tuple(v.strip() for v in value if v.strip())
+        if not all(self.characters_allowed(key, v) for v in texts):
+            return ()
+        return texts
+
+    def characters_allowed(self, key: str, value: str) -> bool:
+        """False (and an error) for a character that has no place in this field."""
+        one_line = key not in MULTI_LINE_FIELDS
+        found = (_BAD_IN_ONE_LINE if one_line else _BAD_ANYWHERE).search(value)
+        if found is None:
+            return True
+        char = found[0]
+        name = f"U+{ord(char):04X} {unicodedata.name(char, '')}".rstrip()
+        if re.match(f"[{_BIDI}]", char):
+            self.error(key, f"contains an invisible text-direction control ({name}): it makes "
+                       "the text read differently from what it is",
+                       "delete it; retype the text if you cannot find it", code="character")
+        elif one_line and char in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029":
+            self.error(key, f"contains a line break ({name}); {key} is one line",
+                       "write it on one line; only " + ", ".join(sorted(MULTI_LINE_FIELDS))
+                       + " may have several", code="character")
+        else:
+            self.error(key, f"contains a control character ({name})", "delete it",
+                       code="character")
+        return False
 
     def boolean(self, key: str) -> bool | None:
         value = self.data.get(key)

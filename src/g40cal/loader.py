@@ -18,12 +18,12 @@ from typing import Any
 from g40cal.errors import Problem
 from g40cal.groups import GroupRegistry
 from g40cal.model import CHOICE_KINDS, ITEM_KINDS, PROGRAMME_KINDS, Day, Item, Programme, Venue
+from g40cal.tomlerrors import explain as explain_syntax_error
 
 MAX_BYTES = 2_000_000  # a real programme is ~20 KB; anything this big is a mistake
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
 _HEADER = re.compile(r"^\s*\[")
-_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 PROGRAMME_FIELDS = ("id", "title", "kind", "city", "source", "description", "days", "venues",
                     "items")
@@ -43,6 +43,8 @@ MULTI_LINE_FIELDS = frozenset({"description", "notes", "transport", "estimate_no
 _BIDI = "\u202a-\u202e\u2066-\u2069"
 _BAD_ANYWHERE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x84\x86-\x9f{_BIDI}]")
 _BAD_IN_ONE_LINE = re.compile(f"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
+_SHORT_ESCAPES = {"\b": ("\\b",), "\f": ("\\f",), "\n": ("\\n",), "\r": ("\\r",),
+                  "\x1b": ("\\e",)}
 DAY_ESTIMABLE = ("date", "venue", "address")
 VENUE_ESTIMABLE = ("name", "address")
 ITEM_ESTIMABLE = ("start", "end", "room", "venue", "title")
@@ -64,16 +66,53 @@ class _Lines:
         found = self._headers[table]
         return found[index] if index < len(found) else None
 
+    def table_header(self, table: str) -> int | None:
+        """Line of the first ``[table]``, ``[[table]]`` or ``[table.…]`` header."""
+        pattern = re.compile(rf"^\s*\[\[?\s*{re.escape(table)}\s*[\].]")
+        return next((n for n, line in enumerate(self.lines, 1) if pattern.match(line)), None)
+
     def named_table(self, table: str) -> int | None:
         pattern = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
         return next((n for n, line in enumerate(self.lines, 1) if pattern.match(line)), None)
+
+    def character(self, char: str, start: int) -> int | None:
+        """Line from ``start`` on that holds ``char``, as itself or as a TOML escape."""
+        code = ord(char)
+        forms = {char, f"\\u{code:04x}", f"\\u{code:04X}", f"\\U{code:08x}",
+                 f"\\U{code:08X}", *_SHORT_ESCAPES.get(char, ())}
+        for number in range(start, min(start + 500, len(self.lines)) + 1):
+            if any(form in self.lines[number - 1] for form in forms):
+                return number
+        return None
+
+    def entry(self, value: str, start: int) -> int | None:
+        """Line of the list entry ``"value"`` in a list whose ``key = [`` is at ``start``."""
+        quoted = (f'"{value}"', f"'{value}'")
+        for number in range(start, min(start + 200, len(self.lines)) + 1):
+            line = self.lines[number - 1]
+            if any(q in line for q in quoted):
+                return number
+            if "]" in line.split("#", 1)[0] or (number > start and _HEADER.match(line)):
+                return None
+        return None
+
+    def commented_key(self, key: str, start: int | None = None) -> int | None:
+        """Line of ``# … key = …`` in the table whose header is at line ``start``."""
+        pattern = re.compile(rf"#.*(?<![\w-]){re.escape(key)}\s*=")
+        for number in range((start or 0) + 1, len(self.lines) + 1):
+            line = self.lines[number - 1]
+            if _HEADER.match(line):
+                return None
+            if pattern.search(line):
+                return number
+        return None
 
     def key(self, key: str, start: int | None = None) -> int | None:
         """Line of ``key = …`` in the table whose header is at line ``start``.
 
         ``start=None`` searches the top level, before the first table header.
         """
-        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*[=.]")  # also a dotted key.sub = …
         for number in range((start or 0) + 1, len(self.lines) + 1):
             line = self.lines[number - 1]
             if _HEADER.match(line):
@@ -102,11 +141,23 @@ class _Table:
         self.ctx, self.data, self.line, self.item, self.what = ctx, data, line, item, what
 
     def line_of(self, key: str) -> int | None:
-        return self.ctx.lines.key(key, self.line) or self.line
+        found = self.ctx.lines.key(key, self.line)
+        if found is None and self.line is None:  # a top-level table: [[key]] or [key.…]
+            found = self.ctx.lines.table_header(key)
+        return found or self.line
 
     def error(self, key: str | None, message: str, hint: str | None = None,
-              code: str = "invalid") -> None:
+              code: str = "invalid", *, value: str | None = None) -> None:
+        """``value``: the list entry at fault, found on its own line of a multi-line list."""
         line = self.line_of(key) if key else self.line
+        if value is not None and line is not None:
+            line = self.ctx.lines.entry(value, line) or line
+        if code == "missing" and key:
+            commented = self.ctx.lines.commented_key(key, self.line)
+            if commented is not None:  # a '#' typed (or a line break lost) before the field
+                line = commented
+                hint = f"line {commented} has {key} after a '#', which makes it a comment; " \
+                    + (hint or "")
         self.ctx.error(message, line=line, item=self.item, field=key, hint=hint, code=code)
 
     def check_unknown(self, allowed: tuple[str, ...]) -> None:
@@ -157,16 +208,21 @@ class _Table:
             return True
         char = found[0]
         name = f"U+{ord(char):04X} {unicodedata.name(char, '')}".rstrip()
+        line = self.line_of(key)
+        if line is not None:  # in a text of several lines: the line that holds it
+            line = self.ctx.lines.character(char, line) or line
         if re.match(f"[{_BIDI}]", char):
-            self.error(key, f"contains an invisible text-direction control ({name}): it makes "
-                       "the text read differently from what it is",
-                       "delete it; retype the text if you cannot find it", code="character")
+            message = (f"contains an invisible text-direction control ({name}): it makes "
+                       "the text read differently from what it is")
+            hint = "delete it; retype the text if you cannot find it"
         elif one_line and char in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029":
-            self.error(key, f"contains a line break ({name}); {key} is one line",
-                       "write it on one line; only " + ", ".join(sorted(MULTI_LINE_FIELDS))
-                       + " may have several", code="character")
+            message = f"contains a line break ({name}); {key} is one line"
+            hint = ("write it on one line; only " + ", ".join(sorted(MULTI_LINE_FIELDS))
+                    + " may have several")
         else:
-            self.error(key, f"contains a control character ({name})", "delete it",
+            message = f"contains a control character ({name})"
+            hint = "delete it (a backslash \\ starts an escape code: write \\\\ for one)"
+        self.ctx.error(message, line=line, item=self.item, field=key, hint=hint,
                        code="character")
         return False
 
@@ -284,13 +340,8 @@ def parse_programme(raw: bytes, path: Path,
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        position = _TOML_POSITION.search(message)
-        line = int(position[1]) if position else None
-        message = _TOML_POSITION.sub("", message).strip()
-        return fail("syntax", f"not valid TOML: {message}", line,
-                    'text needs double quotes ("…"), times too ("09:30"); '
-                    "each key once per table")
+        mistake = explain_syntax_error(text, exc)
+        return fail("syntax", mistake.message, mistake.line, mistake.hint)
     except RecursionError:
         return fail("syntax", "not valid TOML: nested too deeply", None)
     return programme_from_data(data, path, registry, text)
@@ -356,7 +407,20 @@ def _venues(ctx: _Context, raw: object) -> dict[str, Venue]:
     return venues
 
 
+def _single_brackets(ctx: _Context, raw: object, table: str) -> bool:
+    """``[items]`` written for ``[[items]]``: one table instead of a list of them."""
+    if not isinstance(raw, dict):
+        return False
+    what = "item" if table == "items" else "day"
+    ctx.error(f"[{table}] with single brackets declares one table; every {what} needs its own "
+              f"[[{table}]]", field=table, line=ctx.lines.table_header(table),
+              hint=f"write [[{table}]] (double brackets) for each {what}", code="syntax")
+    return True
+
+
 def _days(ctx: _Context, raw: object) -> list[Day]:
+    if _single_brackets(ctx, raw, "days"):
+        return []
     if not isinstance(raw, list) or not raw or not all(isinstance(d, dict) for d in raw):
         ctx.error("the programme needs one or more [[days]] tables", field="days",
                   hint='add [[days]] with date = "YYYY-MM-DD" and venue = "…"', code="missing")
@@ -383,6 +447,8 @@ def _days(ctx: _Context, raw: object) -> list[Day]:
 
 def _items(ctx: _Context, raw: object, days: list[Day], venues: dict[str, Venue],
            registry: GroupRegistry) -> list[Item]:
+    if _single_brackets(ctx, raw, "items"):
+        return []
     if not isinstance(raw, list) or not raw or not all(isinstance(i, dict) for i in raw):
         ctx.error("the programme needs one or more [[items]] tables", field="items",
                   hint="add [[items]] with id, title, kind and start", code="missing")
@@ -435,13 +501,15 @@ def _item(table: _Table, index: int, days: list[Day], venues: dict[str, Venue],
             suggestion = registry.suggest(name)
             table.error("groups", f"unknown group {name!r}",
                         f"did you mean '{suggestion}'?" if suggestion
-                        else "add it to groups.toml (name or alias)", code="unknown-group")
+                        else "add it to groups.toml (name or alias)", code="unknown-group",
+                        value=name)
         elif group not in groups:
             groups.append(group)
     links = table.texts("links")
     for link in links:
         if not link.startswith(("https://", "http://")):
-            table.error("links", f"{link!r} is not a web link", "links start with https://")
+            table.error("links", f"{link!r} is not a web link", "links start with https://",
+                        value=link)
     estimated, note = table.estimates(ITEM_ESTIMABLE)
     optional = table.boolean("optional")
     capacity = table.integer("capacity")
@@ -483,8 +551,10 @@ def _venue(table: _Table, days: list[Day], venues: dict[str, Venue],
     if key is None:
         return days[day_number - 1].venue if day_number and day_number <= len(days) else None
     if key not in venues:
-        known = ", ".join(sorted(venues)) or "none defined"
+        lines = table.ctx.lines
+        known = ", ".join(f"{k} (line {lines.named_table(f'venues.{k}')})" for k in sorted(venues))
         table.error("venue", f"unknown venue {key!r}",
-                    f"define [venues.{key}] with a name, or use one of: {known}", code="venue")
+                    f"define [venues.{key}] with a name, or use one of: {known or 'none defined'}",
+                    code="venue")
         return None
     return venues[key]

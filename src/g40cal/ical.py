@@ -3,7 +3,7 @@
 Rendered with plain templates, not ``icalendar`` objects, for two reasons measured in
 ``bench/``: templating is ~20x faster (a full network-scale build stays near the cost of
 writing the bytes), and it gives full control over the output Outlook needs — a fixed
-RRULE-style VTIMEZONE (``icalendar`` generates RDATE lists, see shared/CLIENTS.md §2) and
+RRULE-style VTIMEZONE (``icalendar`` generates RDATE lists, see docs/clients.md §2) and
 byte-stable output. Correctness is guarded by tests that re-parse every feed with three
 strict independent parsers (``ical``, ``icalendar``, ``vobject``).
 """

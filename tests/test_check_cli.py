@@ -277,3 +277,21 @@ def test_line_breaks_in_settings_never_add_events_to_a_feed(project_dir: Path) -
     events = parse_feed(project_dir / "feeds" / "all.ics")
     assert len(events) == expected > 100
     assert all(uid.endswith("@g40.example") for uid in events)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("name", "Themagroep\\r\\nEuropa"), ("short", "Europa\\u2028"), ("aliases", "\\u202eEU"),
+])
+def test_a_group_name_with_a_line_break_or_direction_control_is_refused(
+        project_dir: Path, field: str, value: str) -> None:
+    path = project_dir / "groups.toml"
+    shown = f'["{value}"]' if field == "aliases" else f'"{value}"'
+    name = "" if field == "name" else 'name = "Themagroep Europa"\n'
+    path.write_text(f'[[groups]]\nid = "europa"\n{name}{field} = {shown}\n', encoding="utf-8")
+    try:
+        load_registry(path)
+    except UserError as error:
+        messages = [p.format() for p in error.problems]
+    else:
+        raise AssertionError("accepted")
+    assert len(messages) == 1 and f"'{field}' contains" in messages[0] and "U+" in messages[0]

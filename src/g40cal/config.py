@@ -11,13 +11,13 @@ import ipaddress
 import os
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from g40cal.errors import Problem, UserError
+from g40cal.textcheck import bad_character
 
 CONFIG_NAME = "g40cal.toml"
 STATE_ENV = "G40CAL_STATE"
@@ -173,16 +173,12 @@ def load_config(root: Path, path: Path | None = None) -> Config:
 # feed's content line and let the rest of the value add whole events (RFC 5545 ends a
 # line at CRLF; some parsers also at U+2028, U+2029, U+0085); a text-direction control
 # makes a name read differently from what it is.
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 
 
 def _character(value: str) -> str | None:
-    found = _INVISIBLE.search(value)
-    if found is None:
-        return None
-    char = found[0]
-    return f"U+{ord(char):04X} {unicodedata.name(char, 'control character')}"
+    bad = bad_character(value)
+    return bad.name if bad else None
 
 
 def _is_hostname(value: str) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from g40cal.errors import Problem, UserError
 from g40cal.model import GROUP_KINDS, Group
+from g40cal.textcheck import bad_character
 
 # Words that say *what* a group is, not *which*: "TG Duurzaamheid" is "Duurzaamheid".
 _NOISE_WORDS = {"tg", "themagroep", "themagroepen", "pijler", "de", "het", "thema", "werkgroep"}
@@ -104,6 +105,15 @@ def load_registry(path: Path) -> GroupRegistry:
             isinstance(a, str) for a in aliases
         ):
             error("'short' must be text and 'aliases' a list of texts", item=gid)
+            continue
+        # Names reach calendar names, categories and pages: one line of visible text.
+        unsafe = [(field, bad) for field, value in (("name", name), ("short", short),
+                                                   *(("aliases", a) for a in aliases))
+                  if (bad := bad_character(value)) is not None]
+        if unsafe:
+            field, bad = unsafe[0]
+            error(f"'{field}' {bad.message(field)}", "write it as one line of visible text",
+                  item=gid)
             continue
         group = Group(id=gid, name=name, short=short, kind=kind, aliases=tuple(aliases))
         for alias in (gid, name, short, *aliases):

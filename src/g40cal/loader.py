@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from g40cal.errors import Problem
 from g40cal.groups import GroupRegistry
 from g40cal.model import CHOICE_KINDS, ITEM_KINDS, PROGRAMME_KINDS, Day, Item, Programme, Venue
+from g40cal.textcheck import bad_character
 from g40cal.tomlerrors import explain as explain_syntax_error
 
 MAX_BYTES = 2_000_000  # a real programme is ~20 KB; anything this big is a mistake
@@ -36,13 +36,6 @@ ITEM_FIELDS = ("id", "title", "kind", "start", "end", "day", "round", "room", "v
 # Fields that may hold several lines; every other text is one line (a title, a room …).
 MULTI_LINE_FIELDS = frozenset({"description", "notes", "transport", "estimate_note",
                                "time_note", "provisional"})
-# Invisible text-direction controls make a text read differently from what it is
-# ("Trojan Source"): refused everywhere. Line breaks — including the Unicode ones that some
-# calendar parsers split lines on — and other control characters are refused in one-line
-# fields, where they could break a feed line or a page; tabs are harmless.
-_BIDI = "\u202a-\u202e\u2066-\u2069"
-_BAD_ANYWHERE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x84\x86-\x9f{_BIDI}]")
-_BAD_IN_ONE_LINE = re.compile(f"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
 _SHORT_ESCAPES = {"\b": ("\\b",), "\f": ("\\f",), "\n": ("\\n",), "\r": ("\\r",),
                   "\x1b": ("\\e",)}
 DAY_ESTIMABLE = ("date", "venue", "address")
@@ -202,26 +195,18 @@ class _Table:
 
     def characters_allowed(self, key: str, value: str) -> bool:
         """False (and an error) for a character that has no place in this field."""
-        one_line = key not in MULTI_LINE_FIELDS
-        found = (_BAD_IN_ONE_LINE if one_line else _BAD_ANYWHERE).search(value)
-        if found is None:
+        bad = bad_character(value, one_line=key not in MULTI_LINE_FIELDS)
+        if bad is None:
             return True
-        char = found[0]
-        name = f"U+{ord(char):04X} {unicodedata.name(char, '')}".rstrip()
         line = self.line_of(key)
         if line is not None:  # in a text of several lines: the line that holds it
-            line = self.ctx.lines.character(char, line) or line
-        if re.match(f"[{_BIDI}]", char):
-            message = (f"contains an invisible text-direction control ({name}): it makes "
-                       "the text read differently from what it is")
-            hint = "delete it; retype the text if you cannot find it"
-        elif one_line and char in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029":
-            message = f"contains a line break ({name}); {key} is one line"
-            hint = ("write it on one line; only " + ", ".join(sorted(MULTI_LINE_FIELDS))
-                    + " may have several")
-        else:
-            message = f"contains a control character ({name})"
-            hint = "delete it (a backslash \\ starts an escape code: write \\\\ for one)"
+            line = self.ctx.lines.character(bad.char, line) or line
+        message = bad.message(key)
+        hint = {"direction": "delete it; retype the text if you cannot find it",
+                "line-break": "write it on one line; only "
+                + ", ".join(sorted(MULTI_LINE_FIELDS)) + " may have several",
+                "control": "delete it (a backslash \\ starts an escape code: write \\\\ "
+                "for one)"}[bad.kind]
         self.ctx.error(message, line=line, item=self.item, field=key, hint=hint,
                        code="character")
         return False

@@ -295,3 +295,22 @@ def test_a_group_name_with_a_line_break_or_direction_control_is_refused(
     else:
         raise AssertionError("accepted")
     assert len(messages) == 1 and f"'{field}' contains" in messages[0] and "U+" in messages[0]
+
+
+def test_a_syntax_error_in_the_settings_is_named_in_words_at_its_line(project_dir: Path) -> None:
+    (project_dir / "g40cal.toml").write_text(
+        '[network]\nname = "G40"\nbase_url = “https://agenda.example.nl/”\n', encoding="utf-8")
+    out = run(project_dir, "check")
+    assert out.exit_code == 1 and "Traceback" not in out.output
+    assert "g40cal.toml:3: error: a curly quote “" in out.output
+    assert 'straight quotes "' in out.output
+
+
+def test_a_syntax_error_in_the_group_registry_is_named_in_words_at_its_line(
+        project_dir: Path) -> None:
+    path = project_dir / "groups.toml"
+    path.write_text('[groups]\nid = "a"\nname = "A"\n\n[groups]\nid = "b"\nname = "B"\n',
+                    encoding="utf-8")
+    out = run(project_dir, "check")
+    assert out.exit_code == 1 and "Traceback" not in out.output
+    assert "groups.toml:1: error: [groups] with single brackets" in out.output

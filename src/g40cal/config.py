@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from g40cal.errors import Problem, UserError
 from g40cal.textcheck import bad_character
+from g40cal.tomlerrors import explain as explain_syntax_error
 
 CONFIG_NAME = "g40cal.toml"
 STATE_ENV = "G40CAL_STATE"
@@ -121,12 +122,17 @@ def load_config(root: Path, path: Path | None = None) -> Config:
             raise UserError(f"{path}: configuration file not found")
         return Config(root=root)
     try:
-        data = tomllib.loads(config_path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(
-            f"{config_path}: not valid TOML: {exc}",
-            [Problem("error", "config-syntax", str(exc), file=config_path)],
-        ) from None
+        text = config_path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{config_path}: not UTF-8 text", [Problem(
+            "error", "config-encoding", f"not UTF-8 text ({exc.reason})", file=config_path,
+            hint="save the file as UTF-8")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        mistake = explain_syntax_error(text, exc)
+        raise UserError(f"{config_path}: not valid TOML", [Problem(
+            "error", "config-syntax", mistake.message, file=config_path, line=mistake.line,
+            hint=mistake.hint)]) from None
     problems: list[Problem] = []
     values: dict[str, Any] = {}
 

@@ -82,12 +82,12 @@ def _in_words(reason: str, lines: list[str], line: int | None,
 def _declared_twice(reason: str, lines: list[str], line: int | None) -> SyntaxMistake:
     name = re.search(r"\('([^']+)',?\)", reason)
     table = name[1] if name else None
-    if table in ("items", "days"):
+    if table in ("items", "days", "groups"):
         single = re.compile(rf"^\s*\[\s*{table}\s*\]\s*(?:#.*)?$")
         found = [n for n, text in enumerate(lines, 1) if single.match(text)]
         if found:
             others = f" (also line {', '.join(map(str, found[1:]))})" if found[1:] else ""
-            what = "item" if table == "items" else "day"
+            what = {"items": "item", "days": "day", "groups": "group"}[table]
             return SyntaxMistake(
                 found[0], f"[{table}] with single brackets declares one table; every {what} "
                 f"needs its own [[{table}]]", f"write [[{table}]] (double brackets) for each "

@@ -291,7 +291,7 @@ def test_single_brackets_for_items_say_to_write_double_brackets_for_each_item() 
     assert problem.line == 10  # the first [items]
     assert "[[items]]" in problem.message + (problem.hint or "")
     assert "Cannot declare" not in problem.message
-    assert "17" in (problem.hint or "")  # the other one
+    assert "also line 17" in (problem.hint or "")  # the other one
 
 
 def test_one_item_with_single_brackets_is_named_at_its_line() -> None:

@@ -86,7 +86,10 @@ def _declared_twice(reason: str, lines: list[str], line: int | None) -> SyntaxMi
         single = re.compile(rf"^\s*\[\s*{table}\s*\]\s*(?:#.*)?$")
         found = [n for n, text in enumerate(lines, 1) if single.match(text)]
         if found:
-            others = f" (also line {', '.join(map(str, found[1:]))})" if found[1:] else ""
+            rest = found[1:]
+            shown = ", ".join(map(str, rest[:5])) + (f" and {len(rest) - 5} more"
+                                                    if len(rest) > 5 else "")
+            others = f" (also line{'s' if len(rest) > 1 else ''} {shown})" if rest else ""
             what = {"items": "item", "days": "day", "groups": "group"}[table]
             return SyntaxMistake(
                 found[0], f"[{table}] with single brackets declares one table; every {what} "
@@ -111,8 +114,8 @@ def _string_mistake(text: str) -> SyntaxMistake | None:
         elif char in CURLY_QUOTES:
             return SyntaxMistake(
                 line, f"a curly quote {char} (as Word types it) where a text starts or ends",
-                'TOML needs straight quotes ": write "…" (in Word: turn off '
-                '"straight quotes with smart quotes" under AutoFormat)')
+                'TOML needs straight quotes ": write "…"; edit definitions in a text editor '
+                '(in Word: AutoFormat As You Type, untick "straight quotes" with “smart quotes”)')
         elif char in "\"'":
             delimiter = char * 3 if text.startswith(char * 3, index) else char
             if len(delimiter) == 3:

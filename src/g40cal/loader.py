@@ -536,8 +536,8 @@ def _venue(table: _Table, days: list[Day], venues: dict[str, Venue],
     if key is None:
         return days[day_number - 1].venue if day_number and day_number <= len(days) else None
     if key not in venues:
-        lines = table.ctx.lines
-        known = ", ".join(f"{k} (line {lines.named_table(f'venues.{k}')})" for k in sorted(venues))
+        lines = [(k, table.ctx.lines.named_table(f"venues.{k}")) for k in sorted(venues)]
+        known = ", ".join(f"{k} (line {n})" if n else k for k, n in lines)
         table.error("venue", f"unknown venue {key!r}",
                     f"define [venues.{key}] with a name, or use one of: {known or 'none defined'}",
                     code="venue")

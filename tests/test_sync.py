@@ -208,7 +208,7 @@ def test_json_output_lists_the_same_changes_for_scripts(synced: Path) -> None:
     out = CliRunner().invoke(cli, ["--root", str(synced), "sync", "--json", "--yes"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
-    assert data["has_changes"] is True
+    assert data["has_changes"] is True and data["published"] is True
     change = data["changes"][0]
     assert change["key"] == EUROPA and change["change"] == "changed" and change["sequence"] == 1
     assert {"field": "zaal", "old": "1.2 Stad Almelo (1e verdieping)", "new": "Atelier"} in \
@@ -336,6 +336,8 @@ def test_a_sync_without_changes_needs_no_yes(synced: Path) -> None:
     out = CliRunner().invoke(cli, ["--root", str(synced), "sync"])
     assert out.exit_code == 0, out.output
     assert "No changes." in out.output
+    data = json.loads(CliRunner().invoke(cli, ["--root", str(synced), "sync", "--json"]).stdout)
+    assert data["published"] is False and data["has_changes"] is False
 
 
 def test_the_publish_question_shows_its_default_on_stderr_so_piping_stdout_keeps_it_visible(

@@ -158,7 +158,7 @@ def _nothing_changed(app: AppContext, state: State, *, as_json: bool, dry_run: b
         click.echo("No changes.")
     pushed = _push_published(app, state, as_json) if push_after and not dry_run else None
     if as_json:
-        emit_json({"dry_run": dry_run, **NO_CHANGES_JSON,
+        emit_json({"dry_run": dry_run, "published": False, **NO_CHANGES_JSON,
                    **({"push": pushed} if pushed is not None else {})})
     _exit_if_push_failed(pushed)
 

@@ -203,11 +203,13 @@ def test_log_shows_the_last_ten_syncs_by_default_and_more_on_request(project_dir
         sync_at(project_dir, later(minute))
     with State(project_dir / ".g40cal" / "state.sqlite") as state:
         assert len(state.runs(100)) == 12
-    shown = [line for line in run(project_dir, "log").output.splitlines()
-             if line.startswith("#")]
+    default = run(project_dir, "log").output
+    shown = [line for line in default.splitlines() if line.startswith("#")]
     assert len(shown) == 10 and shown[0].startswith("#12 ")
-    assert len([line for line in run(project_dir, "log", "-n", "12").output.splitlines()
-                if line.startswith("#")]) == 12
+    assert "g40cal log -n 20 shows more" in default
+    everything = run(project_dir, "log", "-n", "12").output
+    assert len([line for line in everything.splitlines() if line.startswith("#")]) == 12
+    assert "shows more" not in everything
 
 
 INJECTION = "\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil@x\r\nDTSTART:20250101T000000Z\r\nX:"

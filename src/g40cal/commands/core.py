@@ -188,7 +188,9 @@ def log(app: AppContext, limit: int, as_json: bool) -> None:
     if not path.exists():
         raise UserError(f"{path}: no state database yet; run g40cal sync first")
     with State(path) as state:
-        runs = state.runs(limit)
+        runs = state.runs(limit + 1)  # one more, only to know whether older ones exist
+    older = len(runs) > limit
+    runs = runs[:limit]
     if as_json:
         for run in runs:
             run["changes"] = [c for c in run["changes"]
@@ -196,6 +198,8 @@ def log(app: AppContext, limit: int, as_json: bool) -> None:
         emit_json({"runs": runs})
     else:
         click.echo(log_text(runs))
+        if older:
+            click.echo(f"(the last {limit} syncs; g40cal log -n {limit * 2} shows more)")
 
 
 @cli.command()

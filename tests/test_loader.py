@@ -399,3 +399,10 @@ def test_check_shows_a_syntax_error_in_words_at_its_line(project_dir: Path) -> N
     assert out.exit_code == 1
     assert f"almelo-ambtelijk-2024.toml:{line}: error: a curly quote “" in out.output
     assert "Traceback" not in out.output
+
+
+def test_an_unclosed_list_is_reported_where_it_was_opened_and_where_it_should_end() -> None:
+    text = GOOD.replace('end = "10:00"', 'end = "10:00"\nspeakers = [\n  "Anna",\n  "Piet",\n')
+    problem = syntax_error(text)
+    assert problem.line == 16 and "opened on line 16" in problem.message
+    assert "before line 21" in problem.message

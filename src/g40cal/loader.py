@@ -36,6 +36,8 @@ ITEM_FIELDS = ("id", "title", "kind", "start", "end", "day", "round", "room", "v
 # Fields that may hold several lines; every other text is one line (a title, a room …).
 MULTI_LINE_FIELDS = frozenset({"description", "notes", "transport", "estimate_note",
                                "time_note", "provisional"})
+# A field after a '#': ``# start = "10:00"`` or ``kind = "x" #title = "…"``.
+_COMMENTED_FIELD = re.compile(r"#\s*([A-Za-z_][\w-]*)\s*=")
 _SHORT_ESCAPES = {"\b": ("\\b",), "\f": ("\\f",), "\n": ("\\n",), "\r": ("\\r",),
                   "\x1b": ("\\e",)}
 DAY_ESTIMABLE = ("date", "venue", "address")
@@ -65,7 +67,8 @@ class _Lines:
         return next((n for n, line in enumerate(self.lines, 1) if pattern.match(line)), None)
 
     def named_table(self, table: str) -> int | None:
-        pattern = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
+        """Line of ``[table]``, or of a ``[table.sub]`` that declares it implicitly."""
+        pattern = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*[\].]")
         return next((n for n, line in enumerate(self.lines, 1) if pattern.match(line)), None)
 
     def character(self, char: str, start: int) -> int | None:
@@ -90,14 +93,18 @@ class _Lines:
         return None
 
     def commented_key(self, key: str, start: int | None = None) -> int | None:
-        """Line of ``# … key = …`` in the table whose header is at line ``start``."""
-        pattern = re.compile(rf"#.*(?<![\w-]){re.escape(key)}\s*=")
+        """Line of ``# … key = …`` in the table whose header is at line ``start``: the field
+        commented out, also when the ``#`` replaced one of its letters (``#itle = …``)."""
+        exact = re.compile(rf"#.*(?<![\w-]){re.escape(key)}\s*=")
         for number in range((start or 0) + 1, len(self.lines) + 1):
             line = self.lines[number - 1]
             if _HEADER.match(line):
                 return None
-            if pattern.search(line):
+            if exact.search(line):
                 return number
+            for name in _COMMENTED_FIELD.findall(line):
+                if difflib.SequenceMatcher(None, name, key).ratio() >= 0.8:
+                    return number
         return None
 
     def key(self, key: str, start: int | None = None) -> int | None:

@@ -22,6 +22,7 @@ _STATEMENT = re.compile(
     r"""^\s*(?:\[\[?\s*[A-Za-z0-9_.-]+\s*\]\]?\s*(?:\#.*)?"""
     r"""|[A-Za-z0-9_-]+\s*=\s*(?:["'\[{]|true\b|false\b|\d).*)$""")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+_LIST_START = re.compile(r"^\s*[A-Za-z0-9_.-]+\s*=\s*\[")
 _QUOTES_HINT = 'write text between straight double quotes "…" (times too: "09:30")'
 
 
@@ -53,6 +54,12 @@ def explain(text: str, error: tomllib.TOMLDecodeError) -> SyntaxMistake:
 def _in_words(reason: str, lines: list[str], line: int | None,
               column: int | None) -> SyntaxMistake:
     source = lines[line - 1] if line and line <= len(lines) else ""
+    opened = _unclosed_list(lines, line) if reason in ("Unclosed array",
+                                                       "Invalid value") else None
+    if opened is not None:
+        return SyntaxMistake(opened, f"the list [ … ] opened on line {opened} is not "
+                             f"closed before line {line}",
+                             'end it with ], e.g. groups = ["Europa", "Wonen"]')
     if reason == "Cannot overwrite a value":
         key = _KEY.match(source)
         name = f"'{key[1]}'" if key else "a field"
@@ -77,6 +84,21 @@ def _in_words(reason: str, lines: list[str], line: int | None,
     where = f" (column {column})" if column else ""
     return SyntaxMistake(line, f"not valid TOML{where}: {reason}",
                          _QUOTES_HINT + "; each field once per table")
+
+
+def _unclosed_list(lines: list[str], line: int | None) -> int | None:
+    """Where a list began that has no ``]`` before ``line`` (a header or field there)."""
+    if line is None or line > len(lines) or line < 2:
+        return None
+    if not _STATEMENT.match(lines[line - 1]):
+        return None  # a bad value inside the list: tomllib's own place is right
+    for number in range(line - 1, 0, -1):
+        code = lines[number - 1].split("#", 1)[0]
+        if "]" in code:
+            return None
+        if _LIST_START.match(code):
+            return number
+    return None
 
 
 def _declared_twice(reason: str, lines: list[str], line: int | None) -> SyntaxMistake:

@@ -350,8 +350,8 @@ def damaged_shipped_definitions(draw: st.DrawFn) -> tuple[Path, str, int]:
     text = path.read_text(encoding="utf-8")
     position = draw(st.integers(0, len(text) - 1))
     action = draw(st.sampled_from(["insert", "delete", "replace"]))
-    char = draw(st.sampled_from(['"', "'", "[", "]", "=", "#", "\n", "\\", ",", "“", "”", "{",
-                                 "x", "1", " ", "."]))
+    char = draw(st.sampled_from(['"', "'", "[", "]", "{", "}", "=", "#", "\n", "\t", "\\",
+                                 ",", ".", ":", "-", "“", "”", "‘", "’", "x", "1", " "]))
     if action == "insert":
         damaged = text[:position] + char + text[position:]
     elif action == "delete":

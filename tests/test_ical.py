@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from g40cal.ical import (
     render_calendar,
     render_event,
 )
+from tests.feedparse import parse_feed
 
 
 def unfold(text: str) -> str:
@@ -102,3 +104,27 @@ def test_a_feed_file_that_is_not_what_was_published_is_never_spliced(tmp_path: P
     path.write_bytes(data)
     assert previous_vevents(path, hashlib.sha256(data).hexdigest()) == {
         fold("UID:p.a.net@uid.example").encode(): vevent.encode()}
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\x1c", "\x1e", "\x0b"])
+def test_unicode_line_separators_never_reach_a_feed_raw_and_read_back_as_line_breaks(
+        tmp_path: Path, separator: str) -> None:
+    # Python's str.splitlines() (and parsers built on it) breaks a line at each of these:
+    # written raw, "X\u2028END:VEVENT" would end the event early.
+    injected = f"Zaal 1{separator}END:VEVENT{separator}BEGIN:VEVENT{separator}UID:evil"
+    event = replace(_event("a", f"Opening{separator}Welkom"), location=injected,
+                    description=f"Regel een{separator}Regel twee\nRegel drie")
+    vevent = render_event(event).vevent("p.a.net@uid.example", 0,
+                                        datetime(2026, 1, 1, tzinfo=UTC), cancelled=False)
+    data = render_calendar(f"Naam{separator}X", "Beschrijving", [vevent], 60)
+    text = data.decode()
+    assert separator not in text
+    assert len(text.splitlines()) == len(text.split(CRLF)) - 1  # only CRLF ends a line
+    path = tmp_path / "all.ics"
+    path.write_bytes(data)
+    events = parse_feed(path)
+    assert list(events) == ["p.a.net@uid.example"]
+    parsed = events["p.a.net@uid.example"]
+    if separator in "\u2028\u2029\x85":  # a line break: kept as one in the description
+        assert parsed.description == "Regel een\nRegel twee\nRegel drie"
+    assert "\n" not in parsed.summary and "\n" not in parsed.location

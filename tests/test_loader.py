@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from g40cal.cli import cli
+from g40cal.errors import Problem
 from g40cal.groups import load_registry
 from g40cal.loader import MAX_BYTES, parse_programme, programme_from_data
 from tests.conftest import REPO
@@ -253,3 +255,172 @@ def test_estimated_organisers_on_an_item_without_groups_is_an_error() -> None:
     problem = only_error(text)
     assert problem.item == "inloop" and problem.field == "estimated"
     assert "names no groups" in problem.message and "groups = [" in (problem.hint or "")
+
+
+@pytest.mark.parametrize(("old", "new", "field", "line"), [
+    ('title = "Themagroep Europa"', 'title = "Themagroep\\r\\nEuropa"', "title", 19),
+    ('title = "Themagroep Europa"', 'title = "Themagroep\\u2028Europa"', "title", 19),
+    ('title = "Themagroep Europa"', 'title = "Europa\\u0000"', "title", 19),
+    ('id = "europa"', 'id = "euro\\npa"', "id", 18),
+    ('groups = ["TG Europa"]', 'groups = ["TG Europa\\nBEGIN:VEVENT"]', "groups", 23),
+    ('end = "11:00"', 'end = "11:00"\nroom = "Zaal\\u0085 1"', "room", 23),
+    ('end = "11:00"', 'end = "11:00"\nspeakers = ["Anna", "Pi\\ret"]', "speakers", 23),
+])
+def test_a_line_break_or_control_character_in_a_one_line_field_is_an_error_with_its_place(
+        old: str, new: str, field: str, line: int) -> None:
+    problem = only_error(GOOD.replace(old, new))
+    assert (problem.field, problem.line, problem.code) == (field, line, "character")
+    assert problem.item == "europa" or field == "id"
+    assert "U+" in problem.message
+
+
+@pytest.mark.parametrize("bidi", ["\\u202a", "\\u202e", "\\u2066", "\\u2069"])
+def test_a_bidi_override_is_refused_in_any_field_even_a_description(bidi: str) -> None:
+    title = only_error(GOOD.replace('title = "Inloop"', f'title = "Inloop {bidi}pool"'))
+    assert (title.item, title.field, title.line) == ("inloop", "title", 12)
+    assert "direction" in title.message
+    text = GOOD.replace('end = "10:00"', f'end = "10:00"\ndescription = """\nEen\n{bidi}x\n"""')
+    described = only_error(text)
+    assert (described.item, described.field) == ("inloop", "description")
+
+
+def test_a_description_keeps_its_line_breaks_and_a_tab_in_a_title_is_fine() -> None:
+    text = GOOD.replace('end = "10:00"',
+                        'end = "10:00"\ndescription = "Een\\nTwee\\u2028Drie"\nroom = "A\\tB"')
+    programme, problems = load(text)
+    assert problems == [] and programme is not None
+    assert programme.items[0].description == "Een\nTwee\u2028Drie"
+
+
+# -- TOML syntax errors: in plain words, at the line where the mistake is ------------------
+
+SHIPPED = sorted((REPO / "programmes").glob("*.toml"))
+
+
+def syntax_error(text: str):
+    problem = only_error(text)
+    assert problem.code == "syntax", problem.format()
+    return problem
+
+
+def test_single_brackets_for_items_say_to_write_double_brackets_for_each_item() -> None:
+    text = GOOD.replace("[[items]]", "[items]")
+    problem = syntax_error(text)
+    assert problem.line == 10  # the first [items]
+    assert "[[items]]" in problem.message + (problem.hint or "")
+    assert "Cannot declare" not in problem.message
+    assert "also line 17" in (problem.hint or "")  # the other one
+
+
+def test_one_item_with_single_brackets_is_named_at_its_line() -> None:
+    lines = GOOD.splitlines()
+    lines[16] = "[items]"  # the second item
+    problem = syntax_error("\n".join(lines) + "\n")
+    assert problem.line == 17 and "[[items]]" in problem.message + (problem.hint or "")
+
+
+def test_an_unclosed_triple_quote_is_reported_where_the_text_was_opened() -> None:
+    source = (REPO / "programmes" / "almelo-ambtelijk-2024.toml").read_text(encoding="utf-8")
+    lines = source.splitlines()
+    opened = next(n for n, line in enumerate(lines) if line.startswith('description = """')
+                  and n > 30)
+    closing = next(n for n in range(opened + 1, len(lines)) if lines[n] == '"""')
+    lines[closing] = '""'
+    problem = syntax_error("\n".join(lines) + "\n")
+    assert problem.line == opened + 1
+    assert '"""' in problem.message and f"line {closing + 1}" in (problem.hint or "")
+
+
+def test_an_unclosed_triple_quote_at_the_end_of_the_file_is_reported_where_it_was_opened() -> None:
+    problem = syntax_error(GOOD + 'description = """\nEen tekst\nzonder einde\n')
+    assert problem.line == 24 and '"""' in problem.message
+
+
+@pytest.mark.parametrize(("opening", "closing"), [("“", "”"), ("‘", "’"), ("„", "”")])
+def test_curly_quotes_from_word_are_named_with_the_straight_quote_needed(
+        opening: str, closing: str) -> None:
+    problem = syntax_error(GOOD.replace('title = "Inloop"', f"title = {opening}Inloop{closing}"))
+    assert problem.line == 12
+    assert "curly quote" in problem.message and opening in problem.message
+    assert 'straight quotes "' in (problem.hint or "")
+
+
+def test_a_missing_closing_quote_says_which_line_has_no_closing_quote() -> None:
+    problem = syntax_error(GOOD.replace('title = "Inloop"', 'title = "Inloop'))
+    assert problem.line == 12
+    assert "the text on line 12 has no closing quote" in problem.message
+    assert "Illegal character" not in problem.message
+
+
+def test_a_missing_closing_quote_on_the_last_line_is_found_too() -> None:
+    problem = syntax_error(GOOD.rstrip("\n").removesuffix('"]') + "]\n")
+    assert problem.line == 23 and "no closing quote" in problem.message
+
+
+def test_a_key_given_twice_names_the_key() -> None:
+    problem = syntax_error(GOOD.replace('title = "Inloop"', 'title = "Inloop"\ntitle = "X"'))
+    assert problem.line == 13 and "'title'" in problem.message
+
+
+@st.composite
+def damaged_shipped_definitions(draw: st.DrawFn) -> tuple[Path, str, int]:
+    path = draw(st.sampled_from(SHIPPED))
+    text = path.read_text(encoding="utf-8")
+    position = draw(st.integers(0, len(text) - 1))
+    action = draw(st.sampled_from(["insert", "delete", "replace"]))
+    char = draw(st.sampled_from(['"', "'", "[", "]", "{", "}", "=", "#", "\n", "\t", "\\",
+                                 ",", ".", ":", "-", "“", "”", "‘", "’", "x", "1", " "]))
+    if action == "insert":
+        damaged = text[:position] + char + text[position:]
+    elif action == "delete":
+        damaged = text[:position] + text[position + 1:]
+    else:
+        damaged = text[:position] + char + text[position + 1:]
+    return path, damaged, text.count("\n", 0, position) + 1
+
+
+# Each example parses a whole shipped definition: bounded to stay a few seconds.
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_shipped_definitions())
+def test_one_damaged_character_is_reported_within_two_lines_of_the_damage(
+        case: tuple[Path, str, int]) -> None:
+    path, damaged, line = case
+    programme, problems = parse_programme(damaged.encode(), path, REGISTRY)
+    errors = [p for p in problems if p.severity == "error"]
+    assert (programme is None) == bool(errors)
+    if not errors:
+        return  # the damage made another valid definition (e.g. a letter in a description)
+    for error in errors:
+        assert error.format() and "Traceback" not in error.message
+    def near(error: Problem) -> bool:  # its line, or a line its message or hint names
+        named = {error.line or 0, *map(int, re.findall(r"line (\d+)", error.format()))}
+        return any(abs(n - line) <= 2 for n in named)
+
+    if errors[0].code == "syntax":  # one syntax error, and it is at the damage
+        assert len(errors) == 1 and near(errors[0]), (line, errors[0].format())
+    else:  # content errors: one is at the damage (others may follow from it, e.g. missing)
+        assert any(near(e) for e in errors), (line, [e.format() for e in errors])
+
+
+def test_a_lone_single_bracket_items_table_says_to_write_double_brackets() -> None:
+    text = GOOD.replace("[[items]]", "[items]", 1).split("\n[[items]]")[0]
+    problem = only_error(text)
+    assert problem.line == 10 and "[[items]]" in problem.message + (problem.hint or "")
+
+
+def test_check_shows_a_syntax_error_in_words_at_its_line(project_dir: Path) -> None:
+    path = project_dir / "programmes" / "almelo-ambtelijk-2024.toml"
+    text = path.read_text(encoding="utf-8").replace('title = "Opening"', "title = “Opening”")
+    path.write_text(text, encoding="utf-8")
+    line = text[:text.index("title = “Opening”")].count("\n") + 1
+    out = CliRunner().invoke(cli, ["--root", str(project_dir), "check"])
+    assert out.exit_code == 1
+    assert f"almelo-ambtelijk-2024.toml:{line}: error: a curly quote “" in out.output
+    assert "Traceback" not in out.output
+
+
+def test_an_unclosed_list_is_reported_where_it_was_opened_and_where_it_should_end() -> None:
+    text = GOOD.replace('end = "10:00"', 'end = "10:00"\nspeakers = [\n  "Anna",\n  "Piet",\n')
+    problem = syntax_error(text)
+    assert problem.line == 16 and "opened on line 16" in problem.message
+    assert "before line 21" in problem.message

@@ -257,6 +257,19 @@ def test_remove_needs_consent_and_can_take_one_registration_only(root: Path) -> 
     assert people(root) == {}
 
 
+def test_on_a_terminal_remove_asks_on_stderr_with_the_default_no_visible(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import g40cal.cli
+
+    ok(add(root))
+    monkeypatch.setattr(g40cal.cli, "is_interactive", lambda: True)
+    declined = run(root, "participants", "remove", "Wim Willems", input="\n")
+    assert "Remove " in declined.stderr and "[y/N]" in declined.stderr
+    assert declined.exit_code == 1 and "Nothing changed." in declined.stderr
+    ok(run(root, "participants", "remove", "Wim Willems", input="y\n"))
+    assert people(root) == {}
+
+
 def test_rotate_needs_consent(zaandam: Path) -> None:
     token = person(zaandam, ANNA).token
     refused = run(zaandam, "participants", "rotate", ANNA)

@@ -205,10 +205,10 @@ def test_dry_run_shows_changes_and_writes_nothing(synced: Path) -> None:
 
 def test_json_output_lists_the_same_changes_for_scripts(synced: Path) -> None:
     edit(synced / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
-    out = CliRunner().invoke(cli, ["--root", str(synced), "sync", "--json"])
+    out = CliRunner().invoke(cli, ["--root", str(synced), "sync", "--json", "--yes"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
-    assert data["has_changes"] is True
+    assert data["has_changes"] is True and data["published"] is True
     change = data["changes"][0]
     assert change["key"] == EUROPA and change["change"] == "changed" and change["sequence"] == 1
     assert {"field": "zaal", "old": "1.2 Stad Almelo (1e verdieping)", "new": "Atelier"} in \
@@ -306,3 +306,46 @@ def test_an_interactive_sync_asks_before_publishing(
     out = CliRunner().invoke(cli, ["--root", str(synced), "sync"], input="y\n")
     assert out.exit_code == 0 and "Published:" in out.output
     assert (synced / "feeds" / "all.ics").read_bytes() != before
+
+
+def test_a_sync_without_a_terminal_and_without_yes_publishes_nothing_and_says_to_add_yes(
+        synced: Path) -> None:
+    edit(synced / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
+    before = {p: p.read_bytes() for p in (synced / "feeds").rglob("*") if p.is_file()}
+    state_before = (synced / ".g40cal" / "state.sqlite").read_bytes()
+    out = CliRunner().invoke(cli, ["--root", str(synced), "sync"])
+    assert out.exit_code == 1, out.output
+    assert "zaal 1.2 Stad Almelo (1e verdieping) → Atelier" in out.output  # the plan is shown
+    assert "Nothing published" in out.output and "--yes" in out.output
+    assert {p: p.read_bytes() for p in (synced / "feeds").rglob("*") if p.is_file()} == before
+    assert (synced / ".g40cal" / "state.sqlite").read_bytes() == state_before
+
+
+def test_a_json_sync_without_yes_reports_the_plan_but_publishes_nothing(synced: Path) -> None:
+    edit(synced / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
+    before = {p: p.read_bytes() for p in (synced / "feeds").rglob("*") if p.is_file()}
+    out = CliRunner().invoke(cli, ["--root", str(synced), "sync", "--json"])
+    assert out.exit_code == 1
+    data = json.loads(out.stdout)
+    assert data["published"] is False and data["has_changes"] is True
+    assert "--yes" in out.stderr
+    assert {p: p.read_bytes() for p in (synced / "feeds").rglob("*") if p.is_file()} == before
+
+
+def test_a_sync_without_changes_needs_no_yes(synced: Path) -> None:
+    out = CliRunner().invoke(cli, ["--root", str(synced), "sync"])
+    assert out.exit_code == 0, out.output
+    assert "No changes." in out.output
+    data = json.loads(CliRunner().invoke(cli, ["--root", str(synced), "sync", "--json"]).stdout)
+    assert data["published"] is False and data["has_changes"] is False
+
+
+def test_the_publish_question_shows_its_default_on_stderr_so_piping_stdout_keeps_it_visible(
+        synced: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import g40cal.cli
+
+    monkeypatch.setattr(g40cal.cli, "is_interactive", lambda: True)
+    edit(synced / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
+    out = CliRunner().invoke(cli, ["--root", str(synced), "sync"], input="\n")
+    assert "Publish these changes? [Y/n]" in out.stderr
+    assert out.exit_code == 0 and "Published:" in out.stdout

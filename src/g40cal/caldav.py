@@ -10,7 +10,7 @@ TLS, unreachable, timeout, 401, 403 — read-only, no events here, a named preco
 404, not a calendar, 412 conflict, UID conflict, server error).
 
 Why not the ``caldav`` library: it bumps SEQUENCE on save, sends no ``If-None-Match`` on
-create and picks ``If-Schedule-Tag-Match`` on Xandikos (shared/CLIENTS.md §8–9), and it
+create and picks ``If-Schedule-Tag-Match`` on Xandikos (docs/clients.md §8–9), and it
 pulls in an HTTP stack that replaces ``urllib3``. Seven request types are easy to get right.
 """
 

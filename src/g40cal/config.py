@@ -7,13 +7,18 @@ valid choices — all of them at once, not just the first.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from g40cal.errors import Problem, UserError
+from g40cal.textcheck import bad_character
+from g40cal.tomlerrors import explain as explain_syntax_error
 
 CONFIG_NAME = "g40cal.toml"
 STATE_ENV = "G40CAL_STATE"
@@ -117,12 +122,17 @@ def load_config(root: Path, path: Path | None = None) -> Config:
             raise UserError(f"{path}: configuration file not found")
         return Config(root=root)
     try:
-        data = tomllib.loads(config_path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(
-            f"{config_path}: not valid TOML: {exc}",
-            [Problem("error", "config-syntax", str(exc), file=config_path)],
-        ) from None
+        text = config_path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{config_path}: not UTF-8 text", [Problem(
+            "error", "config-encoding", f"not UTF-8 text ({exc.reason})", file=config_path,
+            hint="save the file as UTF-8")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        mistake = explain_syntax_error(text, exc)
+        raise UserError(f"{config_path}: not valid TOML", [Problem(
+            "error", "config-syntax", mistake.message, file=config_path, line=mistake.line,
+            hint=mistake.hint)]) from None
     problems: list[Problem] = []
     values: dict[str, Any] = {}
 
@@ -152,15 +162,89 @@ def load_config(root: Path, path: Path | None = None) -> Config:
                     f"{key} is the {description}")
                 continue
             values[attr] = value
-    if "base_url" in values and not str(values["base_url"]).startswith(("https://", "http://")):
-        bad("network.base_url", f"{values['base_url']!r} is not an http(s) URL",
-            "e.g. https://agenda.g40stedennetwerk.nl/")
+    for attr, key, check in _FEED_SETTINGS:
+        if attr in values:
+            wrong = check(values[attr])
+            if wrong:
+                bad(key, wrong[0], wrong[1])
     for key in ("cancelled_retention_days", "refresh_minutes", "purge_after_days"):
         if key in values and values[key] < 0:
             bad(key, "must not be negative", "use 0 or more")
     if problems:
         raise UserError(f"{config_path}: invalid configuration", problems)
     return Config(root=root, path=config_path, **values)
+
+
+# Settings written into every feed and page. A line break in one of them would end a
+# feed's content line and let the rest of the value add whole events (RFC 5545 ends a
+# line at CRLF; some parsers also at U+2028, U+2029, U+0085); a text-direction control
+# makes a name read differently from what it is.
+_HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
+
+
+def _character(value: str) -> str | None:
+    bad = bad_character(value)
+    return bad.name if bad else None
+
+
+def _is_hostname(value: str) -> bool:
+    return 0 < len(value) <= 253 and all(_HOST_LABEL.match(p) for p in value.split("."))
+
+
+def _check_base_url(url: str) -> tuple[str, str] | None:
+    example = "e.g. https://agenda.g40stedennetwerk.nl/"
+    bad_char = _character(url)
+    if bad_char:
+        return f"contains {bad_char}: a URL is one line of visible characters", example
+    if any(char.isspace() for char in url):
+        return f"{url!r} contains a space", "write %20 for a space in a path, " + example
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 — raises on a port that is not a number
+    except ValueError:
+        return f"{url!r} has an invalid port", example
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        return f"{url!r} is not an absolute http(s) URL", example
+    if not parts.hostname or not (_is_hostname(parts.hostname) or _is_ip(parts.hostname)):
+        return f"{url!r} has no valid host name", example
+    if parts.query or parts.fragment or parts.username or parts.password:
+        return f"{url!r} has a ?query, #fragment or user name", \
+            "give only where feeds/ is served, " + example
+    return None
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_uid_domain(domain: str) -> tuple[str, str] | None:
+    if not _is_hostname(domain):
+        shown = f"contains {_character(domain)}" if _character(domain) else \
+            f"{domain!r} is not a host name"
+        return (shown, "letters, digits, '-' and dots only, e.g. g40cal.g40stedennetwerk.nl "
+                "(and never change it once feeds are published)")
+    return None
+
+
+def _check_name(name: str) -> tuple[str, str] | None:
+    bad_char = _character(name)
+    if bad_char:
+        return f"contains {bad_char}; the name is one line of visible text", \
+            'e.g. name = "G40 Stedennetwerk"'
+    if not name.strip():
+        return "is empty", 'e.g. name = "G40 Stedennetwerk"'
+    return None
+
+
+_FEED_SETTINGS = (
+    ("base_url", "network.base_url", _check_base_url),
+    ("uid_domain", "network.uid_domain", _check_uid_domain),
+    ("network_name", "network.name", _check_name),
+)
 
 
 def _is_type(value: object, kind: type) -> bool:

@@ -31,7 +31,7 @@ ESTIMATE_WORDS = {
 }
 ONDER_VOORBEHOUD = "onder voorbehoud"
 # Estimates that move the event in the calendar get the marker in the title as well:
-# the title is the one place every client shows (see shared/CLIENTS.md §3).
+# the title is the one place every client shows (see docs/clients.md §3).
 _TIMING_ESTIMATES = frozenset({"date", "start", "end"})
 
 

@@ -58,7 +58,7 @@ class PageScope:
 
 def uid_for(key: str, scope: str, config: Config) -> str:
     """Stable UID per item and feed kind: clients and servers mishandle one UID in two
-    calendars (shared/CLIENTS.md §4), so every feed kind has its own scope."""
+    calendars (docs/clients.md §4), so every feed kind has its own scope."""
     return f"{key.replace('/', '.')}.{scope}@{config.uid_domain}"
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from g40cal.errors import Problem, UserError
 from g40cal.model import GROUP_KINDS, Group
+from g40cal.textcheck import bad_character
+from g40cal.tomlerrors import explain as explain_syntax_error
 
 # Words that say *what* a group is, not *which*: "TG Duurzaamheid" is "Duurzaamheid".
 _NOISE_WORDS = {"tg", "themagroep", "themagroepen", "pijler", "de", "het", "thema", "werkgroep"}
@@ -60,18 +62,23 @@ def load_registry(path: Path) -> GroupRegistry:
         problems.append(Problem("error", "groups", message, file=path, item=item, hint=hint))
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError:
         raise UserError(
             f"{path}: the group registry is missing",
             [Problem("error", "groups-missing", "file not found", file=path,
                      hint="create it or set paths.groups in g40cal.toml")],
         ) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(
-            f"{path}: not valid TOML",
-            [Problem("error", "groups-syntax", str(exc), file=path)],
-        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        mistake = explain_syntax_error(text, exc)
+        raise UserError(f"{path}: not valid TOML", [Problem(
+            "error", "groups-syntax", mistake.message, file=path, line=mistake.line,
+            hint=mistake.hint)]) from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text", [Problem(
+            "error", "groups-encoding", f"not UTF-8 text ({exc.reason})", file=path,
+            hint="save the file as UTF-8")]) from None
 
     entries = data.get("groups")
     if not isinstance(entries, list) or not entries:
@@ -104,6 +111,15 @@ def load_registry(path: Path) -> GroupRegistry:
             isinstance(a, str) for a in aliases
         ):
             error("'short' must be text and 'aliases' a list of texts", item=gid)
+            continue
+        # Names reach calendar names, categories and pages: one line of visible text.
+        unsafe = [(field, bad) for field, value in (("name", name), ("short", short),
+                                                   *(("aliases", a) for a in aliases))
+                  if (bad := bad_character(value)) is not None]
+        if unsafe:
+            field, bad = unsafe[0]
+            error(f"'{field}' {bad.message(field)}", "write it as one line of visible text",
+                  item=gid)
             continue
         group = Group(id=gid, name=name, short=short, kind=kind, aliases=tuple(aliases))
         for alias in (gid, name, short, *aliases):

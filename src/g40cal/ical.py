@@ -3,7 +3,7 @@
 Rendered with plain templates, not ``icalendar`` objects, for two reasons measured in
 ``bench/``: templating is ~20x faster (a full network-scale build stays near the cost of
 writing the bytes), and it gives full control over the output Outlook needs — a fixed
-RRULE-style VTIMEZONE (``icalendar`` generates RDATE lists, see shared/CLIENTS.md §2) and
+RRULE-style VTIMEZONE (``icalendar`` generates RDATE lists, see docs/clients.md §2) and
 byte-stable output. Correctness is guarded by tests that re-parse every feed with three
 strict independent parsers (``ical``, ``icalendar``, ``vobject``).
 """
@@ -22,8 +22,8 @@ from g40cal.publish import read_intact
 
 # Bump when the rendering changes, so that every feed (and with it every personal page,
 # whose QR code a sync otherwise reuses) is rendered anew once after an upgrade.
-# 2: QR codes drawn as one line per row.
-RENDER_VERSION = "2"
+# 2: QR codes drawn as one line per row. 3: Unicode line breaks escaped; stricter loader.
+RENDER_VERSION = "3"
 CRLF = "\r\n"
 PRODID = "-//G40 Stedennetwerk//g40cal//NL"
 CANCELLED_PREFIX = "GEANNULEERD: "
@@ -50,12 +50,22 @@ VTIMEZONE = CRLF.join([
     "END:VTIMEZONE",
 ]) + CRLF
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]")
+# Unicode line breaks: RFC 5545 ends a line only at CRLF, but parsers built on
+# str.splitlines() (and some clients) end one here too — written raw, a text could end its
+# event and start another. They are line breaks, written as the escape "\n".
+_LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85]")
 
 
-def escape_text(value: str) -> str:
-    """TEXT value escaping (RFC 5545 §3.3.11); control characters are dropped."""
-    value = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+def escape_text(value: str, *, one_line: bool = False) -> str:
+    """TEXT value escaping (RFC 5545 §3.3.11); control characters are dropped.
+
+    Every kind of line break becomes the escape ``\\n``, or a space in a ``one_line``
+    value (a title, a location, a calendar name).
+    """
+    value = _CONTROL.sub("", _LINE_BREAKS.sub("\n", value))
+    if one_line:
+        value = value.replace("\n", " ")
     return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
             .replace("\n", "\\n"))
 
@@ -123,7 +133,7 @@ class RenderedEvent:
             f"DTSTAMP:{stamp}{CRLF}",
             f"LAST-MODIFIED:{stamp}{CRLF}",
             f"SEQUENCE:{sequence}{CRLF}",
-            fold("SUMMARY:" + escape_text(summary)),
+            fold("SUMMARY:" + escape_text(summary, one_line=True)),
             self.body,
             f"STATUS:{status}{CRLF}",
             f"TRANSP:{transp}{CRLF}",
@@ -138,9 +148,10 @@ def render_event(event: Event) -> RenderedEvent:
     if event.end:
         lines.append(f"DTEND;TZID={TZID}:{_local(event.end)}{CRLF}")
     if event.location:
-        lines.append(fold("LOCATION:" + escape_text(event.location)))
+        lines.append(fold("LOCATION:" + escape_text(event.location, one_line=True)))
     lines.append(fold("DESCRIPTION:" + escape_text(event.description)))
-    lines.append(fold("CATEGORIES:" + ",".join(escape_text(c) for c in event.categories)))
+    categories = ",".join(escape_text(c, one_line=True) for c in event.categories)
+    lines.append(fold("CATEGORIES:" + categories))
     lines.append(fold("URL:" + event.url))
     lines.append("CLASS:PUBLIC" + CRLF)
     significant, full = event.hashes()
@@ -159,8 +170,8 @@ def calendar_header(name: str, description: str, refresh_minutes: int, *,
     if method:
         lines.append("METHOD:PUBLISH" + CRLF)
     lines += [
-        fold("NAME:" + escape_text(name)),
-        fold("X-WR-CALNAME:" + escape_text(name)),
+        fold("NAME:" + escape_text(name, one_line=True)),
+        fold("X-WR-CALNAME:" + escape_text(name, one_line=True)),
         fold("DESCRIPTION:" + escape_text(description)),
         fold("X-WR-CALDESC:" + escape_text(description)),
         f"X-WR-TIMEZONE:{TZID}{CRLF}",

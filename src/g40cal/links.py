@@ -1,7 +1,7 @@
 """Subscription links: the addresses and buttons people use to subscribe to a feed.
 
 Shared by the web pages and the participants' mail-merge list, so both always offer the
-same links (see shared/CLIENTS.md §5 for why each one looks the way it does).
+same links (see docs/clients.md §5 for why each one looks the way it does).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ PERSONAL_PREFIX = "p/"
 
 def webcal_url(url: str) -> str:
     """The same address with the webcal scheme: it opens the system calendar as a
-    subscription instead of a one-off download (shared/CLIENTS.md §5)."""
+    subscription instead of a one-off download (docs/clients.md §5)."""
     parts = urlsplit(url)
     return "webcal://" + url[len(parts.scheme) + 3:] if parts.scheme else url
 

@@ -17,12 +17,13 @@ from typing import Any
 from g40cal.errors import Problem
 from g40cal.groups import GroupRegistry
 from g40cal.model import CHOICE_KINDS, ITEM_KINDS, PROGRAMME_KINDS, Day, Item, Programme, Venue
+from g40cal.textcheck import bad_character
+from g40cal.tomlerrors import explain as explain_syntax_error
 
 MAX_BYTES = 2_000_000  # a real programme is ~20 KB; anything this big is a mistake
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
 _HEADER = re.compile(r"^\s*\[")
-_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 PROGRAMME_FIELDS = ("id", "title", "kind", "city", "source", "description", "days", "venues",
                     "items")
@@ -32,6 +33,13 @@ ITEM_FIELDS = ("id", "title", "kind", "start", "end", "day", "round", "room", "v
                "description", "speakers", "groups", "capacity", "transport", "notes",
                "time_note", "links", "optional", "provisional", "estimated", "estimate_note",
                "cancelled")
+# Fields that may hold several lines; every other text is one line (a title, a room …).
+MULTI_LINE_FIELDS = frozenset({"description", "notes", "transport", "estimate_note",
+                               "time_note", "provisional"})
+# A field after a '#': ``# start = "10:00"`` or ``kind = "x" #title = "…"``.
+_COMMENTED_FIELD = re.compile(r"#\s*([A-Za-z_][\w-]*)\s*=")
+_SHORT_ESCAPES = {"\b": ("\\b",), "\f": ("\\f",), "\n": ("\\n",), "\r": ("\\r",),
+                  "\x1b": ("\\e",)}
 DAY_ESTIMABLE = ("date", "venue", "address")
 VENUE_ESTIMABLE = ("name", "address")
 ITEM_ESTIMABLE = ("start", "end", "room", "venue", "title", "groups")
@@ -53,16 +61,58 @@ class _Lines:
         found = self._headers[table]
         return found[index] if index < len(found) else None
 
-    def named_table(self, table: str) -> int | None:
-        pattern = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
+    def table_header(self, table: str) -> int | None:
+        """Line of the first ``[table]``, ``[[table]]`` or ``[table.…]`` header."""
+        pattern = re.compile(rf"^\s*\[\[?\s*{re.escape(table)}\s*[\].]")
         return next((n for n, line in enumerate(self.lines, 1) if pattern.match(line)), None)
+
+    def named_table(self, table: str) -> int | None:
+        """Line of ``[table]``, or of a ``[table.sub]`` that declares it implicitly."""
+        pattern = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*[\].]")
+        return next((n for n, line in enumerate(self.lines, 1) if pattern.match(line)), None)
+
+    def character(self, char: str, start: int) -> int | None:
+        """Line from ``start`` on that holds ``char``, as itself or as a TOML escape."""
+        code = ord(char)
+        forms = {char, f"\\u{code:04x}", f"\\u{code:04X}", f"\\U{code:08x}",
+                 f"\\U{code:08X}", *_SHORT_ESCAPES.get(char, ())}
+        for number in range(start, min(start + 500, len(self.lines)) + 1):
+            if any(form in self.lines[number - 1] for form in forms):
+                return number
+        return None
+
+    def entry(self, value: str, start: int) -> int | None:
+        """Line of the list entry ``"value"`` in a list whose ``key = [`` is at ``start``."""
+        quoted = (f'"{value}"', f"'{value}'")
+        for number in range(start, min(start + 200, len(self.lines)) + 1):
+            line = self.lines[number - 1]
+            if any(q in line for q in quoted):
+                return number
+            if "]" in line.split("#", 1)[0] or (number > start and _HEADER.match(line)):
+                return None
+        return None
+
+    def commented_key(self, key: str, start: int | None = None) -> int | None:
+        """Line of ``# … key = …`` in the table whose header is at line ``start``: the field
+        commented out, also when the ``#`` replaced one of its letters (``#itle = …``)."""
+        exact = re.compile(rf"#.*(?<![\w-]){re.escape(key)}\s*=")
+        for number in range((start or 0) + 1, len(self.lines) + 1):
+            line = self.lines[number - 1]
+            if _HEADER.match(line):
+                return None
+            if exact.search(line):
+                return number
+            for name in _COMMENTED_FIELD.findall(line):
+                if difflib.SequenceMatcher(None, name, key).ratio() >= 0.8:
+                    return number
+        return None
 
     def key(self, key: str, start: int | None = None) -> int | None:
         """Line of ``key = …`` in the table whose header is at line ``start``.
 
         ``start=None`` searches the top level, before the first table header.
         """
-        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*[=.]")  # also a dotted key.sub = …
         for number in range((start or 0) + 1, len(self.lines) + 1):
             line = self.lines[number - 1]
             if _HEADER.match(line):
@@ -91,11 +141,23 @@ class _Table:
         self.ctx, self.data, self.line, self.item, self.what = ctx, data, line, item, what
 
     def line_of(self, key: str) -> int | None:
-        return self.ctx.lines.key(key, self.line) or self.line
+        found = self.ctx.lines.key(key, self.line)
+        if found is None and self.line is None:  # a top-level table: [[key]] or [key.…]
+            found = self.ctx.lines.table_header(key)
+        return found or self.line
 
     def error(self, key: str | None, message: str, hint: str | None = None,
-              code: str = "invalid") -> None:
+              code: str = "invalid", *, value: str | None = None) -> None:
+        """``value``: the list entry at fault, found on its own line of a multi-line list."""
         line = self.line_of(key) if key else self.line
+        if value is not None and line is not None:
+            line = self.ctx.lines.entry(value, line) or line
+        if code == "missing" and key:
+            commented = self.ctx.lines.commented_key(key, self.line)
+            if commented is not None:  # a '#' typed (or a line break lost) before the field
+                line = commented
+                hint = f"line {commented} has {key} after a '#', which makes it a comment; " \
+                    + (hint or "")
         self.ctx.error(message, line=line, item=self.item, field=key, hint=hint, code=code)
 
     def check_unknown(self, allowed: tuple[str, ...]) -> None:
@@ -117,6 +179,8 @@ class _Table:
                        f'write it in quotes: {key} = "…"', code="type")
             return None
         value = value.strip()
+        if not self.characters_allowed(key, value):
+            return None
         if not value:
             if required:
                 self.error(key, "is empty", "give it a value", code="missing")
@@ -131,7 +195,28 @@ class _Table:
             self.error(key, f"expected a list of texts, got {_describe(value)}",
                        f'write it as {key} = ["…", "…"]', code="type")
             return ()
-        return tuple(v.strip() for v in value if v.strip())
+        texts = tuple(v.strip() for v in value if v.strip())
+        if not all(self.characters_allowed(key, v) for v in texts):
+            return ()
+        return texts
+
+    def characters_allowed(self, key: str, value: str) -> bool:
+        """False (and an error) for a character that has no place in this field."""
+        bad = bad_character(value, one_line=key not in MULTI_LINE_FIELDS)
+        if bad is None:
+            return True
+        line = self.line_of(key)
+        if line is not None:  # in a text of several lines: the line that holds it
+            line = self.ctx.lines.character(bad.char, line) or line
+        message = bad.message(key)
+        hint = {"direction": "delete it; retype the text if you cannot find it",
+                "line-break": "write it on one line; only "
+                + ", ".join(sorted(MULTI_LINE_FIELDS)) + " may have several",
+                "control": "delete it (a backslash \\ starts an escape code: write \\\\ "
+                "for one)"}[bad.kind]
+        self.ctx.error(message, line=line, item=self.item, field=key, hint=hint,
+                       code="character")
+        return False
 
     def boolean(self, key: str) -> bool | None:
         value = self.data.get(key)
@@ -247,13 +332,8 @@ def parse_programme(raw: bytes, path: Path,
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        position = _TOML_POSITION.search(message)
-        line = int(position[1]) if position else None
-        message = _TOML_POSITION.sub("", message).strip()
-        return fail("syntax", f"not valid TOML: {message}", line,
-                    'text needs double quotes ("…"), times too ("09:30"); '
-                    "each key once per table")
+        mistake = explain_syntax_error(text, exc)
+        return fail("syntax", mistake.message, mistake.line, mistake.hint)
     except RecursionError:
         return fail("syntax", "not valid TOML: nested too deeply", None)
     return programme_from_data(data, path, registry, text)
@@ -319,7 +399,20 @@ def _venues(ctx: _Context, raw: object) -> dict[str, Venue]:
     return venues
 
 
+def _single_brackets(ctx: _Context, raw: object, table: str) -> bool:
+    """``[items]`` written for ``[[items]]``: one table instead of a list of them."""
+    if not isinstance(raw, dict):
+        return False
+    what = "item" if table == "items" else "day"
+    ctx.error(f"[{table}] with single brackets declares one table; every {what} needs its own "
+              f"[[{table}]]", field=table, line=ctx.lines.table_header(table),
+              hint=f"write [[{table}]] (double brackets) for each {what}", code="syntax")
+    return True
+
+
 def _days(ctx: _Context, raw: object) -> list[Day]:
+    if _single_brackets(ctx, raw, "days"):
+        return []
     if not isinstance(raw, list) or not raw or not all(isinstance(d, dict) for d in raw):
         ctx.error("the programme needs one or more [[days]] tables", field="days",
                   hint='add [[days]] with date = "YYYY-MM-DD" and venue = "…"', code="missing")
@@ -346,6 +439,8 @@ def _days(ctx: _Context, raw: object) -> list[Day]:
 
 def _items(ctx: _Context, raw: object, days: list[Day], venues: dict[str, Venue],
            registry: GroupRegistry) -> list[Item]:
+    if _single_brackets(ctx, raw, "items"):
+        return []
     if not isinstance(raw, list) or not raw or not all(isinstance(i, dict) for i in raw):
         ctx.error("the programme needs one or more [[items]] tables", field="items",
                   hint="add [[items]] with id, title, kind and start", code="missing")
@@ -398,13 +493,15 @@ def _item(table: _Table, index: int, days: list[Day], venues: dict[str, Venue],
             suggestion = registry.suggest(name)
             table.error("groups", f"unknown group {name!r}",
                         f"did you mean '{suggestion}'?" if suggestion
-                        else "add it to groups.toml (name or alias)", code="unknown-group")
+                        else "add it to groups.toml (name or alias)", code="unknown-group",
+                        value=name)
         elif group not in groups:
             groups.append(group)
     links = table.texts("links")
     for link in links:
         if not link.startswith(("https://", "http://")):
-            table.error("links", f"{link!r} is not a web link", "links start with https://")
+            table.error("links", f"{link!r} is not a web link", "links start with https://",
+                        value=link)
     estimated, note = table.estimates(ITEM_ESTIMABLE)
     if "groups" in estimated and not table.data.get("groups"):
         table.error("estimated", "the organisers are marked as an estimate, but the item "
@@ -450,8 +547,10 @@ def _venue(table: _Table, days: list[Day], venues: dict[str, Venue],
     if key is None:
         return days[day_number - 1].venue if day_number and day_number <= len(days) else None
     if key not in venues:
-        known = ", ".join(sorted(venues)) or "none defined"
+        lines = [(k, table.ctx.lines.named_table(f"venues.{k}")) for k in sorted(venues)]
+        known = ", ".join(f"{k} (line {n})" if n else k for k, n in lines)
         table.error("venue", f"unknown venue {key!r}",
-                    f"define [venues.{key}] with a name, or use one of: {known}", code="venue")
+                    f"define [venues.{key}] with a name, or use one of: {known or 'none defined'}",
+                    code="venue")
         return None
     return venues[key]

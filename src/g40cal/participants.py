@@ -517,7 +517,7 @@ class FeedLinks:
 def feed_links(config: Config, token: str, name: str) -> FeedLinks:
     https = personal_url(config, f"{token}.ics")
     outlook_com, outlook_365 = outlook_add_urls(https, name)
-    # Google's cid= link is unreliable (shared/CLIENTS.md §5): the mail says "paste the
+    # Google's cid= link is unreliable (docs/clients.md §5): the mail says "paste the
     # feed URL here" and links to the add-by-URL settings page.
     return FeedLinks(https=https, webcal=webcal_url(https), google=GOOGLE_ADD_BY_URL,
                      outlook_com=outlook_com, outlook_365=outlook_365,

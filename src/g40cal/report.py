@@ -24,6 +24,51 @@ def problems_text(problems: Iterable[Problem]) -> str:
     return "\n".join(p.format() for p in problems)
 
 
+EXAMPLE_LENGTH = 110  # keeps a summary line readable in a terminal
+
+
+def problems_summary(problems: Iterable[Problem]) -> tuple[str, bool]:
+    """Errors one by one; warnings per file, one line per kind with a count and an example.
+
+    Returns the text and whether it left warnings out (then ``--verbose`` shows them all).
+    The shipped programmes alone hold dozens of estimates: listed one by one, the one error
+    that matters drowns in them.
+    """
+    problems = list(problems)
+    lines = [p.format() for p in problems if p.severity == "error"]
+    by_file: dict[str, dict[str, list[Problem]]] = {}
+    for problem in problems:
+        if problem.severity != "error":
+            where = str(problem.file) if problem.file else "<input>"
+            by_file.setdefault(where, {}).setdefault(problem.code, []).append(problem)
+    shortened = False
+    for where, kinds in by_file.items():
+        count = sum(len(members) for members in kinds.values())
+        lines.append(f"{where}: {count} warning(s)")
+        width = len(str(max(len(members) for members in kinds.values())))
+        for code, members in kinds.items():
+            alone = len(members) == 1  # shown whole, with what to do about it
+            example, text = _example(members[0], shorten=not alone)
+            shortened = shortened or not alone
+            lead = "" if alone else "e.g. "
+            hint = f" ({members[0].hint})" if alone and members[0].hint else ""
+            lines.append(f"  {len(members):>{width}} × {code}: {lead}{example}{text}{hint}")
+    return "\n".join(lines), shortened
+
+
+def _example(problem: Problem, *, shorten: bool) -> tuple[str, str]:
+    """Where (line, item, field) and the message of one warning, the message shortened."""
+    where = [f"line {problem.line}"] if problem.line else []
+    if problem.item:
+        where.append(f"item '{problem.item}'")
+    if problem.field:
+        where.append(f"field '{problem.field}'")
+    text = problem.message
+    if shorten and len(text) > EXAMPLE_LENGTH:
+        text = text[:EXAMPLE_LENGTH].rstrip() + "…"
+    return (", ".join(where) + ": " if where else ""), text
+
+
 def change_line(change: EventChange) -> str:
     text = f"  {_CHANGE_WORDS[change.change]:<10} {change.item}: {change.title}"
     if change.feed:

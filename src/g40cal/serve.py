@@ -2,7 +2,7 @@
 
 Serves ``feeds/`` at ``/`` (a feed's URL is the base URL plus its path in index.json) and
 personal feeds and pages from the private folder at ``/p/<token>.ics`` and
-``/p/<token>.html``. The rules come from what calendar clients need (shared/CLIENTS.md §6):
+``/p/<token>.html``. The rules come from what calendar clients need (docs/clients.md §6):
 
 - ``text/calendar; charset=utf-8`` for ``.ics``, never compressed (Outlook fails to
   subscribe to a gzip-compressed feed); HTML, CSS, JS and JSON are gzipped when asked;

@@ -15,7 +15,14 @@ from g40cal.errors import StalePlan, UserError
 from g40cal.layout import layout_problems
 from g40cal.participants import stale_personal_data
 from g40cal.project import Project, definition_files, load_project
-from g40cal.report import NO_CHANGES_JSON, log_text, plan_json, plan_text, problems_text
+from g40cal.report import (
+    NO_CHANGES_JSON,
+    log_text,
+    plan_json,
+    plan_text,
+    problems_summary,
+    problems_text,
+)
 from g40cal.state import State
 from g40cal.sync import SyncPlan, apply_sync
 
@@ -23,15 +30,20 @@ from g40cal.sync import SyncPlan, apply_sync
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="List every warning in full (default: per programme, one line per kind).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 @handle_errors
-def check(app: AppContext, files: tuple[Path, ...], strict: bool, as_json: bool) -> None:
+def check(app: AppContext, files: tuple[Path, ...], strict: bool, verbose: bool,
+          as_json: bool) -> None:
     """Validate programme definitions (all of programmes/, or FILES).
 
     Errors (exit 1): unparsable files, missing or malformed fields, end before start,
     unknown groups, duplicate ids. Warnings (exit 0, or 1 with --strict): estimates,
-    missing end times, room clashes, rounds with differing times.
+    missing end times, room clashes, rounds with differing times. Errors are listed one
+    by one; warnings per programme, one line per kind with a count and an example
+    (--verbose: every one; --json: every one, always).
     """
     missing = [str(f) for f in files if not f.exists()]
     if missing:
@@ -49,8 +61,14 @@ def check(app: AppContext, files: tuple[Path, ...], strict: bool, as_json: bool)
             "warnings": [p.to_json() for p in warnings],
         })
     else:
-        if errors or warnings:
+        shortened = False
+        if verbose and (errors or warnings):
             click.echo(problems_text([*errors, *warnings]))
+        elif errors or warnings:
+            text, shortened = problems_summary([*errors, *warnings])
+            click.echo(text)
+        if shortened:
+            click.echo("(g40cal check --verbose lists every warning in full.)")
         click.echo(f"{len(paths)} file(s) checked: {len(errors)} error(s), "
                    f"{len(warnings)} warning(s).")
     if errors or (strict and warnings):
@@ -141,9 +159,15 @@ def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
         return True
     nothing = not plan.has_changes and not plan.writes and not plan.removals
     wait = None
-    if not nothing and not yes and not as_json and cli_module.is_interactive():
+    if not nothing and not yes:
+        if as_json:  # --json is for scripts: they say --yes, or learn what would change
+            emit_json({"dry_run": False, "published": False, **plan_json(plan)})
+            raise UserError("Nothing published: --json never asks. Add --yes to publish.")
+        if not cli_module.is_interactive():
+            raise UserError(NO_CONSENT)
         unlock()  # nobody waits on a question left open; the plan is checked when applied
-        if not click.confirm("Publish these changes?", default=True):
+        # On stderr, so that the question and its default [Y/n] stay visible with stdout piped.
+        if not click.confirm("Publish these changes?", default=True, err=True):
             click.echo("Nothing published.")
             return True
         wait = ANSWERED_WAIT
@@ -158,11 +182,16 @@ def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
                        f"{len(result.removed)} removed.")
         pushed = _push_published(app, state, as_json) if push_after else None
     if as_json:
-        emit_json({"dry_run": False, **plan_json(plan), "written": len(result.written),
-                   "removed": len(result.removed), "run": result.run_id,
+        emit_json({"dry_run": False, "published": True, **plan_json(plan),
+                   "written": len(result.written), "removed": len(result.removed),
+                   "run": result.run_id,
                    **({"push": pushed} if push_after else {})})
     _exit_if_push_failed(pushed)
     return True
+
+
+NO_CONSENT = ("Nothing published: no terminal to ask whether to publish. Add --yes to "
+              "publish without asking (as cron jobs and scripts do), or --dry-run to only look.")
 
 
 def _nothing_changed(app: AppContext, state: State, *, as_json: bool, dry_run: bool,
@@ -172,7 +201,7 @@ def _nothing_changed(app: AppContext, state: State, *, as_json: bool, dry_run: b
         click.echo("No changes.")
     pushed = _push_published(app, state, as_json) if push_after and not dry_run else None
     if as_json:
-        emit_json({"dry_run": dry_run, **NO_CHANGES_JSON,
+        emit_json({"dry_run": dry_run, "published": False, **NO_CHANGES_JSON,
                    **({"push": pushed} if pushed is not None else {})})
     _exit_if_push_failed(pushed)
 
@@ -191,7 +220,8 @@ def _exit_if_push_failed(pushed: object) -> None:
 
 
 @cli.command()
-@click.option("-n", "--limit", default=20, show_default=True, help="How many syncs to show.")
+@click.option("-n", "--limit", default=10, show_default=True,
+              help="How many syncs to show, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_app
 @handle_errors
@@ -201,7 +231,9 @@ def log(app: AppContext, limit: int, as_json: bool) -> None:
     if not path.exists():
         raise UserError(f"{path}: no state database yet; run g40cal sync first")
     with State(path) as state:
-        runs = state.runs(limit)
+        runs = state.runs(limit + 1)  # one more, only to know whether older ones exist
+    older = len(runs) > limit
+    runs = runs[:limit]
     if as_json:
         for run in runs:
             run["changes"] = [c for c in run["changes"]
@@ -209,6 +241,8 @@ def log(app: AppContext, limit: int, as_json: bool) -> None:
         emit_json({"runs": runs})
     else:
         click.echo(log_text(runs))
+        if older:
+            click.echo(f"(the last {limit} syncs; g40cal log -n {limit * 2} shows more)")
 
 
 @cli.command()

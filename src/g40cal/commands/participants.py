@@ -98,7 +98,7 @@ def _confirm(question: str, yes: bool, refusal: str) -> None:
         return
     if not cli_module.is_interactive():
         raise UserError(refusal)
-    if not click.confirm(question, default=False):
+    if not click.confirm(question, default=False, err=True):
         raise UserError("Nothing changed.")
 
 
@@ -189,7 +189,7 @@ def _removal_consent(plan: ImportPlan, yes: bool, keep_missing: bool, as_json: b
                         "was imported. Rerun with --yes to remove them, or with --keep-missing "
                         "to keep them.")
     return click.confirm(f"Remove these {len(missing)} registration(s)? (No: keep them and "
-                         "import the rest)", default=False)
+                         "import the rest)", default=False, err=True)
 
 
 def _plan_text(plan: ImportPlan, *, changes: bool) -> str:

@@ -59,13 +59,15 @@ def check(app: AppContext, files: tuple[Path, ...], strict: bool, as_json: bool)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--push", "push_after", is_flag=True,
               help="Then push to the CalDAV targets (as g40cal push does).")
+@click.option("--mail", "mail_after", is_flag=True,
+              help="Then e-mail participants what is due (as g40cal mail send does).")
 @click.option("--full", is_flag=True,
               help="Plan every feed even when no input changed (and repair any feed file "
                    "changed by hand).")
 @pass_app
 @handle_errors
 def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: bool,
-         full: bool) -> None:
+         mail_after: bool, full: bool) -> None:
     """Publish the feeds: diff with what was published, write only real changes."""
     from g40cal.pipeline import input_fingerprint, prepare_sync, unchanged_since_last_sync
 
@@ -77,7 +79,7 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
             fingerprint = input_fingerprint(config, state)
             if not full and unchanged_since_last_sync(config, state, app.now(), fingerprint):
                 _nothing_changed(app, state, as_json=as_json, dry_run=dry_run,
-                                 push_after=push_after)
+                                 push_after=push_after, mail_after=mail_after, yes=yes)
                 return
     project = load_project(config)
     project.raise_on_errors()  # before the state database is opened
@@ -86,13 +88,14 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
                                    verify=full, fingerprint=fingerprint)
         try:
             _publish(app, state, plan, notes, dry_run=dry_run, yes=yes, as_json=as_json,
-                     push_after=push_after)
+                     push_after=push_after, mail_after=mail_after)
         finally:
             plan.discard()  # staged files of a plan that was not (fully) applied
 
 
 def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
-             dry_run: bool, yes: bool, as_json: bool, push_after: bool) -> None:
+             dry_run: bool, yes: bool, as_json: bool, push_after: bool,
+             mail_after: bool = False) -> None:
     if not as_json:
         for note in notes:
             click.echo(note, err=True)
@@ -103,6 +106,9 @@ def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
         elif push_after:
             click.echo("Nothing pushed in a dry run (g40cal push --dry-run shows what a "
                        "push of the published feeds would send).", err=True)
+        if mail_after and not as_json:
+            click.echo("Nothing mailed in a dry run (g40cal mail send --dry-run DIR writes "
+                       "the messages as files).", err=True)
         return
     nothing = not plan.has_changes and not plan.writes and not plan.removals
     if (not nothing and not yes and not as_json and cli_module.is_interactive()
@@ -115,23 +121,30 @@ def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
         click.echo(f"Published: {len(result.written)} file(s) written, "
                    f"{len(result.removed)} removed.")
     pushed = _push_published(app, state, as_json) if push_after else None
+    mailed = _mail_published(app, as_json, yes) if mail_after else None
     if as_json:
         emit_json({"dry_run": False, **plan_json(plan), "written": len(result.written),
                    "removed": len(result.removed), "run": result.run_id,
-                   **({"push": pushed} if push_after else {})})
+                   **({"push": pushed} if push_after else {}),
+                   **({"mail": mailed} if mail_after else {})})
     _exit_if_push_failed(pushed)
+    _exit_if_push_failed(mailed)
 
 
 def _nothing_changed(app: AppContext, state: State, *, as_json: bool, dry_run: bool,
-                     push_after: bool) -> None:
+                     push_after: bool, mail_after: bool = False, yes: bool = False) -> None:
     """No input changed since the last complete sync: say so (and still push if asked)."""
     if not as_json:
         click.echo("No changes.")
     pushed = _push_published(app, state, as_json) if push_after and not dry_run else None
+    # Still mail: a run that stopped halfway left messages due.
+    mailed = _mail_published(app, as_json, yes) if mail_after and not dry_run else None
     if as_json:
         emit_json({"dry_run": dry_run, **NO_CHANGES_JSON,
-                   **({"push": pushed} if pushed is not None else {})})
+                   **({"push": pushed} if pushed is not None else {}),
+                   **({"mail": mailed} if mailed is not None else {})})
     _exit_if_push_failed(pushed)
+    _exit_if_push_failed(mailed)
 
 
 def _push_published(app: AppContext, state: State, as_json: bool) -> object:
@@ -140,6 +153,13 @@ def _push_published(app: AppContext, state: State, as_json: bool) -> object:
     from g40cal.push import select_targets
 
     return run_push(app, state, select_targets(app.config), as_json=as_json, emit=not as_json)
+
+
+def _mail_published(app: AppContext, as_json: bool, yes: bool) -> object:
+    """``sync --mail``: participants get what was just published (commands/mail.py)."""
+    from g40cal.commands.mail import run_mail_send
+
+    return run_mail_send(app, yes=yes, as_json=as_json, emit=not as_json)
 
 
 def _exit_if_push_failed(pushed: object) -> None:

@@ -1,0 +1,98 @@
+"""One mail run: plan the outbox, write what is due, then (the caller) send it.
+
+``prepare`` plans and composes in the state (committed: a run that dies after it sends the
+same messages next time). ``dry_run`` does the same inside a transaction it rolls back,
+and writes each message as an ``.eml`` file instead: the state is left as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from g40cal.config import Config
+from g40cal.errors import UserError
+from g40cal.mail import outbox
+from g40cal.mail.messages import Composed, Composer
+from g40cal.mail.sending import addresses_of, dry_run_files
+from g40cal.mail.settings import LOOPBACK_HOSTS, MailSettings
+from g40cal.project import Project
+from g40cal.publish import atomic_write
+from g40cal.state import State
+
+
+@dataclass(frozen=True)
+class Prepared:
+    planned: outbox.PlanSummary
+    due: dict[str, int]  # per kind
+
+    @property
+    def total(self) -> int:
+        return sum(self.due.values())
+
+
+def prepare(state: State, now: datetime) -> Prepared:
+    """Plan what is due (committed: a run that dies after it finds the same next time)."""
+    with state.transaction():
+        planned = outbox._plan(state, now)
+        return Prepared(planned, outbox.due_counts(state))
+
+
+def compose_due(project: Project, state: State, settings: MailSettings,
+                now: datetime) -> list[Composed]:
+    """Write every due message; rows with nothing left to say are dropped."""
+    rows = outbox.due_rows(state)
+    composed = Composer(project, state, settings, now).compose(rows)
+    written = {c.row_id for c in composed}
+    unsaid = [r.id for r in rows if r.id not in written]
+    if unsaid:
+        outbox.forget_unsaid(state, unsaid)
+    return composed
+
+
+@contextlib.contextmanager
+def _rolled_back(state: State) -> Iterator[None]:
+    state.db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        state.db.execute("ROLLBACK")
+
+
+def dry_run(project: Project, state: State, settings: MailSettings, now: datetime,
+            folder: Path) -> tuple[Prepared, list[Path]]:
+    """Every message that would go, as ``folder/NNNNNN-kind-participant.eml``; the state
+    is not changed (the planning is rolled back)."""
+    with _rolled_back(state):
+        planned = outbox._plan(state, now)
+        rows = outbox.due_rows(state)
+        composed = Composer(project, state, settings, now).compose(rows)
+        addresses = addresses_of(state, [c.participant_id for c in composed])
+    due = {"welcome": 0, "changes": 0}
+    for message in composed:
+        due[message.kind] += 1
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, data in dry_run_files(composed, addresses):
+        path = folder / name
+        atomic_write(path, data, mode=0o600)  # personal links: owner only
+        paths.append(path)
+    return Prepared(planned, due), paths
+
+
+def links_problem(config: Config) -> str | None:
+    """Why the links in a message would not work for participants, or None."""
+    base = config.base_url
+    host = base.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+    if host in LOOPBACK_HOSTS:
+        return (f"[network] base_url is {base}: the links in the messages would point to "
+                "this computer; set the public https address first")
+    return None
+
+
+def require_published(state: State) -> None:
+    if state.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0:
+        raise UserError("nothing has been published yet; run g40cal sync first")

@@ -12,10 +12,10 @@ table when it goes out, see ``sending.py``); ``with_recipient`` adds it.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 from pathlib import Path
@@ -75,6 +75,7 @@ class Composer:
         self.env = environment(self.config)
         self.templates = {name: self.env.get_template(name) for name in TEMPLATES}
         self._events: dict[str, Event] = {}
+        self._headers: dict[str, bytes] = {}
 
     def compose(self, rows: list[OutboxRow]) -> list[Composed]:
         """The messages of ``rows``; a row with nothing to say gives none."""
@@ -174,24 +175,48 @@ class Composer:
         subject = " ".join(self.templates[f"{kind}.subject.txt"].render(context).split())
         text = self.templates[f"{kind}.txt"].render(context)
         html = self.templates[f"{kind}.html"].render(context)
-        message = EmailMessage(policy=SMTP)
-        message["From"] = self.settings.sender.header()
-        if self.settings.reply_to is not None:
-            message["Reply-To"] = self.settings.reply_to.header()
-        message["Subject"] = subject
-        message["Date"] = format_datetime(self.now.astimezone(TZ))
-        message["Message-ID"] = mid
-        # Automatic mail: out-of-office replies stay away (RFC 3834; Exchange's own header).
-        message["Auto-Submitted"] = "auto-generated"
-        message["X-Auto-Response-Suppress"] = "All"
-        message.set_content(text, cte="quoted-printable")
-        message.add_alternative(html, subtype="html", cte="quoted-printable")
-        for part in message.iter_parts():
-            del part["MIME-Version"]  # belongs in the top header only
-        message["Content-Language"] = "nl"
-        # A boundary from the Message-ID, not from chance: same state, same bytes.
-        message.set_boundary("=_" + hashlib.sha256(mid.encode()).hexdigest()[:32])
-        return message.as_bytes()
+        return mime_message(self._header_lines(subject), mid, text, html)
+
+    def _header_lines(self, subject: str) -> bytes:
+        """The headers every message of this run shares, with its subject (folded and
+        encoded once per distinct subject: a notice run has only a few)."""
+        found = self._headers.get(subject)
+        if found is None:
+            fields = [("From", self.settings.sender.header())]
+            if self.settings.reply_to is not None:
+                fields.append(("Reply-To", self.settings.reply_to.header()))
+            fields += [("Subject", subject),
+                       ("Date", format_datetime(self.now.astimezone(TZ))),
+                       # Automatic mail: out-of-office replies stay away (RFC 3834, and
+                       # Exchange's own header).
+                       ("Auto-Submitted", "auto-generated"),
+                       ("X-Auto-Response-Suppress", "All"),
+                       ("Content-Language", "nl"), ("MIME-Version", "1.0")]
+            found = b"".join(SMTP.header_factory(name, value).fold(policy=SMTP).encode("ascii")
+                             for name, value in fields)
+            self._headers[subject] = found
+        return found
+
+
+def _qp(text: str) -> bytes:
+    """Quoted-printable UTF-8 with CRLF line ends (readable where it is plain ASCII)."""
+    body = text.replace("\r\n", "\n").encode("utf-8")
+    return binascii.b2a_qp(body, istext=True).replace(b"\n", b"\r\n")
+
+
+def mime_message(headers: bytes, mid: str, text: str, html: str) -> bytes:
+    """multipart/alternative (plain text, then HTML), written directly: the email package's
+    message objects cost ~7 ms a message, most of a run of 1,000 notices. The boundary
+    comes from the Message-ID, not from chance: same state, same bytes."""
+    boundary = ("=_" + hashlib.sha256(mid.encode()).hexdigest()[:32]).encode()
+    part = (b'\r\nContent-Type: text/%s; charset="utf-8"\r\n'
+            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n")
+    return b"".join([
+        headers, b"Message-ID: ", mid.encode("ascii"), b"\r\n",
+        b'Content-Type: multipart/alternative; boundary="', boundary, b'"\r\n\r\n',
+        b"--", boundary, part % b"plain", _qp(text), b"\r\n",
+        b"--", boundary, part % b"html", _qp(html), b"\r\n",
+        b"--", boundary, b"--\r\n"])
 
 
 def with_recipient(data: bytes, name: str, address: str) -> bytes:

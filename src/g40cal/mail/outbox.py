@@ -276,21 +276,22 @@ def forget_unsaid(state: State, row_ids: Iterable[int]) -> None:
 
 
 def record_sent(state: State, row_id: int, message_id: str, at: datetime) -> None:
-    """The server accepted it: keep only that it went (no content, no address)."""
-    with state.transaction():
-        state.db.execute(
-            "UPDATE mail_outbox SET status = 'sent', sent_at = ?, message_id = ?, "
-            "attempts = attempts + 1, payload = NULL, last_error = NULL WHERE id = ?",
-            (at.isoformat(), message_id, row_id))
+    """The server accepted it: keep only that it went (no content, no address).
+
+    One statement, committed on its own (the connection is in autocommit mode): it runs
+    after every message, so it is kept cheap."""
+    state.db.execute(
+        "UPDATE mail_outbox SET status = 'sent', sent_at = ?, message_id = ?, "
+        "attempts = attempts + 1, payload = NULL, last_error = NULL WHERE id = ?",
+        (at.isoformat(), message_id, row_id))
 
 
 def record_failure(state: State, row_id: int, error: str, *, permanent: bool) -> None:
     """Not accepted. Temporary (4xx): due again next run. Permanent (5xx): refused until
-    ``retry_refused``."""
-    with state.transaction():
-        state.db.execute(
-            "UPDATE mail_outbox SET status = ?, attempts = attempts + 1, last_error = ? "
-            "WHERE id = ?", ("refused" if permanent else "due", error, row_id))
+    ``retry_refused``. (One statement, committed on its own.)"""
+    state.db.execute(
+        "UPDATE mail_outbox SET status = ?, attempts = attempts + 1, last_error = ? "
+        "WHERE id = ?", ("refused" if permanent else "due", error, row_id))
 
 
 def retry_refused(state: State) -> int:

@@ -70,7 +70,7 @@ def mail_check(app: AppContext, as_json: bool) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Send without asking (needed without a "
                                                 "terminal).")
 @click.option("--retry-refused", is_flag=True,
-              help="Try messages the server refused again (after correcting addresses).")
+              help="Try messages the server refused for good once more.")
 @click.option("--force", is_flag=True, help="With --dry-run: write even inside a git work "
                                             "tree, not ignored.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (no addresses).")
@@ -171,8 +171,8 @@ def send_text(report: SendReport) -> str:
         lines.append(f"  participant #{failure.participant_id} ({failure.kind}): {what}: "
                      f"{failure.error}")
     if any(f.permanent for f in report.failures):
-        lines.append("Correct the address (g40cal participants edit), then: g40cal mail send "
-                     "--retry-refused")
+        lines.append("Refused messages are not tried again by themselves; when the cause is "
+                     "gone: g40cal mail send --retry-refused (see g40cal mail status)")
     if report.stopped:
         lines.append(f"Stopped: {report.stopped}. {report.remaining} message(s) are still due: "
                      "run g40cal mail send again.")

@@ -288,6 +288,47 @@ def test_a_new_link_brings_a_new_welcome(root: Path, smtp_server: MailServer
     assert f"/p/{token}.html" in text_of(smtp_server.received[0])
 
 
+def test_a_second_send_while_one_is_running_sends_nothing(
+        root: Path, smtp_server: MailServer) -> None:
+    import fcntl
+
+    lock = load_config(root).state_path.with_name("state.sqlite.mail-lock")
+    with lock.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = send(root)
+    assert result.exit_code == 1 and "another g40cal mail send is running" in result.stderr
+    assert smtp_server.received == []
+    ok(send(root))  # the lock is free again
+    assert len(smtp_server.received) == EVERYONE
+
+
+def test_the_bureau_gets_a_blind_copy_when_asked(root: Path, smtp_server: MailServer
+                                                 ) -> None:
+    configure(root, smtp_server, bcc_bureau="archief@g40.example")
+    ok(send(root))
+    eva = next(r for r in smtp_server.received if r.to == EVA)
+    assert eva.recipients == (EVA, "archief@g40.example")
+    assert "archief" not in eva.data.decode()  # blind: in no header
+
+
+def test_answering_no_at_the_terminal_sends_nothing_and_keeps_the_messages_due(
+        root: Path, smtp_server: MailServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("g40cal.cli.is_interactive", lambda: True)
+    result = run(root, "mail", "send", input="n\n")
+    assert result.exit_code == 0 and "Nothing sent; the messages stay due" in result.output
+    assert smtp_server.received == []
+    result = run(root, "mail", "send", input="y\n")
+    assert "Sent 15 message(s)" in ok(result).output
+
+
+def test_sync_with_mail_but_no_mail_settings_publishes_nothing(root: Path) -> None:
+    (root / "g40cal.toml").write_text(BASE)
+    edit(root / ZAANDAM_FILE, 'title = "Inloop"', 'title = "Inloop met koffie"')
+    result = run(root, "sync", "--mail", "--yes", now=later(5))
+    assert result.exit_code == 1 and "no [mail] section" in result.stderr
+    assert "Published" not in result.output
+
+
 # -- change notices ----------------------------------------------------------------------
 
 
@@ -301,9 +342,9 @@ def test_a_changed_title_reaches_exactly_the_participants_whose_feed_holds_it(
     eva = next(r for r in smtp_server.received if r.to == EVA)
     assert eva.message["Subject"] == "Wijziging in uw programma: Bestuurlijke netwerkdag Zaandam"
     text = text_of(eva)
-    # The date is an estimate in the definition: the title says so, before and after.
-    assert "Titel: Inloop (onder voorbehoud) → Inloop met koffie (onder voorbehoud)" in text
-    assert "09:15–09:45 (onder voorbehoud), Zaantheater" in text
+    assert "Titel: Inloop → Inloop met koffie" in text
+    # The date is an estimate in the definition: the time line says so.
+    assert "Nu: woensdag 12 juni 2024, 09:15–09:45 (onder voorbehoud), Zaantheater" in text
     assert "uw agenda vanzelf" in text  # the subscribed calendar follows
     assert "Inloop met koffie" in html_of(eva) and "→" in html_of(eva)
     with State(load_config(root).state_path) as state:
@@ -335,7 +376,7 @@ def test_several_changes_before_the_next_run_make_one_notice(
     assert Counter(smtp_server.recipients()) == Counter(ZAANDAM_PEOPLE)  # one each
     text = text_of(next(r for r in smtp_server.received if r.to == ANNA))
     assert "Tijd: 09:15–09:45 → 09:25–09:45" in text  # first old → last new
-    assert "Titel: Inloop (onder voorbehoud) → Inloop en ontvangst (onder voorbehoud)" in text
+    assert "Titel: Inloop → Inloop en ontvangst" in text
 
 
 def test_changes_that_undo_each_other_send_nothing(root: Path, smtp_server: MailServer
@@ -361,7 +402,7 @@ def test_a_change_after_a_notice_was_planned_joins_it_while_it_is_unsent(
     ok(send(root, minutes=8))
     assert Counter(smtp_server.recipients()) == Counter(ZAANDAM_PEOPLE)
     text = text_of(next(r for r in smtp_server.received if r.to == ANNA))
-    assert "→ Inloop met koffie (onder voorbehoud)" in text and "Tijd: 09:15–09:45" in text
+    assert "Titel: Inloop → Inloop met koffie" in text and "Tijd: 09:15–09:45" in text
 
 
 def test_a_cancelled_item_is_announced_as_cancelled(root: Path, smtp_server: MailServer

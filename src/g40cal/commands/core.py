@@ -72,6 +72,9 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
     from g40cal.pipeline import input_fingerprint, prepare_sync, unchanged_since_last_sync
 
     config = app.config
+    if mail_after:  # a missing [mail] is said before anything is published
+        from g40cal.mail.settings import require_mail
+        require_mail(config.mail, config.path)
     fingerprint = None
     if config.state_path.exists():
         with State(config.state_path) as state:

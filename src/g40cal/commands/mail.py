@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,12 @@ from g40cal.mail.run import (
     links_problem,
     prepare,
     require_published,
+    sending_lock,
 )
 from g40cal.mail.sending import SendReport, check_server, send_due
 from g40cal.mail.settings import MailSettings, require_mail
 from g40cal.participants import git_exposure
-from g40cal.project import load_project
+from g40cal.project import Project, load_project
 from g40cal.state import State
 
 
@@ -126,24 +128,32 @@ def run_mail_send(app: AppContext, *, dry_run_dir: Path | None = None, yes: bool
             return True if emit else report
         if problem:
             raise UserError(problem)
-        if retry_refused:
-            say(f"{outbox.retry_refused(state)} refused message(s) will be tried again.")
-        prepared = prepare(state, app.now())
-        if not as_json:
-            click.echo(_due_text(prepared) + ".")
-        if prepared.total and not yes:
-            if not cli_module.is_interactive():
-                raise UserError(f"{prepared.total} message(s) are due and nothing was sent: "
-                                "without a terminal g40cal sends only with --yes")
-            if not click.confirm(f"Send {prepared.total} message(s) through "
-                                 f"{settings.host}?", default=False):
-                click.echo("Nothing sent; the messages stay due.")
-                return True if emit else {"dry_run": False, **_prepared_json(prepared),
-                                          "sent": 0, "ok": True}
-        report = SendReport()
-        if prepared.total:
-            messages = compose_due(project, state, settings, app.now())
-            report = send_due(state, settings, messages, progress=say)
+        with sending_lock(config):
+            return _send(app, state, project, settings, yes=yes, retry_refused=retry_refused,
+                         as_json=as_json, emit=emit, say=say)
+
+
+def _send(app: AppContext, state: State, project: Project, settings: MailSettings, *,
+          yes: bool, retry_refused: bool, as_json: bool, emit: bool,
+          say: Callable[[str], None]) -> bool | dict[str, Any]:
+    if retry_refused:
+        say(f"{outbox.retry_refused(state)} refused message(s) will be tried again.")
+    prepared = prepare(state, app.now())
+    if not as_json:
+        click.echo(_due_text(prepared) + ".")
+    if prepared.total and not yes:
+        if not cli_module.is_interactive():
+            raise UserError(f"{prepared.total} message(s) are due and nothing was sent: "
+                            "without a terminal g40cal sends only with --yes")
+        if not click.confirm(f"Send {prepared.total} message(s) through {settings.host}?",
+                             default=False):
+            click.echo("Nothing sent; the messages stay due.")
+            return True if emit else {"dry_run": False, **_prepared_json(prepared),
+                                      "sent": 0, "ok": True}
+    report = SendReport()
+    if prepared.total:
+        messages = compose_due(project, state, settings, app.now())
+        report = send_due(state, settings, messages, progress=say)
     result = {"dry_run": False, **_prepared_json(prepared), **report.to_json(), "ok": report.ok}
     if not emit:
         return result

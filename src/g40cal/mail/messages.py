@@ -266,14 +266,22 @@ def change_view(event: Event, entry: dict[str, Any]) -> dict[str, Any]:
         headline = _HEADLINES[(entry["scope"], entry["end"])]
     changes = [{"label": FIELD_LABELS[name], "old": _shown(name, old), "new": _shown(name, new)}
                for name, (old, new) in entry["fields"].items()] if entry["end"] else []
+    # The title carries "(onder voorbehoud)" while the timing is an estimate; the time line
+    # says so already, and a title that only lost the marker did not change.
+    changes = [c for c in changes if c["old"] != c["new"]]
     changes.sort(key=lambda c: list(FIELD_LABELS.values()).index(c["label"]))
     return {**item_line(event), "headline": headline, "changes": changes,
             "current": bool(entry["end"])}
 
 
+_MARKER = f" ({ONDER_VOORBEHOUD})"
+
+
 def _shown(name: str, value: str) -> str:
     if not value:
         return "(geen)"
+    if name == "titel":
+        return value.removesuffix(_MARKER)
     if name == "datum":
         try:
             return dutch_date(date.fromisoformat(value))

@@ -8,6 +8,7 @@ and writes each message as an ``.eml`` file instead: the state is left as it was
 from __future__ import annotations
 
 import contextlib
+import fcntl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,6 +92,24 @@ def links_problem(config: Config) -> str | None:
         return (f"[network] base_url is {base}: the links in the messages would point to "
                 "this computer; set the public https address first")
     return None
+
+
+@contextlib.contextmanager
+def sending_lock(config: Config) -> Iterator[None]:
+    """One sending run at a time: two at once (a scheduled run while the bureau sends by
+    hand; at 30 a minute a big batch takes half an hour) would both send what is due."""
+    path = config.state_path.with_name(config.state_path.name + ".mail-lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError("another g40cal mail send is running for this project; it sends "
+                            "what is due, nothing was sent now") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def require_published(state: State) -> None:

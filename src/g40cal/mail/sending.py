@@ -191,20 +191,16 @@ def _security_text(settings: MailSettings, smtp: smtplib.SMTP | None = None) -> 
 class RateLimit:
     """At most ``per_minute`` messages in any 60 seconds, counting the previous run's."""
 
-    def __init__(self, per_minute: int, recent: list[float], clock: Callable[[], float],
-                 sleep: Callable[[float], None]) -> None:
-        self.per_minute, self.clock, self.sleep = per_minute, clock, sleep
+    def __init__(self, per_minute: int, recent: list[float],
+                 clock: Callable[[], float]) -> None:
+        self.per_minute, self.clock = per_minute, clock
         self.sent: deque[float] = deque(recent[-per_minute:] if per_minute else ())
 
-    def wait(self) -> float:
-        """Sleep until one more message may go; the seconds waited."""
+    def pause(self) -> float:
+        """Seconds to wait before one more message may go (0: none)."""
         if not self.per_minute or len(self.sent) < self.per_minute:
             return 0.0
-        pause = self.sent[0] + WINDOW - self.clock()
-        if pause > 0:
-            self.sleep(pause)
-            return pause
-        return 0.0
+        return max(0.0, self.sent[0] + WINDOW - self.clock())
 
     def record(self, moment: float) -> None:
         if self.per_minute:
@@ -268,7 +264,7 @@ def send_due(state: State, settings: MailSettings, rows: list[Composed], *,
     now = clock()
     recent = [_to_epoch(m) for m in outbox.sent_since(
         state, datetime.fromtimestamp(now - WINDOW, UTC))]
-    limit = RateLimit(settings.rate_per_minute, recent, clock, sleep)
+    limit = RateLimit(settings.rate_per_minute, recent, clock)
     addresses = _addresses(state, [r.participant_id for r in rows])
     smtp = connect(settings, password)
     fresh = True  # nothing sent on this connection yet
@@ -282,11 +278,13 @@ def send_due(state: State, settings: MailSettings, rows: list[Composed], *,
             who = addresses.get(row.participant_id)
             if who is None:  # removed meanwhile
                 continue
-            waited = limit.wait()
-            report.waited += waited
-            if waited and progress:
-                progress(f"waited {waited:.0f} s (at most {settings.rate_per_minute} "
-                         "messages a minute)")
+            pause = limit.pause()
+            if pause:
+                if progress:
+                    progress(f"waiting {pause:.0f} s: at most {settings.rate_per_minute} "
+                             f"messages a minute ({report.sent} of {len(rows)} sent)")
+                sleep(pause)
+                report.waited += pause
             try:
                 result = _send_one(smtp, settings, row.data, *who)
             except _Lost as lost:

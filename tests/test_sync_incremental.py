@@ -250,6 +250,7 @@ def downgrade_to_schema_5(path: Path, feeds: dict[str, list[str]]) -> None:
     had them (keys as JSON)."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("BEGIN")
+    db.execute("DROP TABLE IF EXISTS mail_outbox")  # migration 8 (its trigger goes below)
     db.execute("DROP INDEX events_heads")
     for name, in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
         db.execute(f"DROP TRIGGER {name}")

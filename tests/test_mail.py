@@ -13,6 +13,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ from tests.participants_support import (
     DORDRECHT,
     EVA,
     HANNA,
+    MEHMET,
     ZAANDAM,
     ZAANDAM_FILE,
     import_all,
@@ -274,6 +276,26 @@ def test_the_bureau_can_override_a_template_in_the_project_folder(
     eva = next(r for r in smtp_server.received if r.to == EVA)
     assert eva.message["Subject"] == "Welkom, Eva Mulder!"
     assert "Elke Regio Telt!" in text_of(eva)  # the other templates are the shipped ones
+
+
+def test_no_welcome_for_network_days_that_are_over_until_a_new_registration(
+        root: Path, smtp_server: MailServer) -> None:
+    summer = datetime(2024, 7, 1, 9, 0, tzinfo=UTC)  # Almelo and Zaandam are over
+    ok(run(root, "mail", "send", "--yes", now=summer))
+    assert sorted(smtp_server.recipients()) == sorted([
+        HANNA, "i.celik@schiedam.example", "l.hendriks@breda.example", MEHMET,
+        "n.elamrani@helmond.example", "o.kramer@oss.example"])
+    hanna = text_of(next(r for r in smtp_server.received if r.to == HANNA))
+    assert "Ambtelijke netwerkdag Dordrecht" in hanna and "Almelo" not in hanna
+    assert "9 skipped" in ok(run(root, "mail", "status", now=summer)).output
+    smtp_server.received.clear()
+    assert "Nothing is due" in ok(run(root, "mail", "send", "--yes", now=summer)).output
+    ok(run(root, "participants", "add", "--name", "Eva Mulder", "--email", EVA,
+           "--programme", "oss-ambtelijk", now=summer))
+    sync_at(root, summer)
+    ok(run(root, "mail", "send", "--yes", now=summer))
+    assert smtp_server.recipients() == [EVA]
+    assert "Oss" in smtp_server.received[0].message["Subject"]
 
 
 def test_a_new_link_brings_a_new_welcome(root: Path, smtp_server: MailServer

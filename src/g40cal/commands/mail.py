@@ -214,8 +214,10 @@ def mail_status(app: AppContext, as_json: bool) -> None:
         row = numbers[kind]
         retry = f" ({row['retrying']} failed before, retried next run)" if row["retrying"] \
             else ""
+        skipped = f", {row['skipped']} skipped (no network day to come)" \
+            if row["skipped"] else ""
         click.echo(f"{label}: {row['due']} due{retry}, {row['sent']} sent, "
-                   f"{row['refused']} refused")
+                   f"{row['refused']} refused{skipped}")
     click.echo(f"Last sent: {last or 'never'}")
     if changes_waiting:
         click.echo(f"{changes_waiting} sync(s) not yet looked at for notices: g40cal mail send "

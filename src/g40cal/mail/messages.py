@@ -76,6 +76,7 @@ class Composer:
         self.templates = {name: self.env.get_template(name) for name in TEMPLATES}
         self._events: dict[str, Event] = {}
         self._headers: dict[str, bytes] = {}
+        self.today = now.astimezone(TZ).date()
 
     def compose(self, rows: list[OutboxRow]) -> list[Composed]:
         """The messages of ``rows``; a row with nothing to say gives none."""
@@ -113,9 +114,14 @@ class Composer:
     def programme_facts(self, programme_id: str) -> dict[str, str]:
         programme = self.project.programme(programme_id)
         if programme is None:  # its definition is gone: its items are cancelled
-            return {"id": programme_id, "title": programme_id, "city": "", "dates": ""}
+            return {"id": programme_id, "title": programme_id, "city": "", "dates": "",
+                    "first": ""}
         return {"id": programme.id, "title": programme.title, "city": programme.city,
-                "dates": programme_dates(programme)}
+                "dates": programme_dates(programme), "first": programme.first_date.isoformat()}
+
+    def _upcoming(self, programme_id: str) -> bool:
+        programme = self.project.programme(programme_id)
+        return programme is not None and programme.last_date >= self.today
 
     def _common_count(self, participant: Participant, programme_id: str) -> int:
         programme = self.project.programme(programme_id)
@@ -139,6 +145,8 @@ class Composer:
     def welcome_context(self, participant: Participant) -> dict[str, Any] | None:
         programmes = []
         for registration in participant.registrations:
+            if not self._upcoming(registration.programme):
+                continue  # a network day that is over (or gone) needs no links
             facts = self.programme_facts(registration.programme)
             chosen = [item_line(event) for c in registration.choices
                       if (event := self._events.get(f"{registration.programme}/{c.item}"))
@@ -149,7 +157,7 @@ class Composer:
                                                             registration.programme)})
         if not programmes:
             return None
-        programmes.sort(key=lambda p: (p["dates"] == "", p["id"]))
+        programmes.sort(key=lambda p: (p["first"], p["id"]))
         return self._base(participant, programmes)
 
     def changes_context(self, participant: Participant,
@@ -157,16 +165,17 @@ class Composer:
         per_programme: dict[str, list[dict[str, Any]]] = {}
         for key, entry in sorted(net_items(payload).items()):
             event = self._events.get(key)
-            if event is None:
-                continue
+            if event is None or event.ends_at < self.now:
+                continue  # gone for good, or over: nobody needs to hear of it now
             per_programme.setdefault(event.programme_id, []).append(
                 change_view(event, entry))
         if not per_programme:
             return None
         programmes = []
-        for programme_id, items in sorted(per_programme.items()):
+        for programme_id, items in per_programme.items():
             items.sort(key=lambda i: i["sort"])
             programmes.append({**self.programme_facts(programme_id), "entries": items})
+        programmes.sort(key=lambda p: (p["entries"][0]["sort"], p["id"]))
         return self._base(participant, programmes)
 
     # -- the message -------------------------------------------------------------------

@@ -127,7 +127,7 @@ def _drop_stale(state: State) -> None:
     """Due messages for a token the participant no longer has: their links are dead, and
     the welcome for the new token shows the programme as it is."""
     state.db.execute(
-        "DELETE FROM mail_outbox WHERE status <> 'sent' AND token <> "
+        "DELETE FROM mail_outbox WHERE status IN ('due', 'refused') AND token <> "
         "(SELECT token FROM participants WHERE id = mail_outbox.participant_id)")
 
 
@@ -268,11 +268,16 @@ def rows_with_status(state: State, status: str) -> list[OutboxRow]:
 
 
 def forget_unsaid(state: State, row_ids: Iterable[int]) -> None:
-    """Due rows with nothing left to say (e.g. only an item the participant no longer
-    has, or a network day that is gone): not sent."""
+    """Due rows with nothing to say: a notice about items that are over or gone goes; a
+    welcome for someone with no network day still to come is kept as skipped (so it is not
+    planned again, until they register for another day)."""
     with state.transaction():
-        state.db.executemany("DELETE FROM mail_outbox WHERE id = ? AND status = 'due'",
-                             [(i,) for i in row_ids])
+        state.db.executemany(
+            "DELETE FROM mail_outbox WHERE id = ? AND status = 'due' AND kind = 'changes'",
+            [(i,) for i in row_ids])
+        state.db.executemany(
+            "UPDATE mail_outbox SET status = 'skipped' WHERE id = ? AND status = 'due'",
+            [(i,) for i in row_ids])
 
 
 def record_sent(state: State, row_id: int, message_id: str, at: datetime) -> None:
@@ -309,8 +314,8 @@ def sent_since(state: State, moment: datetime) -> list[datetime]:
 
 
 def counts(state: State) -> dict[str, dict[str, int]]:
-    """Per kind: due (of which failed before), sent, refused."""
-    result = {kind: {"due": 0, "retrying": 0, "sent": 0, "refused": 0}
+    """Per kind: due (of which failed before), sent, refused, skipped."""
+    result = {kind: {"due": 0, "retrying": 0, "sent": 0, "refused": 0, "skipped": 0}
               for kind in ("welcome", "changes")}
     for kind, status, retrying, number in state.db.execute(
             "SELECT kind, status, attempts > 0, COUNT(*) FROM mail_outbox "

@@ -342,6 +342,8 @@ def _addresses(state: State, ids: list[int]) -> dict[int, tuple[str, str]]:
 def _send_one(smtp: smtplib.SMTP, settings: MailSettings, message: bytes, name: str,
               address: str) -> tuple[str, bool] | None:
     """None when the server accepted the message; else (reply, permanent)."""
+    if not address.isascii():  # would need SMTPUTF8, which few servers offer
+        return "the address holds characters outside ASCII; correct it", True
     try:
         code, reply = smtp.mail(settings.sender.address)
         if code != 250:

@@ -4,13 +4,14 @@
 -- moment the server accepted it. Its Message-ID follows from the row (a resend has the
 -- same one). A sent row keeps no content: kind, times and the Message-ID only. The
 -- address is never stored here: it is read from participants when the message goes out.
+-- A welcome is skipped (not sent) for a participant with no network day still to come.
 -- meta mail_cursor: the last sync run whose changes were planned into the outbox.
 -- (No semicolons inside comments: the migration runner splits statements on them.)
 CREATE TABLE mail_outbox (
     id INTEGER PRIMARY KEY,
     participant_id INTEGER NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('welcome', 'changes')),
-    status TEXT NOT NULL CHECK (status IN ('due', 'sent', 'refused')),
+    status TEXT NOT NULL CHECK (status IN ('due', 'sent', 'refused', 'skipped')),
     planned_at TEXT NOT NULL,
     token TEXT NOT NULL,
     payload TEXT,
@@ -25,4 +26,9 @@ CREATE INDEX mail_outbox_status ON mail_outbox(status);
 -- participant ids can be given out again, and a new person must not inherit a welcome.
 CREATE TRIGGER mail_outbox_participant_gone AFTER DELETE ON participants BEGIN
     DELETE FROM mail_outbox WHERE participant_id = OLD.id;
+END;
+-- A registration for another network day: a skipped welcome is planned again.
+CREATE TRIGGER mail_outbox_registered AFTER INSERT ON registrations BEGIN
+    DELETE FROM mail_outbox WHERE participant_id = NEW.participant_id AND kind = 'welcome'
+        AND status = 'skipped';
 END;

@@ -265,7 +265,6 @@ def send_due(state: State, settings: MailSettings, rows: list[Composed], *,
     recent = [_to_epoch(m) for m in outbox.sent_since(
         state, datetime.fromtimestamp(now - WINDOW, UTC))]
     limit = RateLimit(settings.rate_per_minute, recent, clock)
-    addresses = _addresses(state, [r.participant_id for r in rows])
     smtp = connect(settings, password)
     fresh = True  # nothing sent on this connection yet
     # One commit per accepted message. In WAL mode with synchronous=NORMAL a commit survives
@@ -275,8 +274,11 @@ def send_due(state: State, settings: MailSettings, rows: list[Composed], *,
     state.db.execute("PRAGMA synchronous=NORMAL")
     try:
         for number, row in enumerate(rows, start=1):
-            who = addresses.get(row.participant_id)
-            if who is None:  # removed meanwhile
+            # Read now, not when the batch began: at 30 a minute a batch can take an hour,
+            # and a participant removed (or corrected) meanwhile is not mailed (or is, right).
+            who = state.db.execute("SELECT name, email FROM participants WHERE id = ?",
+                                   (row.participant_id,)).fetchone()
+            if who is None:
                 continue
             pause = limit.pause()
             if pause:

@@ -248,8 +248,38 @@ class _Lost(Exception):
     """The connection went away in the middle of a message."""
 
 
-def _to_epoch(moment: datetime) -> float:
-    return moment.timestamp()
+class _Stopped(Exception):
+    """The connection is gone and could not be made again: the run stops."""
+
+
+class _Session:
+    """One logged-in connection that is made again once when the server drops it — unless
+    it was new (a server that drops a fresh connection will not take the rest either)."""
+
+    def __init__(self, settings: MailSettings, password: str | None) -> None:
+        self.settings, self.password = settings, password
+        self.smtp = connect(settings, password)
+        self.fresh = True  # nothing sent on this connection yet
+
+    def send(self, data: bytes, name: str, address: str) -> tuple[str, bool] | None:
+        try:
+            result = _send_one(self.smtp, self.settings, data, name, address)
+        except _Lost as lost:
+            _close_quietly(self.smtp)
+            if self.fresh:
+                raise _Stopped(f"the connection was lost: {lost}") from None
+            try:
+                self.smtp = connect(self.settings, self.password)
+            except MailError as exc:
+                raise _Stopped(f"the connection was lost and could not be made again: "
+                               f"{exc}") from None
+            self.fresh = True
+            return self.send(data, name, address)
+        self.fresh = self.fresh and result is not None
+        return result
+
+    def close(self) -> None:
+        _close_quietly(self.smtp)
 
 
 def send_due(state: State, settings: MailSettings, rows: list[Composed], *,
@@ -261,12 +291,10 @@ def send_due(state: State, settings: MailSettings, rows: list[Composed], *,
     if not rows:
         return report
     password = settings.password()
-    now = clock()
-    recent = [_to_epoch(m) for m in outbox.sent_since(
-        state, datetime.fromtimestamp(now - WINDOW, UTC))]
+    recent = [m.timestamp() for m in outbox.sent_since(
+        state, datetime.fromtimestamp(clock() - WINDOW, UTC))]
     limit = RateLimit(settings.rate_per_minute, recent, clock)
-    smtp = connect(settings, password)
-    fresh = True  # nothing sent on this connection yet
+    session = _Session(settings, password)
     # One commit per accepted message. In WAL mode with synchronous=NORMAL a commit survives
     # the process being killed (it is in the operating system's hands); only a power cut
     # can lose the last few records. Waiting for the disk (FULL) after every message would
@@ -280,52 +308,37 @@ def send_due(state: State, settings: MailSettings, rows: list[Composed], *,
                                    (row.participant_id,)).fetchone()
             if who is None:
                 continue
-            pause = limit.pause()
-            if pause:
+            if pause := limit.pause():
                 if progress:
                     progress(f"waiting {pause:.0f} s: at most {settings.rate_per_minute} "
                              f"messages a minute ({report.sent} of {len(rows)} sent)")
                 sleep(pause)
                 report.waited += pause
             try:
-                result = _send_one(smtp, settings, row.data, *who)
-            except _Lost as lost:
-                _close_quietly(smtp)
-                if fresh:  # a new connection that fails at once: stop, the rest stays due
-                    report.stopped = f"the connection was lost: {lost}"
-                    report.remaining = len(rows) - number + 1
-                    break
-                try:
-                    smtp = connect(settings, password)
-                except MailError as exc:
-                    report.stopped = f"the connection was lost and could not be made again: {exc}"
-                    report.remaining = len(rows) - number + 1
-                    break
-                fresh = True
-                try:
-                    result = _send_one(smtp, settings, row.data, *who)
-                except _Lost as again:
-                    report.stopped = f"the connection was lost: {again}"
-                    report.remaining = len(rows) - number + 1
-                    break
-            if result is None:
-                moment = clock()
-                outbox.record_sent(state, row.row_id, row.message_id,
-                                   datetime.fromtimestamp(moment, UTC))
-                limit.record(moment)
-                report.sent += 1
-                fresh = False
-            else:
-                error, permanent = result
-                outbox.record_failure(state, row.row_id, error, permanent=permanent)
-                report.failures.append(Failure(row.row_id, row.participant_id, row.kind, error,
-                                               permanent))
+                result = session.send(row.data, *who)
+            except _Stopped as stopped:
+                report.stopped, report.remaining = str(stopped), len(rows) - number + 1
+                break
+            _record(state, report, row, result, clock(), limit)
             if progress and number % 50 == 0:
                 progress(f"sent {report.sent} of {len(rows)}")
     finally:
-        _close_quietly(smtp)
+        session.close()
         state.db.execute("PRAGMA synchronous=FULL")
     return report
+
+
+def _record(state: State, report: SendReport, row: Composed,
+            result: tuple[str, bool] | None, moment: float, limit: RateLimit) -> None:
+    if result is None:
+        outbox.record_sent(state, row.row_id, row.message_id,
+                           datetime.fromtimestamp(moment, UTC))
+        limit.record(moment)
+        report.sent += 1
+        return
+    error, permanent = result
+    outbox.record_failure(state, row.row_id, error, permanent=permanent)
+    report.failures.append(Failure(row.row_id, row.participant_id, row.kind, error, permanent))
 
 
 def _close_quietly(smtp: smtplib.SMTP) -> None:

@@ -161,8 +161,14 @@ def _push_published(app: AppContext, state: State, as_json: bool) -> object:
 def _mail_published(app: AppContext, as_json: bool, yes: bool) -> object:
     """``sync --mail``: participants get what was just published (commands/mail.py)."""
     from g40cal.commands.mail import run_mail_send
+    from g40cal.errors import G40Error
 
-    return run_mail_send(app, yes=yes, as_json=as_json, emit=not as_json)
+    if not as_json:
+        return run_mail_send(app, yes=yes)
+    try:  # the sync's report is printed whatever the mail run says
+        return run_mail_send(app, yes=yes, as_json=True, emit=False)
+    except G40Error as exc:
+        return {"ok": False, "error": str(exc)}
 
 
 def _exit_if_push_failed(pushed: object) -> None:

@@ -251,6 +251,15 @@ def test_a_dry_run_writes_every_message_as_eml_and_sends_nothing(
     assert sorted(reviewed) == sorted(sent.values())
 
 
+def test_two_dry_runs_of_the_same_state_write_the_same_bytes(root: Path, tmp_path: Path
+                                                             ) -> None:
+    ok(run(root, "mail", "send", "--dry-run", str(tmp_path / "one")))
+    ok(run(root, "mail", "send", "--dry-run", str(tmp_path / "two")))
+    one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
+    two = {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()}
+    assert one == two and len(one) == EVERYONE
+
+
 def test_without_a_terminal_and_without_yes_nothing_is_sent(
         root: Path, smtp_server: MailServer) -> None:
     result = run(root, "mail", "send")

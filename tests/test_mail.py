@@ -176,6 +176,18 @@ def test_mail_check_distrusts_an_unknown_certificate_and_names_ca_file(
     assert "certificate is not trusted" in result.output and "ca_file" in result.output
 
 
+def test_mail_check_says_when_nothing_listens_on_the_port(
+        root: Path, smtp_server: MailServer) -> None:
+    from tests.mail_server import free_port
+
+    configure(root, smtp_server, port=free_port())
+    result = run(root, "mail", "check", "--json")
+    assert result.exit_code == 1
+    steps = json.loads(result.output)["steps"]
+    assert steps[-1]["name"] == "connection" and not steps[-1]["ok"]
+    assert "refused the connection" in steps[-1]["message"]
+
+
 def test_mail_check_says_when_the_password_variable_is_not_set(
         root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(PASSWORD_ENV)

@@ -319,6 +319,26 @@ def test_no_welcome_for_network_days_that_are_over_until_a_new_registration(
     assert "Oss" in smtp_server.received[0].message["Subject"]
 
 
+def test_a_registration_for_another_day_brings_one_new_welcome_and_no_notice(
+        root: Path, smtp_server: MailServer) -> None:
+    welcome_all(root, smtp_server)
+    ok(run(root, "participants", "add", "--name", "Eva Mulder", "--email", EVA,
+           "--programme", "oss-ambtelijk"))
+    sync_at(root, later(5))
+    ok(send(root, minutes=6))
+    assert smtp_server.recipients() == [EVA]
+    message = smtp_server.received[0]
+    assert message.message["Subject"] == (
+        "Uw persoonlijke programma voor de netwerkdagen van het G40 Stedennetwerk")
+    text = text_of(message)
+    assert "Bestuurlijke netwerkdag Zaandam" in text and "Oss" in text
+    assert text.index("Zaandam –") < text.index("Oss")  # in date order
+    status = json.loads(ok(run(root, "mail", "status", "--json")).output)
+    assert status["counts"]["welcome"]["sent"] == EVERYONE + 1
+    assert status["counts"]["changes"] == {"due": 0, "retrying": 0, "sent": 0, "refused": 0,
+                                           "skipped": 0}
+
+
 def test_a_new_link_brings_a_new_welcome(root: Path, smtp_server: MailServer
                                          ) -> None:
     welcome_all(root, smtp_server)

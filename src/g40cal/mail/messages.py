@@ -16,6 +16,7 @@ import binascii
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.header import Header
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 from pathlib import Path
@@ -201,10 +202,21 @@ class Composer:
                        ("Auto-Submitted", "auto-generated"),
                        ("X-Auto-Response-Suppress", "All"),
                        ("Content-Language", "nl"), ("MIME-Version", "1.0")]
-            found = b"".join(SMTP.header_factory(name, value).fold(policy=SMTP).encode("ascii")
-                             for name, value in fields)
+            found = b"".join(_header(name, value) for name, value in fields)
             self._headers[subject] = found
         return found
+
+
+def _header(name: str, value: str) -> bytes:
+    """One header line, folded at spaces; text outside ASCII as RFC 2047 encoded words.
+    (The email package's own folding may move a whole value to a continuation line, which
+    some programs then show with a leading space.)"""
+    if name in ("From", "Reply-To"):  # an address: the display name encoded, if need be
+        folded = SMTP.header_factory(name, value).fold(policy=SMTP)
+        return folded.encode("ascii")
+    charset = "us-ascii" if value.isascii() else "utf-8"
+    text = Header(value, charset, header_name=name).encode(linesep="\r\n")
+    return f"{name}: {text}\r\n".encode("ascii")
 
 
 def _qp(text: str) -> bytes:

@@ -6,7 +6,8 @@ and the participants of those feeds. So its work follows the change, not the net
 
 - **welcome**: every participant whose personal feed is published and who has no welcome
   for their current token (a new token — ``participants rotate`` — brings new links, so a
-  new welcome). It is written when sent, from the state at that moment.
+  new welcome; so does a registration for another network day, see migration 0008). It is
+  written when sent, from the state at that moment.
 - **changes**: a participant who had their welcome, whose feed holds an event that changed
   in a way that bumps SEQUENCE (time, date, place, title, cancellation), or whose own feed
   gained or lost an item (their choice). A description fix is not news. Changes made before
@@ -230,7 +231,8 @@ def _plan_welcomes(state: State, now: datetime) -> int:
         "SELECT p.id, 'welcome', 'due', ?, p.token FROM participants p "
         "WHERE EXISTS (SELECT 1 FROM feeds f WHERE f.feed_id = 'personal:' || p.token) "
         "AND NOT EXISTS (SELECT 1 FROM mail_outbox o WHERE o.participant_id = p.id "
-        "AND o.kind = 'welcome' AND o.token = p.token) ORDER BY p.id", (now.isoformat(),))
+        "AND o.kind = 'welcome' AND o.token = p.token AND o.status <> 'superseded') "
+        "ORDER BY p.id", (now.isoformat(),))
     return cursor.rowcount
 
 
@@ -320,7 +322,7 @@ def counts(state: State) -> dict[str, dict[str, int]]:
     for kind, status, retrying, number in state.db.execute(
             "SELECT kind, status, attempts > 0, COUNT(*) FROM mail_outbox "
             "GROUP BY kind, status, attempts > 0"):
-        result[kind][status] += number
+        result[kind]["sent" if status == "superseded" else status] += number
         if status == "due" and retrying:
             result[kind]["retrying"] += number
     return result

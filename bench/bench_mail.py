@@ -129,7 +129,7 @@ def _one_run(folder: Path, notices: int, raw_first: bool) -> dict[str, Any]:
             planned = outbox.plan_mail(state, NOW)
             plan = time.perf_counter() - started
             started = time.perf_counter()
-            messages = compose_due(project, state, config.mail, NOW)
+            messages = list(compose_due(project, state, config.mail, NOW))
             compose = time.perf_counter() - started
             addresses = addresses_of(state, [m.participant_id for m in messages])
             raw_messages = [(addresses[m.participant_id][1],
@@ -137,7 +137,7 @@ def _one_run(folder: Path, notices: int, raw_first: bool) -> dict[str, Any]:
                             for m in messages]
             raw = _raw(port, raw_messages) if raw_first else 0.0
             started = time.perf_counter()
-            report = send_due(state, config.mail, messages)
+            report = send_due(state, config.mail, messages, len(messages))
             send = time.perf_counter() - started
             if not raw_first:
                 raw = _raw(port, raw_messages)

@@ -252,7 +252,7 @@ def mail_plan(root: Path, programme: str, item: str) -> dict[str, Any]:
         settings = MailSettings("127.0.0.1", Sender("Bureau G40", "bureau@g40.example"), 25)
         project = load_project(config)
         started = time.perf_counter()
-        messages = compose_due(project, state, settings, NOW)
+        messages = list(compose_due(project, state, settings, NOW))
         compose = time.perf_counter() - started
         with state.transaction():  # leave the tree as if they went out
             state.db.execute("UPDATE mail_outbox SET status = 'sent', payload = NULL, "

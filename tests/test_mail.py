@@ -234,6 +234,17 @@ def test_every_participant_gets_one_welcome_with_their_personal_links(
     assert smtp_server.received == []
 
 
+def test_messages_written_a_few_at_a_time_all_go_once(
+        root: Path, smtp_server: MailServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("g40cal.mail.run.CHUNK", 4)
+    ok(run(root, "mail", "send", "--dry-run", str(tmp_path / "review")))
+    assert len(list((tmp_path / "review").iterdir())) == EVERYONE
+    ok(send(root))
+    assert Counter(smtp_server.recipients()) == Counter(set(smtp_server.recipients()))
+    assert len(smtp_server.received) == EVERYONE
+
+
 def test_a_name_outside_ascii_is_encoded_in_the_to_header(
         root: Path, smtp_server: MailServer) -> None:
     ok(run(root, "participants", "add", "--name", "Zoë Çelik-Ünal", "--email",
@@ -626,9 +637,10 @@ def _send_with_clock(root: Path, clock: FakeClock, minutes: int = 0):
     project = load_project(config)
     assert config.mail is not None
     with State(config.state_path) as state:
-        prepare(state, later(minutes))
+        prepared = prepare(state, later(minutes))
         messages = compose_due(project, state, config.mail, later(minutes))
-        report = send_due(state, config.mail, messages, clock=clock, sleep=clock.sleep)
+        report = send_due(state, config.mail, messages, prepared.total, clock=clock,
+                          sleep=clock.sleep)
         sent = [m.timestamp() for m in outbox.sent_since(state, later(-10 ** 6))]
     return report, sorted(sent)
 

@@ -153,7 +153,7 @@ def _send(app: AppContext, state: State, project: Project, settings: MailSetting
     report = SendReport()
     if prepared.total:
         messages = compose_due(project, state, settings, app.now())
-        report = send_due(state, settings, messages, progress=say)
+        report = send_due(state, settings, messages, prepared.total, progress=say)
     result = {"dry_run": False, **_prepared_json(prepared), **report.to_json(), "ok": report.ok}
     if not emit:
         return result

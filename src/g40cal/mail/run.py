@@ -42,16 +42,25 @@ def prepare(state: State, now: datetime) -> Prepared:
         return Prepared(planned, outbox.due_counts(state))
 
 
+# Messages are written this many at a time, just before they go: a first run for a whole
+# network (50,000 welcomes) never holds them all in memory, and at 30 a minute each one
+# shows the state of its own hour, not of the run's start.
+CHUNK = 200
+
+
 def compose_due(project: Project, state: State, settings: MailSettings,
-                now: datetime) -> list[Composed]:
-    """Write every due message; rows with nothing left to say are dropped."""
+                now: datetime) -> Iterator[Composed]:
+    """Write the due messages, a chunk at a time; rows with nothing to say are dropped
+    (or, for a welcome, skipped: see ``outbox.forget_unsaid``)."""
+    composer = Composer(project, state, settings, now)
     rows = outbox.due_rows(state)
-    composed = Composer(project, state, settings, now).compose(rows)
-    written = {c.row_id for c in composed}
-    unsaid = [r.id for r in rows if r.id not in written]
-    if unsaid:
-        outbox.forget_unsaid(state, unsaid)
-    return composed
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        composed = composer.compose(chunk)
+        written = {c.row_id for c in composed}
+        if unsaid := [r.id for r in chunk if r.id not in written]:
+            outbox.forget_unsaid(state, unsaid)
+        yield from composed
 
 
 @contextlib.contextmanager
@@ -67,20 +76,22 @@ def dry_run(project: Project, state: State, settings: MailSettings, now: datetim
             folder: Path) -> tuple[Prepared, list[Path]]:
     """Every message that would go, as ``folder/NNNNNN-kind-participant.eml``; the state
     is not changed (the planning is rolled back)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    due = {"welcome": 0, "changes": 0}
+    paths = []
     with _rolled_back(state):
         planned = outbox._plan(state, now)
+        composer = Composer(project, state, settings, now)
         rows = outbox.due_rows(state)
-        composed = Composer(project, state, settings, now).compose(rows)
-        addresses = addresses_of(state, [c.participant_id for c in composed])
-    due = {"welcome": 0, "changes": 0}
-    for message in composed:
-        due[message.kind] += 1
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, data in dry_run_files(composed, addresses):
-        path = folder / name
-        atomic_write(path, data, mode=0o600)  # personal links: owner only
-        paths.append(path)
+        for start in range(0, len(rows), CHUNK):
+            composed = composer.compose(rows[start:start + CHUNK])
+            addresses = addresses_of(state, [c.participant_id for c in composed])
+            for name, data in dry_run_files(composed, addresses):
+                path = folder / name
+                atomic_write(path, data, mode=0o600)  # personal links: owner only
+                paths.append(path)
+            for message in composed:
+                due[message.kind] += 1
     return Prepared(planned, due), paths
 
 

@@ -25,7 +25,7 @@ import socket
 import ssl
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -282,13 +282,14 @@ class _Session:
         _close_quietly(self.smtp)
 
 
-def send_due(state: State, settings: MailSettings, rows: list[Composed], *,
+def send_due(state: State, settings: MailSettings, rows: Iterable[Composed], total: int, *,
              clock: Callable[[], float] = time.time,
              sleep: Callable[[float], None] = time.sleep,
              progress: Callable[[str], None] | None = None) -> SendReport:
-    """Send the written due messages; see the module docstring for what happens when."""
+    """Send the written due messages (``total`` of them, written as they are needed); see
+    the module docstring for what happens when."""
     report = SendReport()
-    if not rows:
+    if not total:
         return report
     password = settings.password()
     recent = [m.timestamp() for m in outbox.sent_since(
@@ -311,17 +312,17 @@ def send_due(state: State, settings: MailSettings, rows: list[Composed], *,
             if pause := limit.pause():
                 if progress:
                     progress(f"waiting {pause:.0f} s: at most {settings.rate_per_minute} "
-                             f"messages a minute ({report.sent} of {len(rows)} sent)")
+                             f"messages a minute ({report.sent} of {total} sent)")
                 sleep(pause)
                 report.waited += pause
             try:
                 result = session.send(row.data, *who)
             except _Stopped as stopped:
-                report.stopped, report.remaining = str(stopped), len(rows) - number + 1
+                report.stopped, report.remaining = str(stopped), total - number + 1
                 break
             _record(state, report, row, result, clock(), limit)
             if progress and number % 50 == 0:
-                progress(f"sent {report.sent} of {len(rows)}")
+                progress(f"sent {report.sent} of {total}")
     finally:
         session.close()
         state.db.execute("PRAGMA synchronous=FULL")

@@ -702,6 +702,14 @@ def test_purge_leaves_no_message_about_the_purged_day(
     assert not any(DORDRECHT in (payload or "") for _, _, _, payload in rows)
 
 
+def test_status_shows_what_is_due_before_anything_was_planned_and_changes_nothing(
+        root: Path, smtp_server: MailServer) -> None:
+    before = outbox_rows(root)
+    status = json.loads(ok(run(root, "mail", "status", "--json")).output)
+    assert status["counts"]["welcome"]["due"] == EVERYONE and status["last_sent"] is None
+    assert outbox_rows(root) == before == []
+
+
 def test_status_and_json_name_no_address(root: Path, smtp_server: MailServer
                                          ) -> None:
     result = ok(send(root, "--json"))

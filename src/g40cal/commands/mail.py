@@ -21,6 +21,7 @@ from g40cal.mail.run import (
     prepare,
     require_published,
     sending_lock,
+    status_counts,
 )
 from g40cal.mail.sending import SendReport, check_server, send_due
 from g40cal.mail.settings import MailSettings, require_mail
@@ -194,21 +195,20 @@ def send_text(report: SendReport) -> str:
 @pass_app
 @handle_errors
 def mail_status(app: AppContext, as_json: bool) -> None:
-    """What is due, what was sent, what the server refused (per participant number)."""
+    """What is due (including what the syncs since the last send bring), what was sent,
+    what the server refused (per participant number). Changes nothing."""
     path = app.config.state_path
     if not path.exists():
         raise UserError(f"{path}: no state database yet; run g40cal sync first")
     with State(path) as state:
-        numbers = outbox.counts(state)
+        numbers = status_counts(state, app.now())
         problems = [{"participant": r.participant_id, "kind": r.kind, "status": r.status,
                      "attempts": r.attempts, "error": r.last_error}
                     for status in ("refused", "due") for r in outbox.rows_with_status(
                         state, status) if r.last_error]
         last = state.db.execute("SELECT MAX(sent_at) FROM mail_outbox").fetchone()[0]
-        changes_waiting = _unplanned_runs(state)
     if as_json:
-        emit_json({"counts": numbers, "problems": problems, "last_sent": last,
-                   "unplanned_syncs": changes_waiting})
+        emit_json({"counts": numbers, "problems": problems, "last_sent": last})
         return
     for kind, label in (("welcome", "Welcome messages"), ("changes", "Change notices")):
         row = numbers[kind]
@@ -218,18 +218,7 @@ def mail_status(app: AppContext, as_json: bool) -> None:
             if row["skipped"] else ""
         click.echo(f"{label}: {row['due']} due{retry}, {row['sent']} sent, "
                    f"{row['refused']} refused{skipped}")
-    click.echo(f"Last sent: {last or 'never'}")
-    if changes_waiting:
-        click.echo(f"{changes_waiting} sync(s) not yet looked at for notices: g40cal mail send "
-                   "plans them.")
+    click.echo(f"Last sent: {last[:19].replace('T', ' ') + ' UTC' if last else 'never'}")
     for problem in problems:
         click.echo(f"  participant #{problem['participant']} ({problem['kind']}, "
                    f"{problem['status']}): {problem['error']}")
-
-
-def _unplanned_runs(state: State) -> int:
-    cursor = state.meta("mail_cursor")
-    if cursor is None:
-        return 0
-    return int(state.db.execute("SELECT COUNT(*) FROM runs WHERE id > ?",
-                                (int(cursor),)).fetchone()[0])

@@ -95,6 +95,14 @@ def dry_run(project: Project, state: State, settings: MailSettings, now: datetim
     return Prepared(planned, due), paths
 
 
+def status_counts(state: State, now: datetime) -> dict[str, dict[str, int]]:
+    """``outbox.counts`` as if planned now (the planning is rolled back): "due" includes
+    what the syncs since the last mail run will bring."""
+    with _rolled_back(state):
+        outbox._plan(state, now)
+        return outbox.counts(state)
+
+
 def links_problem(config: Config) -> str | None:
     """Why the links in a message would not work for participants, or None."""
     base = config.base_url

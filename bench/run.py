@@ -63,10 +63,12 @@ class Plan:
     page_sample: int = 1  # the floor writes every n-th page and extrapolates the rest
     import_rows: int = 50_000  # rows of the registration export `participants import` reads
     import_runs: tuple[int, int] = (1, 3)
+    mail_notices: int = 1000  # change notices sent to a local SMTP server
 
 
 QUICK_PLAN = Plan(QUICK, budget=50, build_runs=(1, 3), runs=(3, 5), naive_runs=(1, 3),
-                  naive_sample=4, push_runs=(1, 3), push_events=100, import_rows=2_000)
+                  naive_sample=4, push_runs=(1, 3), push_events=100, import_rows=2_000,
+                  mail_notices=100)
 FULL_PLAN = Plan(FULL, budget=570, build_runs=(1, 3), runs=(3, 5), naive_runs=(1, 3),
                  naive_sample=80, push_runs=(1, 3), push_events=1000,
                  page_sample=5)
@@ -244,6 +246,16 @@ class Bench:
         finally:
             shutil.rmtree(out, ignore_errors=True)
 
+    def mail_plan(self, _: int) -> None:
+        assert self.live is not None
+        programme = self.info.synthetic[len(self.info.synthetic) // 2]
+        self.record("mail_plan", scenario("mail_plan", self.live, programme=programme,
+                                          item="plenair-ochtend"))
+
+    def mail_send(self, _: int) -> None:
+        self.record("mail_send", scenario("mail_send", self.work,
+                                          notices=self.plan.mail_notices))
+
     def jobs(self, with_push: bool) -> list[Job]:
         plan = self.plan
         jobs = [Job("full builds + floor", plan.build_runs, self.build),
@@ -253,6 +265,8 @@ class Bench:
                 Job("naive build", plan.naive_runs, self.naive)]
         if with_push:
             jobs.append(Job("CalDAV push", plan.push_runs, self.push))
+        jobs.append(Job("mail: planning notices", plan.runs, self.mail_plan))
+        jobs.append(Job("mail: sending notices", plan.push_runs, self.mail_send))
         jobs.append(Job("no-op sync --full", plan.full_runs, self.no_op_full))
         jobs.append(Job("registration import", plan.import_runs, self.import_rows))
         return jobs
@@ -494,12 +508,59 @@ def rows_and_targets(bench: Bench) -> tuple[list[Row], list[Target], list[str]]:
                      f"{last['rows']:,}-row CSV export into an empty state; per phase "
                      f"{phases(imports)}; CPU {fmt(median_of(imports, 'cpu_seconds'))} s. "
                      "Time is linear in the rows and memory bounded (the file is streamed).")
+    _mail_rows(got, rows, target, notes)
+
     measured = [(max(r.rss), r.label.strip()) for r in rows if r.rss]
     if measured:
         peak, label = max(measured)
         target(f"peak memory (RSS) < {MEMORY_LIMIT_MB} MB in every scenario",
                f"{peak:.0f} MB ({label})", peak < MEMORY_LIMIT_MB)
     return rows, targets, notes
+
+
+def _mail_rows(got: dict[str, list[dict[str, Any]]], rows: list[Row],
+               target: Callable[[str, str, bool | None], None], notes: list[str]) -> None:
+    """E-mail: planning the notices of a one-item change, and sending them."""
+    planned = got.get("mail_plan", [])
+    if planned:
+        last = planned[-1]
+        seconds = [r["seconds"] for r in planned]
+        rows.append(Row("mail: plan notices after a one-item change", seconds,
+                        rss=[r["rss_mb"] for r in planned],
+                        files=f"{last['notices']:,} notices planned"))
+        rows.append(Row("  writing those notices (templates, MIME)",
+                        [r["compose_seconds"] for r in planned]))
+        exact = all(r["notices"] == r["expected_notices"] == r["written"] for r in planned)
+        target("planning notices after a one-item change < 1 s",
+               f"{fmt(statistics.median(seconds))} s", statistics.median(seconds) < 1.0)
+        target("one notice per participant whose feed holds the item",
+               "exactly those" if exact else
+               f"{last['notices']} planned, {last['expected_notices']} expected", exact)
+        notes.append(f"Mail planning: {last['change']} (a common item), synced first (not "
+                     f"timed, {fmt(median_of(planned, 'sync_seconds'))} s); then "
+                     "`outbox.plan_mail` reads the sync log since the last mail run and the "
+                     "feeds that hold the item, and stores one notice per participant.")
+    sent = got.get("mail_send", [])
+    if sent:
+        last = sent[-1]
+
+        def samples(key: str) -> list[float]:
+            return [s for r in sent for s in r[key]["samples"]]
+
+        notices = last["notices"]
+        row = Row(f"mail: send {notices:,} notices", samples("send"), samples("raw"),
+                  [r["rss_mb"] for r in sent], files=f"{notices:,} messages, "
+                  f"{last['bytes'] / 1e6:.1f} MB")
+        rows.append(row)
+        rows.append(Row("  floor: raw smtplib, one connection", samples("raw"),
+                        files=f"{notices:,} messages"))
+        rows.append(Row("  writing them (templates, MIME; before sending)", samples("compose")))
+        ratio = row.ratio
+        target(f"sending {notices:,} notices ≤ 1.2× raw smtplib",
+               f"{ratio:.2f}×" if ratio else "n/a", ratio <= 1.2 if ratio else None)
+        notes.append("Mail sending: bench/bench_mail.py, aiosmtpd's Sink handler in its own "
+                     "process on 127.0.0.1 (plain SMTP, no login, for both sides); g40cal "
+                     "records each acceptance in the state, the floor records nothing.")
 
 
 def text_table(headers: tuple[str, ...], rows: list[list[str]]) -> str:

@@ -21,6 +21,11 @@ model after one ``sync``). Add ``profile=FILE`` to run it under cProfile (for
 - ``import``: ``participants import`` of a registration export of ``rows=N`` rows (a CSV
   written into ``out=DIR`` before the clock starts, one network day of the model, a
   choice per round) into a fresh state database in ``out``: plan and apply.
+- ``mail_plan``: on a published tree whose participants all had their welcome, move a common
+  item of one day to another room, sync (not timed), then plan the change notices
+  (``outbox.plan_mail``, timed) and write them (timed apart).
+- ``mail_send``: ``bench_mail.bench_mail`` (1,000 notices to a local SMTP server, against
+  raw smtplib); ROOT is unused there.
 """
 
 from __future__ import annotations
@@ -272,6 +277,46 @@ def import_rows(root: Path, out: Path, rows: int) -> dict[str, Any]:
             "rows": rows, "bytes": export.stat().st_size, "added": result.added}
 
 
+def mail_plan(root: Path, programme: str, item: str) -> dict[str, Any]:
+    from g40cal.mail import outbox
+    from g40cal.mail.run import compose_due
+    from g40cal.mail.settings import MailSettings, Sender
+
+    config = load_config(root)
+    with State(config.state_path) as state:
+        outbox.plan_mail(state, NOW)  # the first time: everyone's welcome
+        with state.transaction():  # every message so far went out
+            state.db.execute("UPDATE mail_outbox SET status = 'sent', sent_at = ?, payload = "
+                             "NULL, message_id = '<' || id || '@bench>' WHERE status = 'due'",
+                             (NOW.isoformat(),))
+    expected = [f for f in feeds_holding(root, f"{programme}/{item}") if f.startswith("private/")]
+    old, new = move_room(root / "programmes" / f"{programme}.toml", item)
+    synced = sync(root, pages=True)
+    with State(config.state_path) as state:
+        started = time.perf_counter()
+        planned = outbox.plan_mail(state, NOW)
+        seconds = time.perf_counter() - started
+        settings = MailSettings("127.0.0.1", Sender("Bureau G40", "bureau@g40.example"), 25)
+        project = load_project(config)
+        started = time.perf_counter()
+        messages = list(compose_due(project, state, settings, NOW))
+        compose = time.perf_counter() - started
+        with state.transaction():  # leave the tree as if they went out
+            state.db.execute("UPDATE mail_outbox SET status = 'sent', payload = NULL, "
+                             "message_id = '<' || id || '@bench>' WHERE status = 'due'")
+    return {"seconds": seconds, "compose_seconds": compose, "sync_seconds": synced["seconds"],
+            "notices": planned.changes, "written": len(messages),
+            "expected_notices": len(expected), "change": f"{programme}/{item}: room {old} → {new}"}
+
+
+def mail_send(notices: int) -> dict[str, Any]:
+    """``bench_mail.bench_mail`` (its own local SMTP server), one run."""
+    import bench_mail
+
+    report = bench_mail.bench_mail(notices, runs=1)
+    return {**report, "seconds": report["send"]["median"]}
+
+
 def main(argv: list[str]) -> None:
     name, root = argv[0], Path(argv[1])
     args = dict(a.split("=", 1) for a in argv[2:])
@@ -301,6 +346,10 @@ def main(argv: list[str]) -> None:
         result = push(int(args["events"]))
     elif name == "import":
         result = import_rows(root, Path(args["out"]), int(args["rows"]))
+    elif name == "mail_plan":
+        result = mail_plan(root, args["programme"], args["item"])
+    elif name == "mail_send":
+        result = mail_send(int(args["notices"]))
     else:
         raise SystemExit(f"unknown scenario {name!r}")
     result["rss_mb"] = peak_rss_mb()

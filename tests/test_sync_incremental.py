@@ -250,6 +250,7 @@ def downgrade_to_schema_5(path: Path, feeds: dict[str, list[str]]) -> None:
     had them (keys as JSON)."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("BEGIN")
+    db.execute("DROP TABLE IF EXISTS mail_outbox")  # migration 8 (its trigger goes below)
     db.execute("DROP INDEX events_heads")
     for name, in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
         db.execute(f"DROP TRIGGER {name}")
@@ -259,7 +260,7 @@ def downgrade_to_schema_5(path: Path, feeds: dict[str, list[str]]) -> None:
     db.execute("DROP INDEX feeds_private")
     db.execute("DROP INDEX events_removed")
     db.execute("ALTER TABLE events DROP COLUMN digest")
-    db.execute("ALTER TABLE caldav_objects DROP COLUMN sequence_offset")  # migration 0011
+    db.execute("ALTER TABLE caldav_objects DROP COLUMN sequence_offset")  # migration 0009
     db.execute("ALTER TABLE feeds ADD COLUMN keys TEXT NOT NULL DEFAULT '[]'")
     for feed_id, keys in feeds.items():
         db.execute("UPDATE feeds SET keys = ? WHERE feed_id = ?", (json.dumps(keys), feed_id))

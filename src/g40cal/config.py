@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from g40cal.errors import Problem, UserError
+from g40cal.mail.settings import MailSettings, load_mail
 from g40cal.textcheck import bad_character
 from g40cal.tomlerrors import explain as explain_syntax_error
 
@@ -53,6 +54,7 @@ class Config:
     refresh_minutes: int = 60
     purge_after_days: int = 30
     targets: tuple[CaldavTarget, ...] = field(default_factory=tuple)
+    mail: MailSettings | None = None  # [mail]: the SMTP server (see mail/settings.py)
     path: Path | None = None
     state_override: Path | None = None  # --state on the command line wins over everything
 
@@ -143,9 +145,12 @@ def load_config(root: Path, path: Path | None = None) -> Config:
         if section == "caldav":
             values["targets"] = _load_targets(content, config_path, bad)
             continue
+        if section == "mail":
+            values["mail"] = load_mail(content, config_path, bad)
+            continue
         if section not in SCHEMA:
             bad(section, f"unknown section [{section}]",
-                f"valid sections: {', '.join([*SCHEMA, 'caldav'])}")
+                f"valid sections: {', '.join([*SCHEMA, 'caldav', 'mail'])}")
             continue
         if not isinstance(content, dict):
             bad(section, f"[{section}] must be a table", f"write it as [{section}]")

@@ -32,6 +32,7 @@ from g40cal.errors import G40Error, Problem, UserError
 from g40cal.events import dates_text, days_attended, listed
 from g40cal.feeds import FeedSpec, PersonalFeeds
 from g40cal.links import GOOGLE_ADD_BY_URL, outlook_add_urls, personal_url, webcal_url
+from g40cal.mail.outbox import forget_programme_mail
 from g40cal.matching import fold_text
 from g40cal.model import TZ, Item, Programme
 from g40cal.project import Project
@@ -380,6 +381,7 @@ def purge_programme(state: State, config: Config, programme: str) -> PurgeResult
     with erasing(state):
         state.db.execute("DELETE FROM registrations WHERE programme = ?", (programme,))
         forget_participants(state, config, whole)
+        forget_programme_mail(state, programme)  # no message about it stays in the outbox
     compact(state)
     return PurgeResult(len(participants), len(whole))
 

@@ -81,13 +81,15 @@ def check(app: AppContext, files: tuple[Path, ...], strict: bool, verbose: bool,
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--push", "push_after", is_flag=True,
               help="Then push to the CalDAV targets (as g40cal push does).")
+@click.option("--mail", "mail_after", is_flag=True,
+              help="Then e-mail participants what is due (as g40cal mail send does).")
 @click.option("--full", is_flag=True,
               help="Plan every feed even when no input changed (and repair any feed file "
                    "changed by hand).")
 @pass_app
 @handle_errors
 def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: bool,
-         full: bool) -> None:
+         mail_after: bool, full: bool) -> None:
     """Publish the feeds: diff with what was published, write only real changes.
 
     Holds the project lock while it plans and publishes, but not while it waits for your
@@ -96,6 +98,9 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
     from g40cal.pipeline import input_fingerprint, unchanged_since_last_sync
 
     config = app.config
+    if mail_after:  # a missing [mail] is said before anything is published
+        from g40cal.mail.settings import require_mail
+        require_mail(config.mail, config.path)
     fingerprint = None
     with app.lock("sync"):
         if config.state_path.exists():
@@ -105,7 +110,7 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
                 if not full and unchanged_since_last_sync(config, state, app.now(),
                                                           fingerprint):
                     _nothing_changed(app, state, as_json=as_json, dry_run=dry_run,
-                                     push_after=push_after)
+                                     push_after=push_after, mail_after=mail_after, yes=yes)
                     return
         project = load_project(config)
         project.raise_on_errors()  # before the state database is opened
@@ -114,14 +119,14 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
         note = None
         while not _plan_and_publish(app, state, project, fingerprint, note, dry_run=dry_run,
                                     yes=yes, as_json=as_json, push_after=push_after,
-                                    full=full):
+                                    mail_after=mail_after, full=full):
             note = ("The state changed while this sync waited for your answer (another "
                     "g40cal published, or changed participants): planned again.")
 
 
 def _plan_and_publish(app: AppContext, state: State, project: Project, fingerprint: str | None,
                       note: str | None, *, dry_run: bool, yes: bool, as_json: bool,
-                      push_after: bool, full: bool) -> bool:
+                      push_after: bool, mail_after: bool, full: bool) -> bool:
     """One plan, shown and (if wanted) published. False: the state changed while the
     question was open, so the plan was dropped and must be made again."""
     from g40cal.pipeline import prepare_sync
@@ -133,7 +138,7 @@ def _plan_and_publish(app: AppContext, state: State, project: Project, fingerpri
         try:
             return _publish(app, state, plan, [*([note] if note else []), *notes],
                             dry_run=dry_run, yes=yes, as_json=as_json, push_after=push_after,
-                            unlock=lock.close)
+                            mail_after=mail_after, unlock=lock.close)
         finally:
             plan.discard()  # staged files of a plan that was not (fully) applied
 
@@ -144,7 +149,7 @@ ANSWERED_WAIT = 120.0
 
 
 def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
-             dry_run: bool, yes: bool, as_json: bool, push_after: bool,
+             dry_run: bool, yes: bool, as_json: bool, push_after: bool, mail_after: bool,
              unlock: Callable[[], None]) -> bool:
     if not as_json:
         for note in notes:
@@ -156,6 +161,9 @@ def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
         elif push_after:
             click.echo("Nothing pushed in a dry run (g40cal push --dry-run shows what a "
                        "push of the published feeds would send).", err=True)
+        if mail_after and not as_json:
+            click.echo("Nothing mailed in a dry run (g40cal mail send --dry-run DIR writes "
+                       "the messages as files).", err=True)
         return True
     nothing = not plan.has_changes and not plan.writes and not plan.removals
     wait = None
@@ -181,12 +189,15 @@ def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
             click.echo(f"Published: {len(result.written)} file(s) written, "
                        f"{len(result.removed)} removed.")
         pushed = _push_published(app, state, as_json) if push_after else None
+    mailed = _mail_published(app, as_json, yes) if mail_after else None
     if as_json:
         emit_json({"dry_run": False, "published": True, **plan_json(plan),
                    "written": len(result.written), "removed": len(result.removed),
                    "run": result.run_id,
-                   **({"push": pushed} if push_after else {})})
+                   **({"push": pushed} if push_after else {}),
+                   **({"mail": mailed} if mail_after else {})})
     _exit_if_push_failed(pushed)
+    _exit_if_push_failed(mailed)
     return True
 
 
@@ -195,15 +206,19 @@ NO_CONSENT = ("Nothing published: no terminal to ask whether to publish. Add --y
 
 
 def _nothing_changed(app: AppContext, state: State, *, as_json: bool, dry_run: bool,
-                     push_after: bool) -> None:
+                     push_after: bool, mail_after: bool = False, yes: bool = False) -> None:
     """No input changed since the last complete sync: say so (and still push if asked)."""
     if not as_json:
         click.echo("No changes.")
     pushed = _push_published(app, state, as_json) if push_after and not dry_run else None
+    # Still mail: a run that stopped halfway left messages due.
+    mailed = _mail_published(app, as_json, yes) if mail_after and not dry_run else None
     if as_json:
         emit_json({"dry_run": dry_run, "published": False, **NO_CHANGES_JSON,
-                   **({"push": pushed} if pushed is not None else {})})
+                   **({"push": pushed} if pushed is not None else {}),
+                   **({"mail": mailed} if mailed is not None else {})})
     _exit_if_push_failed(pushed)
+    _exit_if_push_failed(mailed)
 
 
 def _push_published(app: AppContext, state: State, as_json: bool) -> object:
@@ -212,6 +227,19 @@ def _push_published(app: AppContext, state: State, as_json: bool) -> object:
     from g40cal.push import select_targets
 
     return run_push(app, state, select_targets(app.config), as_json=as_json, emit=not as_json)
+
+
+def _mail_published(app: AppContext, as_json: bool, yes: bool) -> object:
+    """``sync --mail``: participants get what was just published (commands/mail.py)."""
+    from g40cal.commands.mail import run_mail_send
+    from g40cal.errors import G40Error
+
+    if not as_json:
+        return run_mail_send(app, yes=yes)
+    try:  # the sync's report is printed whatever the mail run says
+        return run_mail_send(app, yes=yes, as_json=True, emit=False)
+    except G40Error as exc:
+        return {"ok": False, "error": str(exc)}
 
 
 def _exit_if_push_failed(pushed: object) -> None:

@@ -395,15 +395,14 @@ def test_answering_no_at_the_terminal_sends_nothing_and_keeps_the_messages_due(
     assert "Sent 15 message(s)" in ok(result).output
 
 
-def test_sync_with_mail_in_json_without_yes_reports_the_sync_and_why_nothing_was_sent(
+def test_sync_with_mail_in_json_without_yes_publishes_and_sends_nothing(
         root: Path, smtp_server: MailServer) -> None:
     edit(root / ZAANDAM_FILE, 'title = "Inloop"', 'title = "Inloop met koffie"')
     result = run(root, "sync", "--mail", "--json", now=later(5))
     assert result.exit_code == 1
-    report = json.loads(result.output)
-    assert report["written"] > 0  # published
-    assert report["mail"] == {"ok": False, "error": report["mail"]["error"]}
-    assert "--yes" in report["mail"]["error"] and smtp_server.received == []
+    report = json.loads(result.stdout)
+    assert report["published"] is False and "written" not in report  # --json never asks
+    assert "--yes" in result.stderr and smtp_server.received == []
 
 
 def test_sync_with_mail_but_no_mail_settings_publishes_nothing(root: Path) -> None:

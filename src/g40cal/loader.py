@@ -34,7 +34,7 @@ ITEM_FIELDS = ("id", "title", "kind", "start", "end", "day", "round", "room", "v
                "cancelled")
 DAY_ESTIMABLE = ("date", "venue", "address")
 VENUE_ESTIMABLE = ("name", "address")
-ITEM_ESTIMABLE = ("start", "end", "room", "venue", "title")
+ITEM_ESTIMABLE = ("start", "end", "room", "venue", "title", "groups")
 
 
 @dataclass

@@ -1,0 +1,252 @@
+"""The "Toelichting" part: descriptions, speakers and organisers under headings.
+
+A heading is attached to the item whose title it matches (forgiving about spelling,
+punctuation and a time in brackets; never a guess: a heading that matches no item, or
+several equally, is left unattached and its text is reported as unused). A document
+without a timetable (descriptions only) makes its items from these headings, without times.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import replace
+
+from g40cal.groups import GroupRegistry
+from g40cal.importer import phrases
+from g40cal.importer.draft import DraftItem
+from g40cal.importer.lines import Line
+from g40cal.importer.organisers import organisers
+from g40cal.importer.phrases import fold
+from g40cal.importer.titles import ROUND_WORDS, choice_kind, common_kind, round_name
+
+_NUMBER = re.compile(r"^\s*(?:[-*]\s*)?\d{1,2}\s*[.)]\s*")
+_SPEAKERS = re.compile(
+    r"^(?:sprekers?|met|gasten?|dagvoorzitter|moderator|gespreksleider|inleiders?|panel)"
+    r"(?:\s+[^:]{1,80})?\s*:\s*(?P<names>.*)$", re.IGNORECASE)
+_WITH = re.compile(r"^met\s+(?P<names>(?:[a-z]+\s+)?[A-Z].{2,120})$")
+_ORGANISED = re.compile(r"^georganiseerd\s+door\s+(?P<who>.+?)\.?$", re.IGNORECASE)
+_SECTION = re.compile(r"^(?:plenair\w*|lunch\w*(?:[- ]\w+)?|ochtend\w*|middag\w*|avond\w*"
+                      r"|programma|dag\s+\d+\b.*)$", re.IGNORECASE)
+_SLOT_IN_BRACKETS = re.compile(r"\s*\([^()]*\d{1,2}[.:]\d{2}[^()]*\)\s*$")
+
+
+def is_heading(line: Line) -> bool:
+    if line.is_row:
+        return False
+    text = line.text
+    if line.heading or (line.bold and len(text) < 160):
+        return True
+    words = text.split()
+    if not words or len(words) > 16 or len(text) > 140:
+        return False
+    if text.endswith((".", ":", ",", ";", "”", '"')) or text[0].islower():
+        return False
+    return not _SPEAKERS.match(text) and not _ORGANISED.match(text)
+
+
+def heading_key(text: str) -> str:
+    """A heading without its number and time: "1. Indië Almelo (12.00 uur)" → "Indië Almelo"."""
+    text = _NUMBER.sub("", text)
+    text = _SLOT_IN_BRACKETS.sub("", text)
+    return text.strip(" *:")
+
+
+def heading_texts(lines: list[Line]) -> list[str]:
+    return [heading_key(line.text) for line in lines if is_heading(line)
+            and len(heading_key(line.text).split()) >= 1]
+
+
+def _similar(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, fold(a), fold(b)).ratio()
+
+
+def match_item(heading: str, items: list[DraftItem], taken: set[int],
+               slot: phrases.Slot | None) -> int | None:
+    """The one item a heading names, or None (no match, or two equally good)."""
+    key = fold(heading_key(heading))
+    if not key:
+        return None
+    scored: list[tuple[float, int]] = []
+    for index, item in enumerate(items):
+        title = fold(item.title)
+        score = _similar(key, title)
+        if title and (title.startswith(key) or key.startswith(title)) \
+                and min(len(key), len(title)) >= 8:
+            score = max(score, 0.9)
+        same_time = slot is not None and item.start == slot.start
+        if same_time and re.search(rf"\b{re.escape(key)}\b", title):
+            score = max(score, 0.88)
+        if index in taken:
+            score -= 0.05
+        scored.append((score, index))
+    scored.sort(reverse=True)
+    if not scored or scored[0][0] < 0.8:
+        return None
+    if len(scored) > 1 and scored[1][0] >= scored[0][0] - 0.02:
+        return None
+    return scored[0][1]
+
+
+def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
+           create: bool) -> list[DraftItem]:
+    items = list(items)
+    taken: set[int] = set()
+    current: int | None = None
+    has_body = False
+    section: tuple[str, str] | None = None       # (name, kind of section)
+    day = 1
+    pending_speakers: int | None = None
+    for line in lines:
+        text = line.text
+        if not text:
+            continue
+        if is_heading(line) or (create and section and _NUMBER.match(line.raw or text)
+                                and len(text.split()) <= 20 and line.heading is None
+                                and not text.endswith(".")):
+            pending_speakers = None
+            slot = phrases.inner_slot(text)
+            dated = re.match(r"^dag\s+(\d+)\b", text, re.IGNORECASE)
+            if dated:
+                day = int(dated[1])
+                section, current = None, None
+                line.used = True
+                continue
+            match = match_item(text, items, taken, slot)
+            if match is not None:
+                current, has_body = match, False
+                taken.add(match)
+                line.used = True
+                continue
+            key = heading_key(text)
+            if current is not None and (not has_body or (
+                    len(fold(key)) >= 6 and fold(key) in fold(items[current].title))):
+                _add_text(items, current, key, line)    # a subtitle of the same entry
+                continue
+            if ROUND_WORDS.search(key) or _SECTION.match(key):
+                name, _ = round_name(key)
+                kind = "lunch" if key.lower().startswith("lunch") else \
+                    "plenair" if key.lower().startswith("plenair") else "round"
+                section = (name, kind)
+                current = None
+                line.used = True
+                if create and kind == "lunch":
+                    items.append(DraftItem(title=key, kind="lunch", day=day, start=None,
+                                           sources=(line.source,)))
+                    taken.add(len(items) - 1)
+                continue
+            if create and section is not None or create and section is None and line.heading:
+                items.append(_created(key, section, day, line))
+                current, has_body = len(items) - 1, False
+                taken.add(current)
+                line.used = True
+                continue
+            current = None
+            continue                                   # unmatched heading: reported
+        if current is None:
+            continue                                   # text under no matched heading
+        pending_speakers = _body_line(items, current, line, registry, pending_speakers)
+        has_body = True
+    return items
+
+
+def _created(title: str, section: tuple[str, str] | None, day: int, line: Line) -> DraftItem:
+    name, kind = section if section else (None, "plenair")
+    if kind == "round" or kind == "lunch":
+        return DraftItem(title=title, kind=choice_kind(title, name), day=day, start=None,
+                         round=name, sources=(line.source,), optional=True)
+    found = common_kind(title)
+    return DraftItem(title=title, kind=found if found != "overig" else "plenair", day=day,
+                     start=None, sources=(line.source,))
+
+
+def _add_text(items: list[DraftItem], index: int, text: str, line: Line) -> None:
+    item = items[index]
+    description = "\n\n".join(filter(None, [item.description, text]))
+    items[index] = replace(item, description=description, sources=(*item.sources, line.source))
+    line.used = True
+
+
+def _body_line(items: list[DraftItem], index: int, line: Line, registry: GroupRegistry,
+               pending: int | None) -> int | None:
+    item = items[index]
+    text = line.text
+    speakers = _SPEAKERS.match(text)
+    with_names = _WITH.match(text) if len(text.split()) <= 16 and not text.endswith(".") \
+        else None
+    organised = _ORGANISED.match(text)
+    named = organisers(text, registry) if len(text.split()) <= 24 else None
+    line.used = True
+    if speakers or with_names:
+        names = (speakers or with_names)["names"]
+        found = speaker_names(names)
+        if found or names.strip() == "":
+            items[index] = replace(item, speakers=(*item.speakers, *found),
+                                   provisional=item.provisional or phrases.proviso(text),
+                                   sources=(*item.sources, line.source))
+            return index if not names.strip() else None
+    if pending == index and _looks_like_speaker(text):
+        items[index] = replace(item, speakers=(*item.speakers, *speaker_names(text)))
+        return index
+    if organised:
+        groups = organisers(organised["who"], registry)
+        if groups:
+            items[index] = _stated_groups(item, groups)
+        else:
+            items[index] = replace(item, notes="\n".join(filter(None, [item.notes, text])))
+        return None
+    if named:
+        items[index] = _stated_groups(item, named)
+        return None
+    update: dict[str, object] = {}
+    if item.capacity is None and phrases.capacity(text):
+        update["capacity"] = phrases.capacity(text)
+    if item.transport is None and phrases.transport(text):
+        update["transport"] = phrases.transport(text)
+    if item.provisional is None and phrases.proviso(text):
+        update["provisional"] = phrases.proviso(text)
+    description = "\n\n".join(filter(None, [item.description, text]))
+    items[index] = replace(item, description=description, sources=(*item.sources, line.source),
+                           **update)
+    return None
+
+
+def _stated_groups(item: DraftItem, groups: tuple[str, ...]) -> DraftItem:
+    merged = groups if "groups" in item.estimated else tuple(dict.fromkeys((*item.groups,
+                                                                             *groups)))
+    keep = [(f, n) for f, n in zip(item.estimated, item.estimate_notes, strict=False)
+            if f != "groups"]
+    return replace(item, groups=merged, estimated=tuple(f for f, _ in keep),
+                   estimate_notes=tuple(n for _, n in keep))
+
+
+def _looks_like_speaker(text: str) -> bool:
+    name = re.split(r"\s+[-–—]\s+|,|\(", text, maxsplit=1)[0]
+    return len(name.split()) <= 5 and _is_name(name) and len(text) < 200
+
+
+def _is_name(text: str) -> bool:
+    words = [w for w in re.sub(r"\([^)]*\)", " ", text).split() if w]
+    capitals = [w for w in words if w[:1].isupper() and not w.isupper()]
+    return len(capitals) >= 2
+
+
+def speaker_names(text: str) -> tuple[str, ...]:
+    """ "Adriaan Geuze (West8) en Marionne van Dongen (programmamanager)" → two speakers;
+    "Thomas Zwiers, VNG programmamanager" → "Thomas Zwiers (VNG programmamanager)"."""
+    text = text.strip().rstrip(".")
+    text = re.sub(r"\(?\s*onder voorbehoud\s*\)?", "", text, flags=re.IGNORECASE).strip()
+    if " - " in text or " – " in text:
+        name, _, role = re.split(r"\s+([-–])\s+", text, maxsplit=1)[0], "", \
+            re.split(r"\s+[-–]\s+", text, maxsplit=1)[1]
+        return (f"{name.strip()} ({role.strip()})",) if _is_name(name) else ()
+    parts = [p.strip() for p in re.split(r",\s*(?![^()]*\))|\s+en\s+(?![^()]*\))", text)
+             if p.strip()]
+    result: list[str] = []
+    for part in parts:
+        if _is_name(part.split("(")[0]):
+            result.append(part)
+        elif result:
+            name = result[-1]
+            result[-1] = f"{name[:-1]}, {part})" if name.endswith(")") else f"{name} ({part})"
+    return tuple(result)

@@ -1,0 +1,238 @@
+"""Plain text and Markdown programmes: what the bureau pastes or exports from Word.
+
+Plain text: every non-empty line is a paragraph; a run of consecutive lines with tabs (the
+way Word exports a table) is a table when at least one of them has two or more filled
+fields. Empty fields are kept as empty cells, so a session keeps the column it stood in.
+
+Markdown (a Word export through pandoc or an online converter) is read with markdown-it:
+``|`` tables become tables, ``#`` headings keep their level, bold and italics lose their
+markers (a wholly bold line is marked ``bold``), ``<br>`` in a cell becomes a newline.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from g40cal.importer.document import Block, Cell, Document, Paragraph, Row, Source, Table
+
+# HTML that Word-to-text converters leave behind; line-breaking tags become newlines.
+_BREAKING_TAGS = re.compile(r"<\s*(?:br|/?p|/?li|/?div|/?tr)\b[^>]*>", re.IGNORECASE)
+_OTHER_TAGS = re.compile(
+    r"<\s*/?\s*(?:ol|ul|span|b|i|u|em|strong|font|sup|sub|td|th|table|tbody|thead|a)\b[^>]*>",
+    re.IGNORECASE,
+)
+# Pandoc's superscript 1^e^ (the Dutch ordinal "1e"), also when the closing caret was lost.
+_SUPERSCRIPT = re.compile(r"\^([^\s^]{1,12})\^|(?<=\d)\^(?=[a-z]{1,3}\b)")
+_STRAY_BOLD = re.compile(r"\*\*|__")
+
+
+def read_text(path: Path, text: str) -> Document:
+    from g40cal.importer.reading import looks_like_markdown
+
+    if looks_like_markdown(text):
+        return Document(path=path, format="markdown", blocks=tuple(_markdown_blocks(text)))
+    return Document(path=path, format="text", blocks=tuple(_plain_blocks(text)))
+
+
+def clean_html(text: str) -> str:
+    """Drop the HTML a converter left in running text, keeping its line breaks."""
+    text = _BREAKING_TAGS.sub("\n", text)
+    text = _OTHER_TAGS.sub(" ", text)
+    lines = (re.sub(r"[ \t\u00a0]{2,}", " ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+# --- plain text ----------------------------------------------------------------------------
+
+
+def _plain_blocks(text: str) -> list[Block]:
+    lines = text.split("\n")
+    blocks: list[Block] = []
+    tables = 0
+    number = 0
+    while number < len(lines):
+        line = lines[number]
+        if "\t" in line and line.strip():
+            end = number
+            while end < len(lines) and "\t" in lines[end] and lines[end].strip():
+                end += 1
+            run = lines[number:end]
+            if any(_filled_fields(candidate) >= 2 for candidate in run):
+                tables += 1
+                blocks.append(_tab_table(run, first_line=number + 1, table=tables))
+            else:
+                blocks.extend(
+                    _plain_paragraph(candidate, number + 1 + offset)
+                    for offset, candidate in enumerate(run)
+                )
+            number = end
+            continue
+        if line.strip():
+            paragraph = _plain_paragraph(line, number + 1)
+            if paragraph.text:
+                blocks.append(paragraph)
+        number += 1
+    return blocks
+
+
+def _filled_fields(line: str) -> int:
+    return sum(1 for field in line.split("\t") if field.strip())
+
+
+def _plain_paragraph(line: str, number: int) -> Paragraph:
+    text = clean_html(" ".join(field.strip() for field in line.split("\t") if field.strip()))
+    return Paragraph(text=text.replace("\n", " "), source=Source(line=number))
+
+
+def _tab_table(lines: list[str], first_line: int, table: int) -> Table:
+    rows = []
+    for offset, line in enumerate(lines):
+        number = first_line + offset
+        row_number = offset + 1
+        cells = tuple(
+            Cell(
+                text=clean_html(field),
+                source=Source(line=number, table=table, row=row_number, column=column),
+            )
+            for column, field in enumerate(line.split("\t"), start=1)
+        )
+        rows.append(Row(cells=cells, source=Source(line=number, table=table, row=row_number)))
+    return Table(rows=tuple(rows), source=Source(line=first_line, table=table))
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+
+def _markdown_parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+def _markdown_blocks(text: str) -> list[Block]:
+    tokens = _markdown_parser().parse(text)
+    blocks: list[Block] = []
+    tables = 0
+    list_prefix = ""
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.type == "list_item_open":
+            # An ordered item's number is content ("2. Stadswandeling Monet" is choice 2);
+            # a bullet is only layout.
+            list_prefix = f"{token.info}{token.markup} " if token.info else ""
+        elif token.type == "heading_open":
+            inline = tokens[index + 1]
+            text_, bold = _render_inline(inline.children or [])
+            blocks.append(
+                Paragraph(
+                    text=" ".join(text_.split()),
+                    source=Source(line=token.map[0] + 1 if token.map else None),
+                    heading=int(token.tag[1:]),
+                    bold=bold,
+                )
+            )
+            index += 3
+            continue
+        elif token.type == "paragraph_open":
+            inline = tokens[index + 1]
+            first = (token.map[0] + 1) if token.map else 1
+            for offset, (line_text, bold) in enumerate(_inline_lines(inline.children or [])):
+                if offset == 0 and list_prefix:
+                    line_text = list_prefix + line_text
+                    list_prefix = ""
+                if line_text:
+                    blocks.append(Paragraph(line_text, Source(line=first + offset), bold=bold))
+            index += 3
+            continue
+        elif token.type == "table_open":
+            tables += 1
+            end = _closing(tokens, index, "table_close")
+            blocks.append(_markdown_table(tokens[index:end], table=tables))
+            index = end + 1
+            continue
+        elif token.type in ("html_block", "fence", "code_block"):
+            first = (token.map[0] + 1) if token.map else 1
+            content = clean_html(token.content) if token.type == "html_block" else token.content
+            raw_lines = token.content.split("\n") if token.type != "html_block" else None
+            for offset, line in enumerate(raw_lines or content.split("\n")):
+                if line.strip():
+                    blocks.append(Paragraph(line.strip(), Source(line=first + offset)))
+        index += 1
+    return blocks
+
+
+def _closing(tokens: list[Token], start: int, kind: str) -> int:
+    for index in range(start, len(tokens)):
+        if tokens[index].type == kind:
+            return index
+    return len(tokens) - 1
+
+
+def _markdown_table(tokens: list[Token], table: int) -> Table:
+    rows: list[Row] = []
+    cells: list[Cell] = []
+    line = None
+    for token in tokens:
+        if token.type == "tr_open":
+            cells = []
+            line = (token.map[0] + 1) if token.map else None
+        elif token.type == "inline":
+            text, _bold = _render_inline(token.children or [], breaks="\n")
+            source = Source(line=line, table=table, row=len(rows) + 1, column=len(cells) + 1)
+            cells.append(Cell(text=text, source=source))
+        elif token.type == "tr_close":
+            source = Source(line=line, table=table, row=len(rows) + 1)
+            rows.append(Row(cells=tuple(cells), source=source))
+    first = tokens[0].map[0] + 1 if tokens[0].map else None
+    return Table(rows=tuple(rows), source=Source(line=first, table=table))
+
+
+def _inline_lines(children: list[Token]) -> list[tuple[str, bool]]:
+    """A Markdown paragraph split at its line breaks: one entry per line of the file."""
+    lines: list[list[Token]] = [[]]
+    for child in children:
+        if child.type in ("softbreak", "hardbreak"):
+            lines.append([])
+        else:
+            lines[-1].append(child)
+    result = []
+    for line_tokens in lines:
+        text, bold = _render_inline(line_tokens)
+        result.append((" ".join(text.split()), bold))
+    return result
+
+
+def _render_inline(children: list[Token], breaks: str = " ") -> tuple[str, bool]:
+    """Plain text of inline Markdown, and whether all of it was bold."""
+    parts: list[str] = []
+    bold_depth = 0
+    bold_chars = plain_chars = 0
+    for child in children:
+        if child.type == "strong_open":
+            bold_depth += 1
+        elif child.type == "strong_close":
+            bold_depth = max(0, bold_depth - 1)
+        elif child.type in ("text", "code_inline", "text_special"):
+            piece = _SUPERSCRIPT.sub(lambda m: m.group(1) or "", _STRAY_BOLD.sub("", child.content))
+            parts.append(piece)
+            visible = len(piece.strip())
+            if bold_depth:
+                bold_chars += visible
+            else:
+                plain_chars += visible
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(breaks)
+        elif child.type == "html_inline":
+            parts.append("\n" if _BREAKING_TAGS.fullmatch(child.content.strip()) else "")
+        elif child.type == "image":
+            parts.append(child.content)
+    text = "".join(parts)
+    if breaks == "\n" or "\n" in text:
+        text = "\n".join(" ".join(line.split()) for line in text.split("\n"))
+        text = "\n".join(line for line in text.split("\n") if line)
+    else:
+        text = " ".join(text.split())
+    return text, bold_chars > 0 and plain_chars == 0

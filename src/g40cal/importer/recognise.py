@@ -149,6 +149,8 @@ def _days(programme: list[Line], lines: list[Line], options: Options,
         rest = text.split(found[0].text, 1)[1] if found[0].text in text else ""
         candidates.append((index, line, found[0], rest))
     whole_text = " ".join(line.text for line in lines)
+    if not candidates:
+        candidates = _dates_of_the_day(lines)
     days: list[DraftDay] = []
     day_of_line: dict[int, int] = {}
     seen: dict[tuple[int, int, int | None], int] = {}
@@ -162,8 +164,9 @@ def _days(programme: list[Line], lines: list[Line], options: Options,
         venue = rest.strip(" -–—,:") or None
         days.append(DraftDay(when, venue, None, estimated, note, line.source))
         seen[key] = len(days)
-        day_of_line[index] = len(days)
-        line.used = True
+        if index >= 0:                 # a date line (not a sentence of a description)
+            day_of_line[index] = len(days)
+            line.used = True
     if options.date is not None:
         if not days:
             days = [DraftDay(options.date)]
@@ -187,6 +190,19 @@ def _days(programme: list[Line], lines: list[Line], options: Options,
                                            address=day.address or (address.strip() or None))
             line.used = True
     return days, day_of_line
+
+
+def _dates_of_the_day(lines: list[Line]) -> list[tuple[int, Line, phrases.FoundDate, str]]:
+    """No date line: a sentence that puts a date on the network day itself
+    ("Op 11 januari vindt tijdens de G40 ambtelijke netwerkdag …")."""
+    for index, line in enumerate(lines):
+        for sentence in re.split(r"(?<=[.!?])\s+", line.text):
+            folded = fold(sentence)
+            if "netwerkdag" in folded and re.search(r"\b(?:vindt|plaatsvindt|plaats)\b", folded):
+                found = phrases.dates_in(sentence)
+                if found:
+                    return [(-1 - index, line, found[0], "")]
+    return []
 
 
 def _resolve_year(found: phrases.FoundDate, text: str,
@@ -366,18 +382,15 @@ def parse_entry(text: str, state: _State, room: str | None = None) -> Entry:
     label = label_match[0].strip() if label_match else None
     if label_match:
         text = text[label_match.end():]
+    whole = text
+    slot = phrases.inner_slot(text)
+    start = phrases.own_start(text)
+    if slot and text.find(slot.text) < 80:
+        text = re.sub(r"\s+", " ", text.replace(slot.text, " ", 1)).strip()
     if room is None:
         room, text = phrases.split_room(text)
     groups, text = parenthesised_organisers(text, state.registry)
-    slot = phrases.inner_slot(text)
-    start = phrases.own_start(text)
-    whole = text
-    if slot and text.find(slot.text) < 60:
-        text = text.replace(slot.text, " ", 1)
-    text = re.sub(r"\s+", " ", text).strip()
-    title, rest = split_title(text, state.headings)
-    if not title:
-        title, rest = text, ""
+    title, rest = _title_and_rest(text, state)
     lead, after = leading_organisers(rest, state.registry)
     if lead:
         groups = tuple(dict.fromkeys((*groups, *lead)))
@@ -392,6 +405,20 @@ def parse_entry(text: str, state: _State, room: str | None = None) -> Entry:
             groups, from_title = named, True
     return Entry(title.strip(), rest.strip(), room, groups, from_title, slot, start,
                  phrases.capacity(whole), phrases.transport(whole), phrases.proviso(whole), label)
+
+
+def _title_and_rest(text: str, state: _State) -> tuple[str, str]:
+    """The title, never cut inside the organisers it starts with ("Themagroep Zorg, Jeugd en
+    Onderwijs", "Pijler Economie en Werk Human capital agenda …")."""
+    lead, after = leading_organisers(text, state.registry)
+    prefix = text[: len(text) - len(after)].strip() if lead else ""
+    title, rest = split_title(text, state.headings)
+    if lead and len(title) <= len(prefix):
+        if not after:
+            return text, ""
+        tail, rest = split_title(after, state.headings)
+        return f"{prefix} {tail}".strip(), rest
+    return (title, rest) if title else (text, "")
 
 
 def _add_common(text: str, slot: Slot, room: str | None, organiser_text: str | None,

@@ -24,17 +24,24 @@ _JOINERS = {"en", "van", "voor", "met", "in", "de", "het", "een", "op", "naar", 
             "over", "uit", "tot", "door", "of", "&", "+", "-", "–", "—", "der", "den", "te"}
 
 
+_ARTICLE = re.compile(r"^(?:de|het|een)\s+")
+_KIND_WORDS = {"opening", "inloop", "lunch", "pauze", "afsluiting", "plenair", "welkom", "borrel",
+               "diner", "ontvangst", "netwerklunch", "koffiepauze"}
+_MARKER_WORDS = {"pijler", "themagroep", "themagroepen", "tg"}
+
+
 def known_title(text: str, headings: Iterable[str]) -> str | None:
     """The start of ``text`` that matches one of the Toelichting's headings (forgiving)."""
     words = text.split()
     best: tuple[float, int] | None = None
     for heading in headings:
-        target = fold(heading)
+        target = _ARTICLE.sub("", fold(heading))
         size = len(target.split())
         if not size:
             continue
         for n in range(max(1, size - 3), min(len(words), size + 3) + 1):
-            ratio = difflib.SequenceMatcher(None, fold(" ".join(words[:n])), target).ratio()
+            prefix = _ARTICLE.sub("", fold(" ".join(words[:n])))
+            ratio = difflib.SequenceMatcher(None, prefix, target).ratio()
             if ratio >= 0.86 and (best is None or ratio > best[0]
                                   or (ratio == best[0] and n > best[1])):
                 best = (ratio, n)
@@ -59,6 +66,10 @@ def split_title(text: str, headings: Iterable[str] = ()) -> tuple[str, str]:
         if not word[:1].isupper():
             continue
         bare = re.sub(r"\W", "", word).lower()
+        if i == 1 and fold(previous) in _KIND_WORDS:
+            return previous, " ".join(words[1:])          # "Opening Welkom door …"
+        if bare in _MARKER_WORDS or _starts_person(words, i):
+            return " ".join(words[:i]).rstrip(",;:- "), " ".join(words[i:])
         previous_bare = previous.lower().strip(",;:")
         if bare in _SENTENCE_STARTERS and previous_bare not in _JOINERS:
             return " ".join(words[:i]).rstrip(",;:"), " ".join(words[i:])
@@ -68,6 +79,15 @@ def split_title(text: str, headings: Iterable[str] = ()) -> tuple[str, str]:
             continue
         return " ".join(words[:i]).rstrip(",;:"), " ".join(words[i:])
     return text.rstrip(".").strip(), ""
+
+
+def _starts_person(words: list[str], i: int) -> bool:
+    """ "Ank Bijleveld-Schouten, voorzitter …": a name with its role starts a description."""
+    if i + 2 >= len(words):
+        return False
+    first, last, after = words[i], words[i + 1], words[i + 2]
+    return (first[:1].isupper() and last[:1].isupper() and last.endswith(",")
+            and after[:1].islower() and not first.endswith(","))
 
 
 # (kind, words that make it) in order of precedence: "Koffie en verplaatsen" is a break.

@@ -77,6 +77,11 @@ def match_item(heading: str, items: list[DraftItem], taken: set[int],
         same_time = slot is not None and item.start == slot.start
         if same_time and re.search(rf"\b{re.escape(key)}\b", title):
             score = max(score, 0.88)
+        contained = bool(title) and (re.search(rf"\b{re.escape(title)}\b", key) is not None
+                                     or re.search(rf"\b{re.escape(key)}\b", title) is not None)
+        if same_time and slot.end == item.end and item.round is None \
+                and (score >= 0.55 or contained):
+            score = max(score, 0.85)           # the heading's time names the slot
         if index in taken:
             score -= 0.05
         scored.append((score, index))
@@ -100,6 +105,10 @@ def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
     for line in lines:
         text = line.text
         if not text:
+            continue
+        if current is not None and (not has_body or not is_heading(line)) \
+                and _is_body_statement(text, registry):
+            pending_speakers = _body_line(items, current, line, registry, pending_speakers)
             continue
         if is_heading(line) or (create and section and _NUMBER.match(line.raw or text)
                                 and len(text.split()) <= 20 and line.heading is None
@@ -148,6 +157,13 @@ def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
         pending_speakers = _body_line(items, current, line, registry, pending_speakers)
         has_body = True
     return items
+
+
+def _is_body_statement(text: str, registry: GroupRegistry) -> bool:
+    """A short line under a heading that names organisers or speakers, not a new heading."""
+    if _SPEAKERS.match(text) or _ORGANISED.match(text):
+        return True
+    return len(text.split()) <= 24 and organisers(text, registry) is not None
 
 
 def _created(title: str, section: tuple[str, str] | None, day: int, line: Line) -> DraftItem:

@@ -11,6 +11,7 @@ from g40cal.model import Item, Programme
 _FIELD_NAMES = {
     "date": "date", "start": "start time", "end": "end time", "room": "room",
     "venue": "venue", "title": "title", "address": "address", "name": "venue name",
+    "groups": "organisers",
 }
 
 

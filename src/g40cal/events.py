@@ -23,6 +23,7 @@ ESTIMATE_WORDS = {
     "room": "de zaal",
     "venue": "de locatie",
     "title": "de titel",
+    "groups": "de organisatoren",
     "venue.name": "de locatie",
     "venue.address": "het adres",
 }

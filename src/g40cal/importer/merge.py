@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from g40cal.importer.phrases import fold
 # Fields a document states; everything else in a definition is the bureau's own work.
 DOCUMENT_FIELDS = ("title", "kind", "day", "start", "end", "round", "room", "groups",
                    "description", "speakers", "capacity", "transport", "provisional")
+# Fields of a draft item the bureau may also have edited by hand: the hand's value wins.
+HAND_FIELDS = ("notes", "time_note", "optional")
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,8 @@ def merge(existing: list[Existing], drafted: list[DraftItem], *, remove_gone: bo
         merged = _keep_hand_edits(old, replace(new, id=old.id))
         items.append(merged)
         kept_fields[old.id] = {k: v for k, v in old.data.items()
-                               if k not in DOCUMENT_FIELDS and k != "id"
+                               if k not in DOCUMENT_FIELDS and k not in HAND_FIELDS
+                               and k != "id"
                                and k not in {"estimated", "estimate_note"}}
         differing = _differences(old.data, merged)
         changes.append(Change("changed" if differing else "kept", old.id, merged.title,
@@ -166,30 +169,29 @@ def merge(existing: list[Existing], drafted: list[DraftItem], *, remove_gone: bo
 
 
 def _keep_hand_edits(old: Existing, new: DraftItem) -> DraftItem:
-    """Document fields the draft lacks but the definition has (added by hand) stay."""
+    """Document fields the draft lacks but the definition has (added by hand) stay, and so
+    does their mark as an estimate: a kept estimate never turns into a fact."""
     update: dict[str, Any] = {}
-    names = {f.name for f in fields(DraftItem)}
+    data = old.data
     for key in ("room", "capacity", "transport", "provisional", "description", "round"):
-        if key in names and getattr(new, key) in (None, "") and old.data.get(key) not in (None,
-                                                                                         ""):
-            update[key] = old.data[key]
-    if not new.speakers and old.data.get("speakers"):
-        update["speakers"] = tuple(old.data["speakers"])
-    if not new.groups and old.data.get("groups"):
-        update["groups"] = tuple(old.data["groups"])
-        old_estimated = old.data.get("estimated") or []
-        if "groups" in old_estimated:
-            update["estimated"] = (*new.estimated, "groups")
-            update["estimate_notes"] = (*new.estimate_notes, str(old.data.get("estimate_note",
-                                                                             "")))
-    if new.end is None and old.data.get("end") and "end" not in (old.data.get("estimated") or []):
-        update["end"] = _clock(old.data["end"])
-    if new.start is None and old.data.get("start"):
-        update["start"] = _clock(old.data["start"])
-        if "start" in (old.data.get("estimated") or []):
-            update["estimated"] = (*update.get("estimated", new.estimated), "start")
-            update["estimate_notes"] = (*update.get("estimate_notes", new.estimate_notes),
-                                        str(old.data.get("estimate_note", "")))
+        if getattr(new, key) in (None, "") and data.get(key) not in (None, ""):
+            update[key] = data[key]
+    for key in HAND_FIELDS:
+        if data.get(key) is not None:
+            update[key] = data[key]
+    if not new.speakers and data.get("speakers"):
+        update["speakers"] = tuple(data["speakers"])
+    if not new.groups and data.get("groups"):
+        update["groups"] = tuple(data["groups"])
+    if new.start is None and data.get("start"):
+        update["start"] = _clock(data["start"])
+    if new.end is None and data.get("end"):
+        update["end"] = _clock(data["end"])
+    old_estimated = [f for f in (data.get("estimated") or []) if isinstance(f, str)]
+    carried = [f for f in old_estimated if f in update and f not in new.estimated]
+    if carried:
+        update["estimated"] = (*new.estimated, *carried)
+        update["estimate_notes"] = (*new.estimate_notes, str(data.get("estimate_note", "")))
     return replace(new, **update)
 
 

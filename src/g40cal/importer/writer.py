@@ -12,6 +12,7 @@ import textwrap
 import unicodedata
 from dataclasses import replace
 from datetime import time
+from typing import Any
 
 from g40cal.importer.draft import Draft, DraftItem
 
@@ -22,10 +23,16 @@ NO_VENUE = "Locatie volgt"
 _WIDTH = 96
 
 
-def slug(text: str, limit: int = 48) -> str:
+_ID_STOPWORDS = {"de", "het", "een", "en", "van", "voor", "met", "over", "in", "op", "naar",
+                 "bij", "aan", "door", "te", "of", "om", "tot", "uit", "onze", "ons"}
+
+
+def slug(text: str, limit: int = 48, words_max: int | None = None) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     words = re.findall(r"[a-z0-9]+", text)
+    if words_max:
+        words = [w for w in words if w not in _ID_STOPWORDS][:words_max] or words[:words_max]
     result = ""
     for word in words:
         if len(result) + len(word) + 1 > limit:
@@ -53,7 +60,7 @@ def assign_ids(items: tuple[DraftItem, ...] | list[DraftItem],
         if item.id:
             result.append(item)
             continue
-        base = slug(item.title, 40)
+        base = slug(item.title, 40, words_max=4)
         if item.round:
             base = f"r{rounds[item.round]}-{base}"
         if len({i.day for i in items}) > 1:
@@ -101,21 +108,41 @@ def _value(value: object) -> str:
     return string(text)
 
 
-def render(draft: Draft, programme: str, items: list[DraftItem] | None = None) -> str:
-    """The definition file's text. ``items`` must carry ids (see ``assign_ids``)."""
+def default_title(draft: Draft) -> str:
+    if draft.title:
+        return draft.title
+    kind = {"ambtelijk": "Ambtelijke", "bestuurlijk": "Bestuurlijke"}.get(draft.kind or "", "")
+    return " ".join(p for p in (kind, "netwerkdag" if kind else "Netwerkdag", draft.city) if p)
+
+
+def render(draft: Draft, programme: str, items: list[DraftItem] | None = None, *,
+           header: dict[str, Any] | None = None,
+           extra: dict[str, dict[str, Any]] | None = None,
+           kept_items: list[dict[str, Any]] | None = None) -> str:
+    """The definition file's text. ``items`` must carry ids (see ``assign_ids``).
+
+    On ``--update``: ``header`` holds the existing definition's programme fields (title,
+    description, venues … stay as the bureau wrote them), ``extra`` the hand-edited fields per
+    item id, ``kept_items`` items gone from the document that stay (no ``--yes``).
+    """
     items = items if items is not None else assign_ids(draft.items)
+    extra = extra or {}
+    header = header or {}
     out: list[str] = []
-    title = draft.title or f"Netwerkdag {draft.city or ''}".strip()
+    title = header.get("title") or default_title(draft)
     out.append(f"# {title}: draft made by `g40cal import` from {draft.source_name}.")
     out.append("# Review it against the document before publishing: every estimate below is "
                "listed by")
     out.append("# `g40cal check`; `# from:` says where in the document each value was read.")
     out.append(f"id = {string(programme)}")
     out.append(f"title = {string(title)}")
-    out.append(f"kind = {string(draft.kind or 'ambtelijk')}")
-    out.append(f"city = {string(draft.city or '')}")
-    if draft.source_name:
-        out.append(f"source = {string(draft.source_name)}")
+    out.append(f"kind = {string(header.get('kind') or draft.kind or 'ambtelijk')}")
+    out.append(f"city = {string(header.get('city') or draft.city or '')}")
+    source = draft.source_name or header.get("source")
+    if source:
+        out.append(f"source = {string(source)}")
+    if header.get("description"):
+        out.append(f"description = {long_string(header['description'])}")
     for day in draft.days:
         out.append("")
         if day.source is not None:
@@ -135,6 +162,11 @@ def render(draft: Draft, programme: str, items: list[DraftItem] | None = None) -
         if estimated:
             out.append(f"estimated = {_value(estimated)}")
             out.append(f"estimate_note = {_value(' '.join(notes))}")
+    for key, venue in (header.get("venues") or {}).items():
+        out.append("")
+        out.append(f"[venues.{key}]" if re.fullmatch(r"[A-Za-z0-9_-]+", key)
+                   else f"[venues.{string(key)}]")
+        out.extend(f"{k} = {_value(v)}" for k, v in venue.items())
     multi_day = len(draft.days) > 1
     last_section = None
     for item in items:
@@ -146,6 +178,13 @@ def render(draft: Draft, programme: str, items: list[DraftItem] | None = None) -
         last_section = section
         out.append("")
         out.extend(_item_lines(item, multi_day))
+        out.extend(f"{key} = {_value(value)}"
+                   for key, value in extra.get(item.id or "", {}).items())
+    for raw in kept_items or []:
+        out.append("")
+        out.append("# not in the document any more: kept until `g40cal import --update … --yes`")
+        out.append("[[items]]")
+        out.extend(f"{k} = {_value(v)}" for k, v in raw.items())
     return "\n".join(out) + "\n"
 
 

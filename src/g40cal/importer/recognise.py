@@ -333,8 +333,10 @@ def _untimed_line(line: Line, filled: list[tuple[int, str, Source]], state: _Sta
             _sessions(texts, room, state)
             line.used = True
         return
-    if state.last_item is None or line.is_row and len(filled) > 1:
+    if state.last_item is None:
         return
+    if line.is_row:
+        return          # a loose row of a table is not guessed into an item: reported
     numbered = _NUMBERED_LINE.match(line.text)
     item = state.items[state.last_item]
     if numbered and item.start is not None:
@@ -443,7 +445,9 @@ def _add_common(text: str, slot: Slot, room: str | None, organiser_text: str | N
     state.items.append(item)
     state.last_item = len(state.items) - 1
     if choices:
-        start = phrases.own_start(text)
+        # a start before the list ("Met de optie om te wandelen (start 12.15 uur)") is shared
+        start = phrases.own_start(entry.rest[: entry.rest.find(choices[0][0])]
+                                  if choices[0][0] in entry.rest else entry.rest)
         _add_choices(state.last_item, [(t, sources[0]) for t in
                                        (c for c, _ in choices)], state, start)
     return state.last_item

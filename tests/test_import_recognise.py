@@ -1,0 +1,269 @@
+"""Recognising a programme in a document: dates, times, rounds, rooms, organisers, choices."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+
+from g40cal.errors import UserError
+from g40cal.groups import GroupRegistry, load_registry
+from g40cal.importer.document import Cell, Document, Paragraph, Row, Source, Table
+from g40cal.importer.draft import Draft, DraftItem
+from g40cal.importer.recognise import Options, recognise
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def registry() -> GroupRegistry:
+    return load_registry(REPO / "groups.toml")
+
+
+def paragraphs(*texts: str, heading: dict[int, int] | None = None) -> list[Paragraph]:
+    heading = heading or {}
+    return [Paragraph(t, Source(line=n), heading=heading.get(n))
+            for n, t in enumerate(texts, start=1)]
+
+
+def table(*rows: tuple[str, ...], number: int = 1) -> Table:
+    built = []
+    for r, cells in enumerate(rows, start=1):
+        built.append(Row(tuple(Cell(text, Source(table=number, row=r, column=c))
+                               for c, text in enumerate(cells, start=1)),
+                         Source(table=number, row=r)))
+    return Table(tuple(built), Source(table=number))
+
+
+def document(*blocks: object, name: str = "programma.docx") -> Document:
+    flat: list[object] = []
+    for block in blocks:
+        flat.extend(block if isinstance(block, list) else [block])
+    return Document(Path(name), "docx", tuple(flat))  # type: ignore[arg-type]
+
+
+def item(draft: Draft, title_start: str) -> DraftItem:
+    found = [i for i in draft.items if i.title.startswith(title_start)]
+    assert len(found) == 1, [i.title for i in draft.items]
+    return found[0]
+
+
+HEAD = paragraphs("Ambtelijke netwerkdag Helmond", "donderdag 12 maart 2026",
+                  "Locatie: Stadhuis Helmond, Markt 2, Helmond")
+
+
+def test_a_dutch_date_venue_and_address_become_the_day(registry: GroupRegistry) -> None:
+    draft = recognise(document(HEAD, table(("09.30 - 10.00", "Inloop"))), registry)
+    assert draft.days[0].date == date(2026, 3, 12)
+    assert draft.days[0].venue == "Stadhuis Helmond"
+    assert draft.days[0].address == "Markt 2, Helmond"
+    assert (draft.kind, draft.city) == ("ambtelijk", "Helmond")
+
+
+def test_a_numeric_date_is_read(registry: GroupRegistry) -> None:
+    doc = document(paragraphs("Bestuurlijke netwerkdag Deventer", "12-3-2026"),
+                   table(("9.00", "Inloop")))
+    assert recognise(doc, registry).days[0].date == date(2026, 3, 12)
+
+
+def test_a_date_without_year_gets_it_from_the_text_only_as_an_estimate(
+        registry: GroupRegistry) -> None:
+    doc = document(paragraphs("Ambtelijke netwerkdag Almelo", "11 januari",
+                              "Op 7 december 2023 is het manifest ondertekend."),
+                   table(("09.30 - 10.00", "Inloop")))
+    day = recognise(doc, registry).days[0]
+    assert day.date == date(2024, 1, 11)
+    assert day.estimated == ("date",)
+    assert "7-12-2023" in (day.estimate_note or "").replace("07-12", "7-12")
+
+
+def test_no_date_and_no_date_option_asks_for_date(registry: GroupRegistry) -> None:
+    doc = document(paragraphs("Ambtelijke netwerkdag Oss"), table(("09.30 - 10.00", "Inloop")))
+    with pytest.raises(UserError, match="--date"):
+        recognise(doc, registry)
+    given = recognise(doc, registry, Options(date=date(2026, 3, 12)))
+    assert given.days[0].date == date(2026, 3, 12)
+
+
+@pytest.mark.parametrize(("cell", "start", "end"), [
+    ("09.00 - 09.30", time(9), time(9, 30)),
+    ("09.30 – 10.00 uur", time(9, 30), time(10)),
+    ("9:15-9:45", time(9, 15), time(9, 45)),
+    ("13.00 tot 14.00 uur", time(13), time(14)),
+])
+def test_every_form_of_time_slot_is_read(registry: GroupRegistry, cell: str, start: time,
+                                         end: time) -> None:
+    draft = recognise(document(HEAD, table((cell, "Plenaire opening"))), registry)
+    assert (draft.items[0].start, draft.items[0].end) == (start, end)
+    assert draft.items[0].estimated == ()
+
+
+def test_a_start_only_column_ends_at_the_next_start_as_an_estimate(
+        registry: GroupRegistry) -> None:
+    draft = recognise(document(HEAD, table(("9.00", "Inloop"), ("9.30", "Opening"),
+                                           ("16.30", "Afsluiting met een borrel"))), registry)
+    inloop, opening, closing = draft.items
+    assert (inloop.end, opening.end) == (time(9, 30), time(16, 30))
+    assert "end" in inloop.estimated and "09.30" in (inloop.estimate_note or "")
+    assert closing.end is None                     # nothing follows: left out, not invented
+
+
+def test_a_time_at_the_start_of_a_paragraph_is_an_item_too(registry: GroupRegistry) -> None:
+    draft = recognise(document(HEAD + paragraphs("10.00 - 10.30 Opening door de burgemeester")),
+                      registry)
+    assert item(draft, "Opening").start == time(10)
+
+
+def test_sessions_under_a_round_row_get_the_rounds_time_and_their_rooms(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("Tijd", "Onderdeel", "Zaal"),
+        ("11.00 - 12.00", "Keuzesessies ronde 1", ""),
+        ("", "Wonen in de binnenstad (TG Woningmarkt en Fysieke pijler)", "zaal IJssel"),
+        ("", "Themagroep ZJO & Armoede en Schulden", "Studio 1"),
+    ))
+    draft = recognise(doc, registry)
+    wonen = item(draft, "Wonen in de binnenstad")
+    zjo = item(draft, "Themagroep ZJO")
+    assert wonen.round == zjo.round == "Keuzesessies ronde 1"
+    assert (wonen.start, wonen.end) == (time(11), time(12))
+    assert (wonen.room, zjo.room) == ("zaal IJssel", "Studio 1")
+    assert wonen.groups == ("Themagroep Woningmarkt", "Fysieke pijler")
+    assert zjo.groups == ("Themagroep Zorg, Jeugd en Onderwijs", "Themagroep Armoede en Schulden")
+    assert wonen.kind == "keuzesessie" and wonen.estimated == ()
+
+
+def test_sessions_side_by_side_with_a_row_of_rooms_below(registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("14.00 - 15.00", "Pijlersessies", "", ""),
+        ("", "Pijler Sociaal", "Pijler Fysiek", "Pijler Economie en Werk"),
+        ("", "Raadzaal", "Studio 1", "zaal Maas"),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.room, i.kind) for i in draft.items] == [
+        ("Pijler Sociaal", "Raadzaal", "pijlersessie"),
+        ("Pijler Fysiek", "Studio 1", "pijlersessie"),
+        ("Pijler Economie en Werk", "zaal Maas", "pijlersessie"),
+    ]
+
+
+def test_a_room_after_a_dash_is_the_room(registry: GroupRegistry) -> None:
+    draft = recognise(document(HEAD, table(("10.00 - 11.00", "Plenaire opening — Raadzaal"))),
+                      registry)
+    assert (draft.items[0].title, draft.items[0].room) == ("Plenaire opening", "Raadzaal")
+
+
+def test_an_organiser_named_only_by_the_title_is_an_estimate(registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("11.00 - 12.00", "Keuzesessies ronde 1"),
+                               ("", "Gemeentefinanciën", "Europa in de regio")))
+    draft = recognise(doc, registry)
+    finance = item(draft, "Gemeentefinanciën")
+    assert finance.groups == ("Themagroep Financiën",)
+    assert finance.estimated == ("groups",)
+    assert "titel" in (finance.estimate_note or "")
+    assert item(draft, "Europa in de regio").groups == ()   # a loose word is no organiser
+
+
+def test_lunch_walks_are_choices_with_their_own_start_capacity_and_transport(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table((
+        "12.00 - 13.30",
+        "Lunch Tijdens de lunch kunt u kiezen uit: 1. Stadswandeling door het centrum "
+        "(vertrek 12.20 uur, max. 20 personen) 2. Fietstocht langs de Aa met de fiets, "
+        "alleen de eerste 15 3. Werkbezoek aan de Automotive Campus per bus, onder voorbehoud",
+    )))
+    draft = recognise(doc, registry)
+    lunch = item(draft, "Lunch")
+    walk = item(draft, "Stadswandeling door het centrum")
+    ride = item(draft, "Fietstocht langs de Aa")
+    visit = item(draft, "Werkbezoek aan de Automotive Campus")
+    assert lunch.kind == "lunch"
+    assert (walk.kind, ride.kind, visit.kind) == ("wandeling", "excursie", "werkbezoek")
+    assert walk.start == time(12, 20) and walk.capacity == 20
+    assert ride.start == time(12) and ride.capacity == 15 and ride.transport == "met de fiets"
+    assert visit.transport == "per bus" and visit.provisional
+    assert walk.end == time(13, 30) and "end" in walk.estimated
+    assert {walk.round, ride.round, visit.round} == {"Lunch"}
+
+
+def test_item_kinds_come_from_the_words(registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("09.00 - 09.30", "Inloop met koffie"), ("09.30 - 10.00", "Opening"),
+        ("10.00 - 10.15", "Koffiepauze"), ("10.15 - 10.30", "Zaalwissel"),
+        ("10.30 - 11.30", "Keynote over brede welvaart"), ("17.00 - 18.00", "Netwerkborrel"),
+        ("18.00 - 20.00", "Diner"),
+    ))
+    kinds = [i.kind for i in recognise(doc, registry).items]
+    assert kinds == ["inloop", "opening", "pauze", "verplaatsen", "plenair", "borrel", "diner"]
+
+
+def test_toelichting_attaches_description_speakers_and_organisers(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("11.00 - 12.00", "Keuzesessies ronde 1"),
+                               ("", "Mooi Nederland", "Kansen in Europa")),
+                   paragraphs("Toelichting op de onderdelen", "Mooi Nederland",
+                              "TG Leefomgeving en Stedelijke Transformatie + Pijler economie",
+                              "We gaan in gesprek over ruimtelijke kwaliteit.",
+                              "Sprekers: Paola Huijding (VRO) en Remco Deelstra (Leeuwarden)",
+                              "Kansen in Europa", "Met: Max van Dijk, secretaris",
+                              "Georganiseerd door themagroep Europa."))
+    draft = recognise(doc, registry)
+    mooi = item(draft, "Mooi Nederland")
+    assert mooi.description == "We gaan in gesprek over ruimtelijke kwaliteit."
+    assert mooi.speakers == ("Paola Huijding (VRO)", "Remco Deelstra (Leeuwarden)")
+    assert mooi.groups == ("Themagroep Leefomgeving en Stedelijke Transformatie",
+                           "Pijler Economie en Werk")
+    europa = item(draft, "Kansen in Europa")
+    assert europa.speakers == ("Max van Dijk (secretaris)",)
+    assert europa.groups == ("Themagroep Europa",) and "groups" not in europa.estimated
+    assert not draft.unused
+
+
+def test_an_unmatched_toelichting_heading_is_reported_not_attached(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("11.00 - 12.00", "Keuzesessies ronde 1"),
+                               ("", "Mooi Nederland", "Kansen in Europa")),
+                   paragraphs("Toelichting", "Mooi Nederland", "Over ruimtelijke kwaliteit.",
+                              "Taal en beeldvorming bij armoede",
+                              "Een sessie die niet in het schema staat."))
+    draft = recognise(doc, registry)
+    assert item(draft, "Mooi Nederland").description == "Over ruimtelijke kwaliteit."
+    assert item(draft, "Kansen in Europa").description is None
+    unused = [u.text for u in draft.unused]
+    assert unused == ["Taal en beeldvorming bij armoede", "Een sessie die niet in het schema staat."]
+
+
+def test_every_line_that_went_nowhere_is_listed(registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("09.30 - 10.00", "Inloop"), ("Zie ook de website", "", "")))
+    draft = recognise(doc, registry)
+    assert [(u.text, u.source.describe()) for u in draft.unused] == [
+        ("Zie ook de website", "table 1, row 2")]
+
+
+def test_several_days_each_get_their_items(registry: GroupRegistry) -> None:
+    doc = document(
+        paragraphs("Bestuurlijke netwerkdagen in Tilburg",
+                   "Dag 1 - donderdag 25 september 2025 - LocHal"),
+        table(("12.00 - 13.00", "Inloop met lunch")),
+        paragraphs("Dag 2 - vrijdag 26 september 2025 - Stadhuis"),
+        table(("09.15 - 09.45", "Inloop met koffie en thee"), number=2),
+    )
+    draft = recognise(doc, registry)
+    assert [(d.date, d.venue) for d in draft.days] == [
+        (date(2025, 9, 25), "LocHal"), (date(2025, 9, 26), "Stadhuis")]
+    assert [(i.title, i.day) for i in draft.items] == [
+        ("Inloop met lunch", 1), ("Inloop met koffie en thee", 2)]
+
+
+def test_a_document_of_descriptions_only_has_items_without_times(
+        registry: GroupRegistry) -> None:
+    doc = document(paragraphs("Ambtelijke netwerkdag Oss", "Keuzesessies - ronde 1",
+                              "Ontwikkeling spoorzones", "Over stationsgebieden.",
+                              "Georganiseerd door themagroep Stedelijke transformatie",
+                              heading={2: 2, 3: 3}))
+    draft = recognise(doc, registry, Options(date=date(2025, 3, 20)))
+    spoor = item(draft, "Ontwikkeling spoorzones")
+    assert spoor.start is None and spoor.round == "Keuzesessies - ronde 1"
+    assert spoor.groups == ("Themagroep Leefomgeving en Stedelijke Transformatie",)
+    assert any("no time" in n for n in draft.notices)

@@ -75,8 +75,8 @@ def split_title(text: str, headings: Iterable[str] = ()) -> tuple[str, str]:
             return " ".join(words[:i]).rstrip(",;:"), " ".join(words[i:])
         if previous_bare in _JOINERS or previous[:1].isupper() or previous.endswith((",", "-")):
             continue                      # "Kansrijk Dordt West", "met Dordrecht": a name
-        if previous[:1].isdigit():
-            continue
+        if previous[:1].isdigit() or len(words) - i < 3:
+            continue                      # "… burgemeester Blanksma": a name, not a sentence
         return " ".join(words[:i]).rstrip(",;:"), " ".join(words[i:])
     return text.rstrip(".").strip(), ""
 

@@ -40,8 +40,8 @@ def main() -> int:
         if args.verbose:
             for line in result.invented_times:
                 print(f"  {source_name}: invented {line}")
-            for name in result.organisers_missing:
-                print(f"  {source_name}: organiser not found: {name}")
+            for line in result.differences:
+                print(f"  {source_name}: {line}")
     print(f"sources: {folder}")
     print(table(scores))
     return 0

@@ -156,13 +156,33 @@ def test_a_room_after_a_dash_is_the_room(registry: GroupRegistry) -> None:
 
 def test_an_organiser_named_only_by_the_title_is_an_estimate(registry: GroupRegistry) -> None:
     doc = document(HEAD, table(("11.00 - 12.00", "Keuzesessies ronde 1"),
-                               ("", "Gemeentefinanciën", "Europa in de regio")))
+                               ("", "Gemeente financiën", "Kansen in Europa",
+                                "Economische kansen")))
     draft = recognise(doc, registry)
-    finance = item(draft, "Gemeentefinanciën")
+    finance = item(draft, "Gemeente financiën")
     assert finance.groups == ("Themagroep Financiën",)
     assert finance.estimated == ("groups",)
     assert "titel" in (finance.estimate_note or "")
-    assert item(draft, "Europa in de regio").groups == ()   # a loose word is no organiser
+    europa = item(draft, "Kansen in Europa")
+    assert europa.groups == ("Themagroep Europa",) and europa.estimated == ("groups",)
+    assert item(draft, "Economische kansen").groups == ()   # a loose word is no organiser
+
+
+def test_an_organiser_mentioned_in_the_description_is_an_estimate_unless_stated(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("11.00 - 12.00", "Keuzesessies ronde 1"),
+                               ("", "Arbeidsmigratie", "Woningtoewijzing")),
+                   paragraphs("Toelichting", "Arbeidsmigratie",
+                              "We bespreken ervaringen in de themagroep Sterke Keten.",
+                              "Woningtoewijzing",
+                              "Dit is een gezamenlijke sessie van Woningmarkt en WWZ."))
+    draft = recognise(doc, registry)
+    labour = item(draft, "Arbeidsmigratie")
+    assert labour.groups == ("Themagroep Sterke Keten",) and labour.estimated == ("groups",)
+    assert "themagroep Sterke Keten" in (labour.estimate_note or "")
+    housing = item(draft, "Woningtoewijzing")
+    assert housing.groups == ("Themagroep Woningmarkt", "Themagroep Wonen, Welzijn en Zorg")
+    assert housing.estimated == ()
 
 
 def test_lunch_walks_are_choices_with_their_own_start_capacity_and_transport(

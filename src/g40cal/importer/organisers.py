@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from g40cal.groups import GroupRegistry
+from g40cal.groups import GroupRegistry, normalise
+from g40cal.model import Group
 
 # Words that introduce a list of organisers without being part of a group's name.
 _LEAD = re.compile(
@@ -47,6 +48,28 @@ def organisers(phrase: str, registry: GroupRegistry) -> tuple[str, ...] | None:
     return tuple(unique)
 
 
+def _resolve(name: str, registry: GroupRegistry) -> Group | None:
+    """A group by any of its names; "Gemeente financiën" finds "Gemeentefinanciën" too."""
+    group = registry.resolve(name)
+    if group is not None:
+        return group
+    return _compact_index(registry).get(normalise(name).replace(" ", ""))
+
+
+_COMPACT: dict[int, dict[str, Group]] = {}
+
+
+def _compact_index(registry: GroupRegistry) -> dict[str, Group]:
+    index = _COMPACT.get(id(registry))
+    if index is None:
+        index = {}
+        for group in registry.groups:
+            for name in (group.name, group.short, *group.aliases):
+                index.setdefault(normalise(name).replace(" ", ""), group)
+        _COMPACT[id(registry)] = index
+    return index
+
+
 def _segment(words: tuple[str, ...], registry: GroupRegistry) -> tuple[str, ...] | None:
     @lru_cache(maxsize=None)
     def from_(i: int) -> tuple[str, ...] | None:
@@ -57,7 +80,7 @@ def _segment(words: tuple[str, ...], registry: GroupRegistry) -> tuple[str, ...]
         best: tuple[str, ...] | None = None
         for j in range(len(words), i, -1):          # longest name first
             chunk = " ".join(words[i:j]).strip(",;")
-            group = registry.resolve(chunk)
+            group = _resolve(chunk, registry)
             if group is None:
                 continue
             # a name ends at a separator, a comma, or the end
@@ -99,3 +122,45 @@ def parenthesised_organisers(text: str, registry: GroupRegistry) -> tuple[tuple[
             found.extend(n for n in names if n not in found)
             kept = kept.replace(match[0], " ")
     return tuple(found), re.sub(r"\s+", " ", kept).strip()
+
+
+_MENTION = re.compile(r"\b(?:themagroep(?:en)?|tg|pijlers?)\s+", re.IGNORECASE)
+_STATING = re.compile(r"\b(?:gezamenlijke?\s+(?:themagroep\s*)?sessie\s+van|georganiseerd\s+door)"
+                      r"\s+(?:de\s+)?(?:themagroepen\s+|pijlers\s+)?", re.IGNORECASE)
+
+
+def mentioned_organisers(text: str, registry: GroupRegistry
+                         ) -> tuple[tuple[str, ...], bool, str] | None:
+    """Organisers a description names: (groups, stated, the words they were read from).
+
+    "Deze gezamenlijke sessie van de themagroepen ZJO, WWZ en Woningmarkt" states them;
+    "We bespreken ervaringen in de themagroep Sterke Keten" only suggests one (an estimate).
+    """
+    for pattern, stated in ((_STATING, True), (_MENTION, False)):
+        for match in pattern.finditer(text):
+            words = text[match.end():].split()[:MAX_WORDS]
+            for n in range(len(words), 0, -1):
+                phrase = " ".join(words[:n]).rstrip(".,;:!?")
+                found = organisers(phrase, registry)
+                if found:
+                    return found, stated, (match[0] + phrase).strip()
+    return None
+
+
+def contained_organisers(title: str, registry: GroupRegistry) -> tuple[str, ...]:
+    """Themegroups whose full name stands in a session's title ("Kansen in Europa")."""
+    words = title.replace("(", " ").replace(")", " ").split()
+    found: list[str] = []
+    for size in range(min(len(words), 8), 0, -1):
+        for i in range(len(words) - size + 1):
+            group = _resolve(" ".join(words[i:i + size]), registry)
+            if group is None or group.name in found:
+                continue
+            if group.kind == "themagroep" and (size > 1 or fold_word(words[i]) in {
+                    normalise(group.short)}):
+                found.append(group.name)
+    return tuple(found)
+
+
+def fold_word(word: str) -> str:
+    return normalise(word)

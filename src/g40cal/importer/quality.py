@@ -43,6 +43,7 @@ class Score:
     unused_lines: int
     organisers_missing: tuple[str, ...]
     date_given: bool              # the document has no date: --date from the definition
+    differences: tuple[str, ...] = ()
 
     @property
     def field_share(self) -> float:
@@ -77,6 +78,8 @@ def _compare(name: str, programme: Programme, draft: Draft, registry: GroupRegis
     round_map = _round_map(programme, drafted, pairs)
     equal: Counter[str] = Counter()
     missing_groups: list[str] = []
+    differences: list[str] = [f"{programme.items[i].id}: not found"
+                              for i in range(len(programme.items)) if i not in pairs]
     for index, item in enumerate(programme.items):
         if index not in pairs:
             missing_groups.extend(g.name for g in item.groups)
@@ -95,6 +98,8 @@ def _compare(name: str, programme: Programme, draft: Draft, registry: GroupRegis
                 g.id for g in (registry.resolve(n) for n in new.groups) if g},
         }
         equal.update(k for k, ok in checks.items() if ok)
+        differences.extend(f"{item.id}: {k} {_shown(item, k, programme)!r} ≠ "
+                           f"{_shown(new, k, None)!r}" for k, ok in checks.items() if not ok)
         found_ids = {g.id for g in (registry.resolve(n) for n in new.groups) if g}
         missing_groups.extend(g.name for g in item.groups if g.id not in found_ids)
     text = source.read_text(encoding="utf-8", errors="replace")
@@ -109,7 +114,15 @@ def _compare(name: str, programme: Programme, draft: Draft, registry: GroupRegis
                 invented.append(f"{new.title}: {field} {value:%H:%M}")
     return Score(name, len(programme.items), len(pairs), len(drafted),
                  {f: equal.get(f, 0) for f in FIELDS}, tuple(invented), len(draft.unused),
-                 tuple(missing_groups), date_given)
+                 tuple(missing_groups), date_given, tuple(differences))
+
+
+def _shown(item: object, field: str, programme: Programme | None) -> object:
+    if field == "date":
+        return programme.day(item.day).date if programme else item.day  # type: ignore[attr-defined]
+    if field == "organisers":
+        return [getattr(g, "name", g) for g in item.groups]  # type: ignore[attr-defined]
+    return getattr(item, field)
 
 
 def _round_map(programme: Programme, drafted: list, pairs: dict[int, int]) -> dict[str, str]:

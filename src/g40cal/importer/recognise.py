@@ -20,7 +20,13 @@ from g40cal.importer import phrases, toelichting
 from g40cal.importer.document import Document, Source
 from g40cal.importer.draft import Draft, DraftDay, DraftItem, Unused
 from g40cal.importer.lines import Line, document_lines
-from g40cal.importer.organisers import leading_organisers, organisers, parenthesised_organisers
+from g40cal.importer.organisers import (
+    contained_organisers,
+    leading_organisers,
+    mentioned_organisers,
+    organisers,
+    parenthesised_organisers,
+)
 from g40cal.importer.phrases import Slot, fold
 from g40cal.importer.titles import ROUND_WORDS, choice_kind, common_kind, round_name, split_title
 
@@ -94,7 +100,7 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
         notes = programme + notes      # descriptions only: the whole text is a Toelichting
     items = toelichting.attach(notes, state.items, registry, create=not timed)
     items = _estimate_ends(items, state.timed)
-    items = [_settle_groups(item) for item in items]
+    items = [_infer_groups(_settle_groups(item), registry) for item in items]
     if not items:
         notices.append("no programme items were recognised")
     missing = [i for i in items if i.start is None]
@@ -555,6 +561,29 @@ def _estimate_ends(items: list[DraftItem],
         result[index] = replace(item, end=later[0], estimated=(*item.estimated, "end"),
                                 estimate_notes=(*item.estimate_notes, note))
     return result
+
+
+def _infer_groups(item: DraftItem, registry: GroupRegistry) -> DraftItem:
+    """Organisers the table does not give: from the description's words, else from a
+    session's title. Only "gezamenlijke sessie van …" / "georganiseerd door …" state them;
+    everything else is written as an estimate with the words it came from."""
+    if item.groups:
+        return item
+    mention = mentioned_organisers(item.description or "", registry)
+    if mention is not None:
+        groups, stated, words = mention
+        if stated:
+            return replace(item, groups=groups)
+        note = (f"Organisator afgeleid uit de beschrijving ('{words}'); het programma noemt "
+                "de organisator niet als zodanig.")
+        return replace(item, groups=groups, estimated=(*item.estimated, "groups"),
+                       estimate_notes=(*item.estimate_notes, note))
+    if item.round and item.kind in ("keuzesessie", "pijlersessie"):
+        groups = contained_organisers(item.title, registry)
+        if groups:
+            return replace(item, groups=groups, estimated=(*item.estimated, "groups"),
+                           estimate_notes=(*item.estimate_notes, _title_group_note(item.title)))
+    return item
 
 
 def _settle_groups(item: DraftItem) -> DraftItem:

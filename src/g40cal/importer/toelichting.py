@@ -28,6 +28,8 @@ _WITH = re.compile(r"^met\s+(?P<names>(?:[a-z]+\s+)?[A-Z].{2,120})$")
 _ORGANISED = re.compile(r"^georganiseerd\s+door\s+(?P<who>.+?)\.?$", re.IGNORECASE)
 _SECTION = re.compile(r"^(?:plenair\w*|lunch\w*(?:[- ]\w+)?|ochtend\w*|middag\w*|avond\w*"
                       r"|programma|dag\s+\d+\b.*)$", re.IGNORECASE)
+_SENTENCE_START = {"dit", "deze", "we", "wij", "er", "u", "je", "jullie", "het", "zij", "hij",
+                   "de", "een", "in", "op", "tijdens", "na", "daarna", "ook"}
 _SLOT_IN_BRACKETS = re.compile(r"\s*\([^()]*\d{1,2}[.:]\d{2}[^()]*\)\s*$")
 
 
@@ -40,7 +42,9 @@ def is_heading(line: Line) -> bool:
     words = text.split()
     if not words or len(words) > 16 or len(text) > 140:
         return False
-    if text.endswith((".", ":", ",", ";", "”", '"')) or text[0].islower():
+    if text.rstrip("?!").endswith((".", ":", ",", ";", "”", '"')) or text[0].islower():
+        return False
+    if len(words) > 5 and words[0].lower() in _SENTENCE_START:
         return False
     return not _SPEAKERS.match(text) and not _ORGANISED.match(text)
 
@@ -106,8 +110,10 @@ def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
         text = line.text
         if not text:
             continue
-        if current is not None and (not has_body or not is_heading(line)) \
-                and _is_body_statement(text, registry):
+        marked = bool(line.heading or line.bold)
+        if current is not None and not marked and _is_body_statement(text, registry) and (
+                not is_heading(line) or match_item(text, items, taken, None) is None):
+            # "TG Duurzaamheid + Pijler economie" under a heading: who organises it
             pending_speakers = _body_line(items, current, line, registry, pending_speakers)
             continue
         if is_heading(line) or (create and section and _NUMBER.match(line.raw or text)

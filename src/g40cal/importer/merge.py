@@ -84,9 +84,11 @@ def pair_score(old_title: str, old_day: int, old_start: time | None, old_round: 
     similar = title_similarity(old_title, new.title)
     same_slot = old_day == new.day and old_start is not None and old_start == new.start
     same_round = _same(old_round, new.round) or (old_round is None and new.round is None)
-    same_room = _same(old_room, new.room)
-    score = similar + (0.3 if same_slot else 0) + (0.2 if same_round else 0) \
-        + (0.3 if same_room else 0)
+    same_room = _same(old_room, new.room) or (not old_room and not new.room)
+    # The same slot and room outweigh any title: a renamed session stays itself even when its
+    # new title resembles another session's (a room hosts one session at a time).
+    score = similar + (0.6 if same_slot else 0) + (0.3 if same_round else 0) \
+        + (0.6 if same_slot and same_room else 0)
     if similar >= 0.6:
         return score
     if same_slot and (similar >= 0.35 or (same_round and same_room)):

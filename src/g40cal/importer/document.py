@@ -20,11 +20,12 @@ class Source:
     table: int | None = None      # Word/Markdown/PDF: table number in the document
     row: int | None = None        # row in that table
     column: int | None = None     # column in that row
-    paragraph: int | None = None  # Word: paragraph number in the body
+    paragraph: int | None = None  # Word: paragraph number in the body (or in ``part``)
+    part: str | None = None       # Word: "header" or "text box" for text outside the body
 
     def describe(self) -> str:
         """Human words for a comment or report, e.g. ``page 2, line 14`` or ``table 1, row 3``."""
-        parts = []
+        parts = [self.part] if self.part else []
         if self.page is not None:
             parts.append(f"page {self.page}")
         if self.table is not None:

@@ -46,6 +46,21 @@ def refuse(path: Path, what: str, todo: str) -> UserError:
     return UserError(f"{path}: {what}; {todo}")
 
 
+def raised_by_library(err: BaseException, *packages: str) -> bool:
+    """True when the innermost frame of ``err`` is in one of these libraries.
+
+    A damaged file can make a reading library fail anywhere, with any exception; that is
+    bad input (exit 1). A failure in g40cal's own code stays an internal fault (exit 3).
+    """
+    import traceback
+
+    frames = traceback.extract_tb(err.__traceback__)
+    if not frames:
+        return False
+    innermost = Path(frames[-1].filename)
+    return any(part in packages for part in innermost.parts) or innermost.stem in packages
+
+
 def read_document(path: Path) -> Document:
     """Read a programme document of any supported kind (see docs/importing-files.md)."""
     data = _read_bytes(path)

@@ -1,0 +1,394 @@
+"""PDF programmes, read with pdfplumber by the position of every word.
+
+Plain text order would run a column of times into a column of titles; a reader sees rows.
+So words are grouped into lines by their height on the page, a line is cut into runs where
+the gap between two words is far wider than a space, and the runs' left edges, gathered
+over the whole page, give the page's columns: a run starting at the titles' column is in the
+titles' column on every line. Consecutive lines with more than one run, or with a single run
+indented into a later column (a session under its round, a title's second line), form a
+table. Tables drawn with lines are read with pdfplumber's table finder instead, cell by cell.
+Lines of one run at the left margin are paragraphs; a larger font makes a heading.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdfparser import PDFSyntaxError
+from pdfminer.psparser import PSException
+from pdfplumber.utils.exceptions import PdfminerException
+
+from g40cal.importer.document import Block, Cell, Document, Paragraph, Row, Source, Table
+from g40cal.importer.reading import raised_by_library, refuse
+
+# A gap wider than this many font sizes between two words on a line is a column gap, not a
+# space (a space is about a quarter of the font size; justified text rarely passes one).
+COLUMN_GAP = 1.5
+COLUMN_TOLERANCE = 6.0  # points: runs starting this close belong to the same column
+_BOLD_MARKS = ("bold", "black", "heavy", "semibold", "demi")
+
+
+@dataclass
+class _Run:
+    words: list[dict[str, Any]]
+
+    @property
+    def x0(self) -> float:
+        return float(self.words[0]["x0"])
+
+    @property
+    def text(self) -> str:
+        return " ".join(word["text"] for word in self.words)
+
+    @property
+    def bold(self) -> bool:
+        return all(_is_bold(word.get("fontname", "")) for word in self.words)
+
+    @property
+    def x1(self) -> float:
+        return float(self.words[-1]["x1"])
+
+    @property
+    def first_word_width(self) -> float:
+        return float(self.words[0]["x1"] - self.words[0]["x0"])
+
+
+@dataclass
+class _Line:
+    top: float
+    bottom: float
+    size: float
+    runs: list[_Run] = field(default_factory=list)
+    number: int = 0
+
+    @property
+    def text(self) -> str:
+        return " ".join(run.text for run in self.runs)
+
+
+def read_pdf(path: Path, data: bytes) -> Document:
+    # pdfminer logs every repair it makes to a damaged file; the refusal below says it once.
+    pdfminer_log = logging.getLogger("pdfminer")
+    level = pdfminer_log.level
+    pdfminer_log.setLevel(logging.CRITICAL)
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            return Document(path=path, format="pdf", blocks=tuple(_read_pages(path, pdf.pages)))
+    except PdfminerException as err:
+        cause = err.args[0] if err.args else err
+        raise _refusal(path, cause) from None
+    except (PDFSyntaxError, PSException, PDFEncryptionError, PDFPasswordIncorrect) as err:
+        raise _refusal(path, err) from None
+    except Exception as err:
+        if raised_by_library(err, "pdfminer", "pdfplumber", "zlib", "pypdfium2"):
+            raise _refusal(path, err) from None
+        raise
+    finally:
+        pdfminer_log.setLevel(level)
+
+
+def _refusal(path: Path, cause: object) -> Exception:
+    if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
+        return refuse(
+            path,
+            "the PDF is protected with a password",
+            "ask for a copy without a password, or export the programme as PDF again",
+        )
+    return refuse(
+        path,
+        f"the PDF is damaged and cannot be read ({type(cause).__name__})",
+        "export the programme as PDF again, or import the Word document",
+    )
+
+
+def _read_pages(path: Path, pages: Iterable[Any]) -> list[Block]:
+    blocks: list[Block] = []
+    counter = _Counter()
+    chars = images = 0
+    pages = list(pages)
+    for page in pages:
+        chars += len(page.chars)
+        images += len(page.images)
+    if not chars:
+        if images:
+            raise refuse(
+                path,
+                "this PDF is a scan: its pages are images without a text layer",
+                "import the Word document or a PDF exported from it (a scan would need OCR, "
+                "and OCR garbles times and names)",
+            )
+        raise refuse(path, "this PDF contains no text", "import the Word document instead")
+    body_size = _body_font_size(pages)
+    for page in pages:
+        blocks.extend(_read_page(page, body_size, counter))
+    return blocks
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.tables = 0
+
+    def next_table(self) -> int:
+        self.tables += 1
+        return self.tables
+
+
+def _body_font_size(pages: list[Any]) -> float:
+    sizes = [round(float(char["size"]), 1) for page in pages for char in page.chars]
+    return statistics.mode(sizes) if sizes else 10.0
+
+
+def _read_page(page: Any, body_size: float, counter: _Counter) -> list[Block]:
+    number = page.page_number
+    ruled = [table for table in page.find_tables() if len(table.rows) >= 2]
+    ruled = [table for table in ruled if max(len(row.cells) for row in table.rows) >= 2]
+    boxes = [table.bbox for table in ruled]
+    all_words = page.extract_words(extra_attrs=["fontname", "size"], keep_blank_chars=False)
+    words = [word for word in all_words if not any(_inside(word, box) for box in boxes)]
+    lines = _lines(words)
+    columns = _column_starts(lines)
+    placed: list[tuple[float, Block]] = []
+    for line_group in _groups(lines, columns):
+        top = line_group[0].top
+        if _is_table(line_group, columns):
+            placed.append((top, _layout_table(line_group, columns, number)))
+        else:
+            placed.extend((line.top, _paragraph(line, number, body_size)) for line in line_group)
+    for table in ruled:
+        placed.append((table.bbox[1], _ruled_table(table, number, all_words)))
+    placed.sort(key=lambda item: item[0])
+    # Tables are numbered through the document in reading order, once they are in order.
+    return [
+        _with_number(block, counter.next_table()) if isinstance(block, Table) else block
+        for _top, block in placed
+    ]
+
+
+def _inside(word: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
+    x0, top, x1, bottom = box
+    middle_x = (word["x0"] + word["x1"]) / 2
+    middle_y = (word["top"] + word["bottom"]) / 2
+    return x0 <= middle_x <= x1 and top <= middle_y <= bottom
+
+
+def _lines(words: list[dict[str, Any]]) -> list[_Line]:
+    """Words on the same height form one line; the line is cut at column-wide gaps."""
+    lines: list[_Line] = []
+    for word in sorted(words, key=lambda w: (round(w["bottom"], 1), w["x0"])):
+        size = float(word.get("size", word["bottom"] - word["top"]))
+        if lines and abs(word["bottom"] - lines[-1].bottom) <= max(2.0, 0.3 * size):
+            lines[-1].runs[0].words.append(word)
+            lines[-1].size = max(lines[-1].size, size)
+        else:
+            lines.append(_Line(top=word["top"], bottom=word["bottom"], size=size,
+                               runs=[_Run([word])]))
+    for number, line in enumerate(lines, start=1):
+        line.number = number
+        line.runs = _split_runs(sorted(line.runs[0].words, key=lambda w: w["x0"]))
+    return lines
+
+
+def _split_runs(words: list[dict[str, Any]]) -> list[_Run]:
+    runs = [_Run([words[0]])]
+    for previous, word in pairwise(words):
+        size = float(word.get("size", 10.0))
+        if word["x0"] - previous["x1"] > COLUMN_GAP * size:
+            runs.append(_Run([word]))
+        else:
+            runs[-1].words.append(word)
+    return runs
+
+
+def _column_starts(lines: list[_Line]) -> list[float]:
+    """Left edges where runs of multi-run lines start on this page, clustered."""
+    starts = sorted(run.x0 for line in lines if len(line.runs) > 1 for run in line.runs)
+    clusters: list[list[float]] = []
+    for x in starts:
+        if clusters and x - clusters[-1][-1] <= COLUMN_TOLERANCE:
+            clusters[-1].append(x)
+        else:
+            clusters.append([x])
+    return [min(cluster) for cluster in clusters]
+
+
+def _column_of(x0: float, columns: list[float]) -> int:
+    """1-based column: the last column start at or left of the run (within tolerance)."""
+    column = 1
+    for index, start in enumerate(columns, start=1):
+        if x0 >= start - COLUMN_TOLERANCE:
+            column = index
+    return column
+
+
+def _is_table(group: list[_Line], columns: list[float]) -> bool:
+    return len(columns) >= 2 and any(len(line.runs) > 1 for line in group)
+
+
+def _groups(lines: list[_Line], columns: list[float]) -> list[list[_Line]]:
+    """Runs of table lines (several runs, or one run indented into a later column) and of
+    paragraph lines (one run at the left margin), in page order."""
+    groups: list[list[_Line]] = []
+    kinds: list[bool] = []
+    for line in lines:
+        tabular = len(columns) >= 2 and (
+            len(line.runs) > 1 or _column_of(line.runs[0].x0, columns) > 1
+        )
+        if groups and kinds[-1] == tabular:
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+            kinds.append(tabular)
+    # An indented line among paragraphs only (no multi-run line) is still a paragraph.
+    return groups
+
+
+def _layout_table(lines: list[_Line], columns: list[float], page: int) -> Table:
+    rows: list[list[tuple[int, _Run, _Line]]] = []
+    right_edge: dict[int, float] = {}
+    for line in lines:
+        for run in line.runs:
+            column = _column_of(run.x0, columns)
+            right_edge[column] = max(right_edge.get(column, 0.0), run.x1)
+    for line in lines:
+        cells = [(_column_of(run.x0, columns), run, line) for run in line.runs]
+        if rows and _continues(rows[-1], cells, line):
+            _extend_row(rows[-1], cells)
+        else:
+            rows.append(cells)
+    result = []
+    for row_number, cells in enumerate(rows, start=1):
+        first_line = cells[0][2]
+        by_column: dict[int, list[_Run]] = {}
+        for column, run, _line in cells:
+            by_column.setdefault(column, []).append(run)
+        width = max(len(columns), max(by_column))
+        row_cells = tuple(
+            Cell(
+                text=_join_lines(by_column.get(column, []), right_edge.get(column, 0.0)),
+                source=Source(page=page, line=first_line.number, row=row_number, column=column),
+            )
+            for column in range(1, width + 1)
+        )
+        source = Source(page=page, line=first_line.number, row=row_number)
+        result.append(Row(cells=row_cells, source=source))
+    return Table(rows=tuple(result), source=Source(page=page, line=lines[0].number))
+
+
+def _continues(previous: list[tuple[int, _Run, _Line]],
+               cells: list[tuple[int, _Run, _Line]], line: _Line) -> bool:
+    """A line with nothing in the first column, right under a row (ordinary line spacing)
+    that has text in the same columns, is that row's text wrapping on."""
+    if any(column == 1 for column, *_rest in cells):
+        return False
+    last_line = previous[-1][2]
+    if line.top - last_line.bottom > 0.6 * line.size:
+        return False
+    previous_columns = {column for column, *_rest in previous}
+    return all(column in previous_columns for column, *_rest in cells)
+
+
+def _extend_row(row: list[tuple[int, _Run, _Line]],
+                cells: list[tuple[int, _Run, _Line]]) -> None:
+    row.extend(cells)
+
+
+def _join_lines(runs: list[_Run], right_edge: float) -> str:
+    """Lines of one cell as a reader takes them: a line that wrapped (the next word would
+    not have fitted) goes on after a space; a line that ended early, or a change between
+    bold and plain (a bold title and its plain description), starts a new line."""
+    text = ""
+    previous: _Run | None = None
+    for run in runs:
+        if previous is None:
+            text = run.text
+        else:
+            space = float(previous.words[-1].get("size", 10.0)) * 0.3
+            fits = previous.x1 + space + run.first_word_width < right_edge - 1
+            text += "\n" if run.bold != previous.bold or fits else " "
+            text += run.text
+        previous = run
+    return text
+
+
+def _paragraph(line: _Line, page: int, body_size: float) -> Paragraph:
+    heading = None
+    if line.size >= body_size * 1.15:
+        heading = 1 if line.size >= body_size * 1.6 else 2 if line.size >= body_size * 1.3 else 3
+    return Paragraph(
+        text=line.text,
+        source=Source(page=page, line=line.number),
+        heading=heading,
+        bold=all(run.bold for run in line.runs),
+    )
+
+
+def _ruled_table(table: Any, page: int, words: list[dict[str, Any]]) -> Table:
+    """A table drawn with lines: pdfplumber's cells, merged cells told by their extent."""
+    boxes = [row.cells for row in table.rows]
+    texts = [[_cell_text(box, words) for box in row] for row in boxes]
+    starts = sorted({box[0] for row in boxes for box in row if box is not None})
+    result = []
+    # column → (row it starts in, its bottom, its text) of the last cell that covered it
+    covering: dict[int, tuple[int, float, str]] = {}
+    for row_number, (row_boxes, row_texts) in enumerate(zip(boxes, texts, strict=True), 1):
+        cells: list[Cell] = []
+        for index, (box, text) in enumerate(zip(row_boxes, row_texts, strict=True)):
+            column = index + 1
+            source = Source(page=page, row=row_number, column=column)
+            if box is None:
+                above = covering.get(column)
+                row_top = next((b[1] for b in row_boxes if b is not None), None)
+                if (above is not None and row_top is not None and above[0] < row_number
+                        and above[1] > row_top + 1):
+                    cells.append(Cell(text=above[2], source=source, continued=True))
+                continue  # covered by the cell to its left (its span says so)
+            span = sum(1 for start in starts if box[0] - 1 <= start < box[2] - 1)
+            clean = _clean_cell(text or "")
+            for covered in range(column, column + max(span, 1)):
+                covering[covered] = (row_number, box[3], clean)
+            cells.append(Cell(text=clean, source=source, span=max(span, 1)))
+        result.append(Row(cells=tuple(cells), source=Source(page=page, row=row_number)))
+    return Table(rows=tuple(result), source=Source(page=page))
+
+
+def _cell_text(box: tuple[float, float, float, float] | None,
+               words: list[dict[str, Any]]) -> str:
+    """The cell's lines, wrapped lines joined as in the layout tables."""
+    if box is None:
+        return ""
+    inside = [word for word in words if _inside(word, box)]
+    if not inside:
+        return ""
+    lines = _lines(inside)
+    runs = [_Run([word for run in line.runs for word in run.words]) for line in lines]
+    return _join_lines(runs, box[2] - 4)  # the cell's right edge less its padding
+
+
+def _clean_cell(text: str) -> str:
+    return "\n".join(" ".join(line.split()) for line in text.split("\n") if line.strip())
+
+
+def _with_number(table: Table, number: int) -> Table:
+    def moved(source: Source) -> Source:
+        return replace(source, table=number)
+
+    rows = tuple(
+        Row(cells=tuple(Cell(c.text, moved(c.source), c.span, c.continued) for c in row.cells),
+            source=moved(row.source))
+        for row in table.rows
+    )
+    return Table(rows=rows, source=moved(table.source))
+
+
+def _is_bold(fontname: str) -> bool:
+    name = fontname.lower().split("+")[-1]
+    return any(mark in name for mark in _BOLD_MARKS)

@@ -8,7 +8,7 @@ whether the recogniser used it, so the report can list every line that went nowh
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from g40cal.importer.document import Document, Paragraph, Source, Table
 from g40cal.importer.phrases import clean
@@ -76,8 +76,7 @@ def _paragraph_line(paragraph: Paragraph) -> Line | None:
 
 
 def _with_column(source: Source, column: int) -> Source:
-    return Source(line=source.line, page=source.page, table=source.table, row=source.row,
-                  column=column, paragraph=source.paragraph)
+    return replace(source, column=column)
 
 
 def _table_lines(table: Table) -> list[Line]:

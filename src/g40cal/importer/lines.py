@@ -85,7 +85,9 @@ def _table_lines(table: Table) -> list[Line]:
         cells: list[str] = []
         sources: list[Source] = []
         for cell in row.cells:
-            text = "" if cell.continued else clean(cell.text.replace("\n", " "))
+            # a cell's paragraphs stay apart: the first is usually the item's title
+            text = "" if cell.continued else "\n".join(
+                filter(None, (clean(part) for part in cell.text.split("\n"))))
             cells.append(text)
             sources.append(cell.source)
             for _ in range(max(cell.span, 1) - 1):   # keep later columns in place

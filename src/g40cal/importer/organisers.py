@@ -121,7 +121,7 @@ def parenthesised_organisers(text: str, registry: GroupRegistry) -> tuple[tuple[
         if names and _MARKERS.search(match[1].split()[0] if match[1].split() else ""):
             found.extend(n for n in names if n not in found)
             kept = kept.replace(match[0], " ")
-    return tuple(found), re.sub(r"\s+", " ", kept).strip()
+    return tuple(found), re.sub(r"[ \t]+", " ", kept).strip()
 
 
 _MENTION = re.compile(r"\b(?:themagroep(?:en)?|tg|pijlers?)\s+", re.IGNORECASE)

@@ -130,8 +130,8 @@ def _programme_header(document: Document, lines: list[Line],
             "ambtelijk" if "ambtelijk" in folded else None
     city = options.city
     if city is None and title:
-        match = re.search(r"netwerkdag(?:en)?\s+(?:in\s+|te\s+)?(?:[a-z ]+\s)?([A-Z][\w'-]+)",
-                          title)
+        match = re.search(r"\b(?:in|te)\s+([A-Z][\w'-]+)\s*$", title) or re.search(
+            r"netwerkdag(?:en)?\s+(?:in\s+|te\s+)?(?:[a-z ]+\s)?([A-Z][a-z][\w'-]*)", title)
         city = match[1] if match else None
     if city is None:
         match = re.search(r"^([a-z]+)-(?:ambtelijk|bestuurlijk)", document.path.stem)
@@ -394,9 +394,9 @@ def parse_entry(text: str, state: _State, room: str | None = None) -> Entry:
     slot = phrases.inner_slot(text)
     start = phrases.own_start(text)
     if slot and text.find(slot.text) < 80:
-        text = re.sub(r"\s+", " ", text.replace(slot.text, " ", 1)).strip()
+        text = re.sub(r"[ \t]+", " ", text.replace(slot.text, " ", 1)).strip()
     if room is None:
-        room, text = phrases.split_room(text)
+        room, text = _split_room(text)
     groups, text = parenthesised_organisers(text, state.registry)
     title, rest = _title_and_rest(text, state)
     lead, after = leading_organisers(rest, state.registry)
@@ -415,9 +415,31 @@ def parse_entry(text: str, state: _State, room: str | None = None) -> Entry:
                  phrases.capacity(whole), phrases.transport(whole), phrases.proviso(whole), label)
 
 
+def _split_room(text: str) -> tuple[str | None, str]:
+    """A room at the end of an entry; in a cell of paragraphs, in (or as) its last one."""
+    if "\n" not in text:
+        return phrases.split_room(text)
+    *before, last = text.split("\n")
+    if phrases.is_room(last) and before:
+        return last.strip(), "\n".join(before)
+    room, rest = phrases.split_room(last)
+    return room, "\n".join([*before, rest] if rest else before)
+
+
 def _title_and_rest(text: str, state: _State) -> tuple[str, str]:
     """The title, never cut inside the organisers it starts with ("Themagroep Zorg, Jeugd en
-    Onderwijs", "Pijler Economie en Werk Human capital agenda …")."""
+    Onderwijs", "Pijler Economie en Werk Human capital agenda …").
+
+    A cell of several paragraphs (Word) has its title as the first paragraph; a label like
+    "Locatie 1" on a paragraph of its own is skipped.
+    """
+    if "\n" in text:
+        parts = [p.strip() for p in text.split("\n") if p.strip()]
+        while len(parts) > 1 and _CHOICE_LABEL.match(parts[0] + " "):
+            parts = parts[1:]
+        if parts and len(parts[0].split()) <= 16:
+            return parts[0].rstrip(".:"), "\n".join(parts[1:])
+        text = " ".join(parts)
     lead, after = leading_organisers(text, state.registry)
     prefix = text[: len(text) - len(after)].strip() if lead else ""
     title, rest = split_title(text, state.headings)

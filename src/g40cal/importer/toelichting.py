@@ -28,8 +28,8 @@ _WITH = re.compile(r"^met\s+(?P<names>(?:[a-z]+\s+)?[A-Z].{2,120})$")
 _ORGANISED = re.compile(r"^georganiseerd\s+door\s+(?P<who>.+?)\.?$", re.IGNORECASE)
 _SECTION = re.compile(r"^(?:plenair\w*|lunch\w*(?:[- ]\w+)?|ochtend\w*|middag\w*|avond\w*"
                       r"|programma|dag\s+\d+\b.*)$", re.IGNORECASE)
-_SENTENCE_START = {"dit", "deze", "we", "wij", "er", "u", "je", "jullie", "het", "zij", "hij",
-                   "de", "een", "in", "op", "tijdens", "na", "daarna", "ook"}
+_SENTENCE_START = {"dit", "deze", "we", "wij", "er", "u", "je", "jullie", "zij", "hij",
+                   "daarna", "ook"}
 _SLOT_IN_BRACKETS = re.compile(r"\s*\([^()]*\d{1,2}[.:]\d{2}[^()]*\)\s*$")
 
 

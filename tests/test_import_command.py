@@ -168,7 +168,8 @@ def test_update_keeps_ids_and_hand_edits_and_gives_new_items_new_ids(project: Pa
         'title = "Lunch"', 'title = "Lunch"\nnotes = "In de foyer."\n'
         'links = ["https://example.org/lunch"]')
     target.write_text(text, encoding="utf-8")
-    changed = (PROGRAMME.replace("Opening door de burgemeester", "Opening door burgemeester Blanksma")
+    changed = (PROGRAMME.replace("Opening door de burgemeester",
+                                 "Opening door burgemeester Blanksma")
                .replace("12.00 - 13.00\tLunch", "12.00 - 13.00\tLunch\n13.00 - 14.00\tPlenair "
                         "debat over de stad"))
     document = write(project, "programma-v2.txt", changed)

@@ -251,7 +251,8 @@ def test_an_unmatched_toelichting_heading_is_reported_not_attached(
     assert item(draft, "Mooi Nederland").description == "Over ruimtelijke kwaliteit."
     assert item(draft, "Kansen in Europa").description is None
     unused = [u.text for u in draft.unused]
-    assert unused == ["Taal en beeldvorming bij armoede", "Een sessie die niet in het schema staat."]
+    assert unused == ["Taal en beeldvorming bij armoede",
+                      "Een sessie die niet in het schema staat."]
 
 
 def test_every_line_that_went_nowhere_is_listed(registry: GroupRegistry) -> None:

@@ -9,7 +9,7 @@ recogniser never guesses a group from a loose word).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 from g40cal.groups import GroupRegistry, normalise
 from g40cal.model import Group
@@ -71,7 +71,7 @@ def _compact_index(registry: GroupRegistry) -> dict[str, Group]:
 
 
 def _segment(words: tuple[str, ...], registry: GroupRegistry) -> tuple[str, ...] | None:
-    @lru_cache(maxsize=None)
+    @cache
     def from_(i: int) -> tuple[str, ...] | None:
         while i < len(words) and words[i].lower().strip(",") in _SEPARATORS:
             i += 1
@@ -102,8 +102,8 @@ def leading_organisers(text: str, registry: GroupRegistry) -> tuple[tuple[str, .
     that merely resembles a group's name is not a statement of who organises it.
     """
     words = text.split()
-    if not words or not _MARKERS.match(words[0]) and not re.match(
-            r"^gezamenlijke?$", words[0], re.IGNORECASE):
+    if not words or (not _MARKERS.match(words[0]) and not re.match(
+            r"^gezamenlijke?$", words[0], re.IGNORECASE)):
         return (), text
     for n in range(min(len(words), MAX_WORDS), 0, -1):
         found = organisers(" ".join(words[:n]), registry)

@@ -42,7 +42,8 @@ _PROVISO = re.compile(r"onder\s+voorbehoud", re.IGNORECASE)
 _WORD_DATE = re.compile(
     rf"(?:\b(?P<weekday>{'|'.join(WEEKDAYS)})\s+)?\b(?P<day>[0-3]?\d)\s+"
     rf"(?P<month>{'|'.join(MONTHS)})\b(?:\s+(?P<year>(?:19|20)\d\d))?", re.IGNORECASE)
-_NUMERIC_DATE = re.compile(r"\b(?P<day>[0-3]?\d)[-/](?P<month>[01]?\d)[-/](?P<year>(?:19|20)\d\d)\b")
+_NUMERIC_DATE = re.compile(
+    r"\b(?P<day>[0-3]?\d)[-/](?P<month>[01]?\d)[-/](?P<year>(?:19|20)\d\d)\b")
 
 
 @dataclass(frozen=True)

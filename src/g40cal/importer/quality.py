@@ -63,7 +63,7 @@ def score(source: Path, definition: Path, registry: GroupRegistry) -> tuple[Scor
     date_given = False
     try:
         draft = recognise(document, registry)
-    except Exception:               # noqa: BLE001 - no date in the text: as with --date
+    except Exception:
         draft = recognise(document, registry, Options(date=programme.days[0].date))
         date_given = True
     return _compare(source.name, programme, draft, registry, source, date_given), draft

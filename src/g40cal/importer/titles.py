@@ -15,7 +15,8 @@ from g40cal.importer.phrases import fold
 # Capitalised words that begin a description sentence rather than continue a title.
 _SENTENCE_STARTERS = {
     "in", "met", "we", "wij", "wat", "hoe", "een", "de", "het", "op", "voor", "tijdens", "daarna",
-    "vervolgens", "na", "bij", "welkom", "onder", "over", "door", "deze", "dit", "kort", "inclusief",
+    "vervolgens", "na", "bij", "welkom", "onder", "over", "door", "deze", "dit", "kort",
+    "inclusief",
     "gezamenlijke", "gezamenlijk", "werkbijeenkomst", "inspiratiesessie", "onderzoek",
     "actualiteit", "update", "verdiepend", "ook", "u", "je", "jullie", "kom", "maak", "graag",
     "zie", "let", "tijd", "waar", "wie", "welke", "waarom", "nieuwe", "aan",

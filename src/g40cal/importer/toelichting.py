@@ -150,7 +150,7 @@ def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
                                            sources=(line.source,)))
                     taken.add(len(items) - 1)
                 continue
-            if create and section is not None or create and section is None and line.heading:
+            if (create and section is not None) or (create and section is None and line.heading):
                 items.append(_created(key, section, day, line))
                 current, has_body = len(items) - 1, False
                 taken.add(current)

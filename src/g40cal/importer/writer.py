@@ -171,7 +171,7 @@ def render(draft: Draft, programme: str, items: list[DraftItem] | None = None, *
     last_section = None
     for item in items:
         section = (item.day, item.round)
-        if section != last_section and (item.round or last_section and last_section[1]):
+        if section != last_section and (item.round or (last_section and last_section[1])):
             label = item.round or "programma"
             out.append("")
             out.append(f"# {'-' * 64} {label}".rstrip())

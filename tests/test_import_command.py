@@ -230,3 +230,59 @@ def test_every_shipped_source_imports_into_a_definition_check_accepts(
     result = run(project, "import", str(SOURCES / source), "--date", "2025-03-20")
     assert result.exit_code == 0, result.output
     assert check_json(project)["errors"] == []
+
+
+# ------------------------------------------------------------------------------ Word and PDF
+
+def imported_items(project: Path, document: Path, *options: str) -> list[dict]:
+    target = project / "programmes" / "draft.toml"
+    result = run(project, "import", str(document), "-o", str(target), *options)
+    assert result.exit_code == 0, result.output
+    assert check_json(project)["errors"] == []
+    return tomllib.loads(target.read_text(encoding="utf-8"))["items"]
+
+
+def test_a_word_table_with_a_room_column_and_a_merged_round_time(project: Path) -> None:
+    from tests.importer_documents import write_almelo_docx
+
+    items = imported_items(project, write_almelo_docx(project / "almelo.docx"))
+    europa = next(i for i in items if i["title"] == "Themagroep Europa")
+    assert (europa["start"], europa["end"]) == ("14:00", "15:00")
+    assert europa["round"] == "Keuze sessies - ronde I"
+    assert europa["room"] == "1.2 Stad Almelo (1e verdieping)"
+    assert europa["groups"] == ["Themagroep Europa"]
+    assert items[0]["title"] == "Inloop" and items[0]["room"] == "Grote kerk"
+
+
+def test_a_word_table_with_sessions_side_by_side(project: Path) -> None:
+    from tests.importer_documents import write_zaandam_docx
+
+    items = imported_items(project, write_zaandam_docx(project / "zaandam.docx"),
+                           "--date", "2024-06-13")
+    first_round = [i for i in items if i.get("round") == "Keuzesessies - Ronde 1"]
+    assert [i["title"] for i in first_round] == [
+        "Elke Regio Telt!", "Slim met Stroom", "Gemeentelijke financiën", "Migratie en Werk",
+        "Verdelen van de schaarse woningvoorraad"]
+    walk = next(i for i in items if i["title"] == "Stadswandeling Monet")
+    assert walk["start"] == "12:45" and walk["kind"] == "wandeling"
+    guest = next(i for i in items if i["title"] == "In gesprek met Oleksandr Karasevych")
+    assert (guest["start"], guest["end"]) == ("13:00", "14:00")
+
+
+def test_a_pdf_in_two_columns(project: Path) -> None:
+    from tests.importer_documents import write_dordrecht_pdf
+
+    items = imported_items(project, write_dordrecht_pdf(project / "dordrecht.pdf"),
+                           "--date", "2024-11-14")
+    titles = {i["title"]: i for i in items}
+    assert titles["Inloop met koffie en thee"]["start"] == "09:30"
+    assert titles["Mooi Nederland"]["round"] == "Keuze sessies - ronde 1"
+    assert titles["Mooi Nederland"]["end"] == "12:00"
+
+
+def test_a_scanned_pdf_exits_1_and_writes_nothing(project: Path) -> None:
+    from tests.importer_documents import write_scanned_pdf
+
+    result = run(project, "import", str(write_scanned_pdf(project / "scan.pdf")))
+    assert result.exit_code == 1 and "scan.pdf" in result.output
+    assert not list((project / "programmes").iterdir())

@@ -288,3 +288,31 @@ def test_a_document_of_descriptions_only_has_items_without_times(
     assert spoor.start is None and spoor.round == "Keuzesessies - ronde 1"
     assert spoor.groups == ("Themagroep Leefomgeving en Stedelijke Transformatie",)
     assert any("no time" in n for n in draft.notices)
+
+
+def test_rows_repeating_one_time_slot_are_the_sessions_of_a_round(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("Tijdstip", "Programmaonderdeel", "Zaal/locatie"),
+        ("14.00 - 15.00", "Keuzesessies ronde 2", ""),
+        ("14.00 - 15.00", "Wonen in de binnenstad", "Studio 1"),
+        ("14.00 - 15.00", "Slim met stroom", "Studio 2"),
+        ("15.00 - 15.30", "Koffie", ""),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.round, i.room, i.kind) for i in draft.items] == [
+        ("Wonen in de binnenstad", "Keuzesessies ronde 2", "Studio 1", "keuzesessie"),
+        ("Slim met stroom", "Keuzesessies ronde 2", "Studio 2", "keuzesessie"),
+        ("Koffie", None, None, "pauze"),
+    ]
+
+
+def test_explanations_after_the_table_without_a_toelichting_line_are_attached(
+        registry: GroupRegistry) -> None:
+    explanations = [Paragraph("Slim met stroom", Source(line=1), heading=2),
+                    Paragraph("Over netcongestie.", Source(line=2))]
+    doc = document(HEAD, table(("14.00 - 15.00", "Slim met stroom"),
+                               ("15.00 - 16.00", "Afsluiting")), explanations)
+    draft = recognise(doc, registry)
+    assert item(draft, "Slim met stroom").description == "Over netcongestie."
+    assert item(draft, "Afsluiting").description is None

@@ -30,7 +30,7 @@ from g40cal.importer.organisers import (
 from g40cal.importer.phrases import Slot, fold
 from g40cal.importer.titles import ROUND_WORDS, choice_kind, common_kind, round_name, split_title
 
-_HEADER_WORDS = {"tijd", "tijdstip", "onderdeel", "programma", "programmaonderdeel", "zaal",
+_HEADER_WORDS = {"tijd", "tijdstip", "wanneer", "onderdeel", "programma", "programmaonderdeel", "zaal",
                  "locatie", "ruimte", "wat", "wie", "organisatie", "spreker", "sprekers",
                  "omschrijving", "activiteit", "georganiseerd door", "waar"}
 _ROOM_HEADERS = {"zaal", "ruimte", "locatie", "waar", "room"}
@@ -74,6 +74,7 @@ class _State:
     round: _Round | None = None
     rounds: list[_Round] = field(default_factory=list)
     last_item: int | None = None
+    last_from_paragraph: bool = False
     room_column: int | None = None
     organiser_column: int | None = None
 
@@ -83,23 +84,28 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
     if not lines:
         raise UserError(f"{document.path}: the document has no text the importer can read")
     split = next((i for i, line in enumerate(lines)
-                  if not line.is_row and _TOELICHTING.match(line.text)), len(lines))
-    programme, notes = lines[:split], lines[split:]
-    if split < len(lines):
+                  if not line.is_row and _TOELICHTING.match(line.text)), None)
+    if split is not None:
         lines[split].used = True
-        notes = notes[1:]
+        programme, notes = lines[:split], lines[split + 1:]
+    else:
+        split = _explanations_start(lines)
+        programme, notes = lines[:split], lines[split:]
     notices: list[str] = []
     title, kind, city = _programme_header(document, programme or notes, options)
     days, day_of_line = _days(programme, lines, options, notices)
     state = _State(registry, toelichting.heading_texts(notes))
+    dropped: set[int] = set()
     timed = [line for line in programme if not line.used
              and phrases.leading_slot(line.filled[0][1] if line.filled else "")[0]]
     if timed:
         _read_programme(programme, day_of_line, state)
+        state.items, dropped = _parallel_rows(state.items)
     else:
         notes = programme + notes      # descriptions only: the whole text is a Toelichting
     items = toelichting.attach(notes, state.items, registry, create=not timed)
     items = _estimate_ends(items, state.timed)
+    items = [item for index, item in enumerate(items) if index not in dropped]
     items = [_infer_groups(_settle_groups(item), registry) for item in items]
     if not items:
         notices.append("no programme items were recognised")
@@ -111,6 +117,23 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
                    and line.text.strip())
     return Draft(title=title, kind=kind, city=city, days=tuple(days), items=tuple(items),
                  unused=unused, notices=tuple(notices), source_name=document.path.name)
+
+
+def _explanations_start(lines: list[Line]) -> int:
+    """No "Toelichting" line: the explanations start at the first heading after the
+    timetable (a document of descriptions only has no timetable: it starts at 0)."""
+    last_timed = None
+    for index, line in enumerate(lines):
+        if line.filled and phrases.leading_slot(line.filled[0][1])[0]:
+            last_timed = index
+    if last_timed is None:
+        return len(lines)
+    for index in range(last_timed + 1, len(lines)):
+        line = lines[index]
+        if not line.is_row and (line.heading or line.bold) and not _DAY_LINE.match(line.text) \
+                and not phrases.dates_in(line.text):
+            return index
+    return len(lines)
 
 
 # ------------------------------------------------------------------------------ header
@@ -257,16 +280,21 @@ def _read_programme(programme: list[Line], day_of_line: dict[int, int], state: _
 
 
 def _header_row(line: Line, state: _State) -> bool:
+    """ "Tijd | Onderdeel | Zaal/locatie": which column holds rooms, which organisers."""
     if not line.is_row:
-        return fold(line.text) == "tijd" and _mark(line)
+        return fold(line.text) in ("tijd", "programma") and _mark(line)
     words = [fold(c) for c in line.cells]
     named = [w for w in words if w]
-    if not named or not all(w in _HEADER_WORDS for w in named):
+    vocabulary = {w for phrase in _HEADER_WORDS for w in phrase.split()}
+    if not named or not all(set(w.split()) <= vocabulary for w in named):
+        return False
+    if not any(w.split()[0] in ("tijd", "tijdstip", "wanneer", "onderdeel", "programma")
+               for w in named):
         return False
     for column, word in enumerate(words):
-        if word in _ROOM_HEADERS:
+        if set(word.split()) & _ROOM_HEADERS:
             state.room_column = column
-        if word in _ORGANISER_HEADERS:
+        if set(word.split()) & _ORGANISER_HEADERS or word in _ORGANISER_HEADERS:
             state.organiser_column = column
     return _mark(line)
 
@@ -318,6 +346,7 @@ def _timed_line(line: Line, slot: Slot, entries: list[tuple[int, str, Source]],
     else:
         index = _add_common(texts[0][1], slot, room, organiser_text, [texts[0][2]], state)
         state.timed.append((state.day, slot.start, index))
+        state.last_from_paragraph = not line.is_row
     for _column, text, source in own:
         own_slot, rest = phrases.leading_slot(text)
         if own_slot and rest:
@@ -349,7 +378,7 @@ def _untimed_line(line: Line, filled: list[tuple[int, str, Source]], state: _Sta
         _add_choices(state.last_item, [(numbered[2], line.source)], state)
         line.used = True
         return
-    if line.heading or line.bold:
+    if line.heading or line.bold or not state.last_from_paragraph:
         return
     # running text under an item (a PDF or text without a table): its description
     description = "\n\n".join(filter(None, [item.description, line.text]))
@@ -563,6 +592,37 @@ def _sessions(texts: list[tuple[int, str, Source]], room: str | None, state: _St
 def _title_group_note(title: str) -> str:
     return (f"Organisator afgeleid uit de titel '{title}'; het programma noemt de "
             "organisator niet.")
+
+
+_COMMON_ONLY = {"inloop", "opening", "lunch", "pauze", "verplaatsen", "borrel", "diner",
+                "afsluiting", "netwerk"}
+
+
+def _parallel_rows(items: list[DraftItem]) -> tuple[list[DraftItem], set[int]]:
+    """Rows that each repeat the same time slot are parallel sessions of one round; a row
+    among them that only names the round ("Keuzesessies ronde 2") is its header."""
+    groups: dict[tuple[int, time | None, time | None], list[int]] = {}
+    for index, item in enumerate(items):
+        if item.round is None and item.kind not in _COMMON_ONLY and item.start is not None:
+            groups.setdefault((item.day, item.start, item.end), []).append(index)
+    drop: set[int] = set()
+    result = list(items)
+    for (_day, start, _end), members in groups.items():
+        if len(members) < 2:
+            continue
+        headers = [i for i in members if ROUND_WORDS.search(items[i].title)
+                   and not items[i].room and not items[i].description]
+        name = round_name(items[headers[0]].title)[0] if headers \
+            else f"Parallelle sessies {start:%H.%M}"
+        drop.update(headers[:1])
+        for index in members:
+            if index in drop:
+                continue
+            item = items[index]
+            result[index] = replace(item, round=name, kind=choice_kind(item.title, name),
+                                    sources=(*items[headers[0]].sources[:1], *item.sources)
+                                    if headers else item.sources)
+    return result, drop            # the headers are dropped once the ends are estimated
 
 
 # ------------------------------------------------------------------------------ estimates

@@ -30,8 +30,8 @@ from g40cal.importer.organisers import (
 from g40cal.importer.phrases import Slot, fold
 from g40cal.importer.titles import ROUND_WORDS, choice_kind, common_kind, round_name, split_title
 
-_HEADER_WORDS = {"tijd", "tijdstip", "wanneer", "onderdeel", "programma", "programmaonderdeel", "zaal",
-                 "locatie", "ruimte", "wat", "wie", "organisatie", "spreker", "sprekers",
+_HEADER_WORDS = {"tijd", "tijdstip", "wanneer", "onderdeel", "programma", "programmaonderdeel",
+                 "zaal", "locatie", "ruimte", "wat", "wie", "organisatie", "spreker", "sprekers",
                  "omschrijving", "activiteit", "georganiseerd door", "waar"}
 _ROOM_HEADERS = {"zaal", "ruimte", "locatie", "waar", "room"}
 _ORGANISER_HEADERS = {"organisatie", "georganiseerd door", "wie", "door"}

@@ -18,9 +18,9 @@ SOURCE_DIR = REPO / "tests" / "data" / "programme-sources"
 
 # name: (items found at least, share of equal fields at least)
 FLOORS = {
-    "almelo-ambtelijke-netwerkdag.md": (19, 0.91),
+    "almelo-ambtelijke-netwerkdag.md": (19, 0.96),
     "dordrecht-ambtelijke-netwerkdag.txt": (25, 0.98),
-    "zaandam-bestuurlijke-netwerkdag.txt": (25, 0.95),
+    "zaandam-bestuurlijke-netwerkdag.txt": (25, 0.955),
     "oss-ambtelijke-netwerkdag.md": (20, 0.71),
     "tilburg-bestuurlijke-netwerkdagen-2025-09.txt": (2, 0.04),
 }

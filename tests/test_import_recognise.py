@@ -316,3 +316,31 @@ def test_explanations_after_the_table_without_a_toelichting_line_are_attached(
     draft = recognise(doc, registry)
     assert item(draft, "Slim met stroom").description == "Over netcongestie."
     assert item(draft, "Afsluiting").description is None
+
+
+def test_a_heading_that_adds_to_the_schedules_title_becomes_the_title_a_subtitle_not(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("11.00 - 12.00", "Keuzesessies ronde 1"),
+                               ("", "Themagroep Zorg, Jeugd en Onderwijs", "Slim met Stroom")),
+                   paragraphs("Toelichting", "Themagroep Zorg, Jeugd en Onderwijs (ZJO)",
+                              "Over de hervormingsagenda.", "Slim met Stroom, aanpak netcongestie",
+                              "Over netcongestie."))
+    draft = recognise(doc, registry)
+    assert [i.title for i in draft.items] == ["Themagroep Zorg, Jeugd en Onderwijs (ZJO)",
+                                              "Slim met Stroom"]
+    assert item(draft, "Slim met Stroom").description == \
+        "Slim met Stroom, aanpak netcongestie\n\nOver netcongestie."
+
+
+def test_a_joint_session_named_by_its_groups_takes_the_title_under_its_heading(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("15.00 - 16.00", "Keuzesessies ronde 2"),
+                               ("", "Themagroepen gezamenlijk Woningmarkt en ZJO", "Europa")),
+                   paragraphs("Toelichting", "Gezamenlijke themagroep sessie Woningmarkt en ZJO",
+                              "Meedenken over de wet versterking regie volkshuisvesting",
+                              "Eind november verscheen het advies."))
+    draft = recognise(doc, registry)
+    joint = item(draft, "Meedenken over de wet")
+    assert joint.groups == ("Themagroep Woningmarkt", "Themagroep Zorg, Jeugd en Onderwijs")
+    assert joint.description == ("Themagroepen gezamenlijk Woningmarkt en ZJO\n\n"
+                                 "Eind november verscheen het advies.")

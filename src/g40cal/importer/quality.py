@@ -155,7 +155,7 @@ def table(scores: list[Score]) -> str:
             s.name.split("-")[0] + (" (--date)" if s.date_given else ""),
             f"{s.found}/{s.expected}", str(s.drafted),
             *(f"{s.equal[f]}/{s.expected}" for f in FIELDS),
-            f"{s.field_share:.0%}", str(len(s.invented_times)), str(s.unused_lines),
+            f"{s.field_share:.1%}", str(len(s.invented_times)), str(s.unused_lines),
             str(len(s.organisers_missing)),
         ])
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]

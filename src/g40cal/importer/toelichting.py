@@ -86,6 +86,12 @@ def match_item(heading: str, items: list[DraftItem], taken: set[int],
         if same_time and slot.end == item.end and item.round is None \
                 and (score >= 0.55 or contained):
             score = max(score, 0.85)           # the heading's time names the slot
+        words_a, words_b = _content_words(key), _content_words(title)
+        if len(words_a) >= 2 and len(words_b) >= 2:
+            score = max(score, 0.9 * len(words_a & words_b) / len(words_a | words_b))
+        if _in_order(title, key) or (len(key) >= 15 and re.search(rf"\b{re.escape(key)}\b",
+                                                                   title)):
+            score = max(score, 0.85)       # "Twenteboard - Brede Welvaart" ⊂ the heading
         if index in taken:
             score -= 0.05
         scored.append((score, index))
@@ -95,6 +101,28 @@ def match_item(heading: str, items: list[DraftItem], taken: set[int],
     if len(scored) > 1 and scored[1][0] >= scored[0][0] - 0.02:
         return None
     return scored[0][1]
+
+
+_NOISE = {"themagroep", "themagroepen", "gezamenlijk", "gezamenlijke", "sessie", "pijler", "tg",
+          "de", "het", "een", "en", "van", "over", "met", "in", "op", "voor"}
+
+
+def _content_words(folded: str) -> set[str]:
+    return {w for w in folded.split() if w not in _NOISE}
+
+
+def _in_order(short: str, long: str) -> bool:
+    """Every word of ``short`` (two or more) stands in ``long``, in order, from its start."""
+    words, others = short.split(), long.split()
+    if len(words) < 2 or len(others) <= len(words) or words[0] != others[0]:
+        return False
+    position = 0
+    for word in words:
+        try:
+            position = others.index(word, position) + 1
+        except ValueError:
+            return False
+    return True
 
 
 def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
@@ -132,10 +160,14 @@ def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
                 current, has_body = match, False
                 taken.add(match)
                 line.used = True
+                items[match] = _fuller_title(items[match], heading_key(text))
                 continue
             key = heading_key(text)
             if current is not None and (not has_body or (
                     len(fold(key)) >= 6 and fold(key) in fold(items[current].title))):
+                if not has_body and _names_only_organisers(items[current], registry):
+                    items[current] = _retitled(items[current], key, line)
+                    continue
                 _add_text(items, current, key, line)    # a subtitle of the same entry
                 continue
             if ROUND_WORDS.search(key) or _SECTION.match(key):
@@ -163,6 +195,37 @@ def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
         pending_speakers = _body_line(items, current, line, registry, pending_speakers)
         has_body = True
     return items
+
+
+def _fuller_title(item: DraftItem, heading: str) -> DraftItem:
+    """The Toelichting's heading as the title when it only adds to the schedule's words
+    ("Themagroep Zorg, Jeugd en Onderwijs" → "… (ZJO)"): both are the bureau's, the heading
+    says more."""
+    title, full = fold(item.title), fold(heading)
+    if not _in_order(title, full):
+        return item
+    rest = heading[len(item.title):] if heading.startswith(item.title) else None
+    if rest is not None and re.match(r"^\s*(?:,|:|-|–|met\b)", rest):
+        # "Slim met Stroom, aanpak …", "… met wethouder X": the schedule's title stays and
+        # the heading, which says more, opens the description
+        return replace(item, description="\n\n".join(filter(None, [item.description,
+                                                                   heading])))
+    return replace(item, title=heading)
+
+
+def _names_only_organisers(item: DraftItem, registry: GroupRegistry) -> bool:
+    """ "Themagroepen gezamenlijk Woningmarkt, Duurzaamheid en …": a joint session's label."""
+    named = organisers(item.title, registry)
+    return named is not None and len(named) >= 2
+
+
+def _retitled(item: DraftItem, subtitle: str, line: Line) -> DraftItem:
+    """A title that only lists the organising groups gives way to the session's own title,
+    the line under its heading; the groups stay in ``groups`` and the description."""
+    line.used = True
+    description = "\n\n".join(filter(None, [item.title, item.description]))
+    return replace(item, title=subtitle, description=description,
+                   sources=(*item.sources, line.source))
 
 
 def _is_body_statement(text: str, registry: GroupRegistry) -> bool:

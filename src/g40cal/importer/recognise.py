@@ -75,6 +75,9 @@ class _State:
     rounds: list[_Round] = field(default_factory=list)
     last_item: int | None = None
     last_from_paragraph: bool = False
+    time_column: bool = False          # times stood in a column of their own (not paired)
+    bare_run: int = 0
+    unreadable: list[Unused] = field(default_factory=list)
     room_column: int | None = None
     organiser_column: int | None = None
 
@@ -103,7 +106,11 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
         state.items, dropped = _parallel_rows(state.items)
     else:
         notes = programme + notes      # descriptions only: the whole text is a Toelichting
-    items = toelichting.attach(notes, state.items, registry, create=not timed)
+    if state.time_column:
+        notices.append("the times stand in a column of their own and could not be paired "
+                       "with the titles without guessing; items have no time — fill them in")
+    items = toelichting.attach(notes, state.items, registry,
+                               create=not timed or state.time_column)
     items = _estimate_ends(items, state.timed)
     items = [item for index, item in enumerate(items) if index not in dropped]
     items = [_infer_groups(_settle_groups(item), registry) for item in items]
@@ -113,10 +120,18 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
     if missing:
         notices.append(f"{len(missing)} item(s) have no time in the document; the draft marks "
                        "their start as a placeholder estimate — fill in the real times")
-    unused = tuple(Unused(line.text, line.source) for line in lines if not line.used
-                   and line.text.strip())
+    unused = tuple(state.unreadable) + tuple(
+        Unused(line.text, line.source, _why_unused(line)) for line in lines
+        if not line.used and line.text.strip())
     return Draft(title=title, kind=kind, city=city, days=tuple(days), items=tuple(items),
                  unused=unused, notices=tuple(notices), source_name=document.path.name)
+
+
+def _why_unused(line: Line) -> str:
+    slot, rest = phrases.leading_slot(line.text)
+    if slot is not None and not rest:
+        return "a time without a title beside it (not paired: that would be a guess)"
+    return "not recognised"
 
 
 def _explanations_start(lines: list[Line]) -> int:
@@ -271,12 +286,18 @@ def _read_programme(programme: list[Line], day_of_line: dict[int, int], state: _
         if not filled:
             continue
         slot, rest = phrases.leading_slot(filled[0][1])
+        if slot is not None and not rest and len(filled) == 1:
+            state.bare_run += 1            # a time alone: a column of times, titles elsewhere
+            state.time_column = state.time_column or state.bare_run >= 3
+            continue
+        state.bare_run = 0
         if slot is not None:
             entries = [(filled[0][0], rest, filled[0][2])] if rest else []
             entries += filled[1:]
             _timed_line(line, slot, entries, programme[index + 1:], state)
         else:
-            _untimed_line(line, filled, state)
+            following = next((n for n in programme[index + 1:] if n.filled), None)
+            _untimed_line(line, filled, state, following)
 
 
 def _header_row(line: Line, state: _State) -> bool:
@@ -354,7 +375,58 @@ def _timed_line(line: Line, slot: Slot, entries: list[tuple[int, str, Source]],
             state.timed.append((state.day, own_slot.start, index))
 
 
-def _untimed_line(line: Line, filled: list[tuple[int, str, Source]], state: _State) -> None:
+_JUNK = re.compile(r"^(?:[^a-z\s]*[^\w\s][^a-z\s]*|[A-Z]{1,5}|[A-Z]{6,})$")
+_JOINER_END = re.compile(r"\b(?:en|of|van|de|het|met|voor|door|naar|bij|op|in|aan)$")
+
+
+def _damaged_prefix(text: str) -> tuple[str, str]:
+    """OCR debris where a time should be ("X LER LG Plenair welkom", "(NLERRILE Keynote …"):
+    (the debris, the readable rest); ("", text) when the line starts readably."""
+    words = text.split()
+    count = 0
+    while count < len(words) - 1 and _JUNK.match(words[count]) \
+            and not re.fullmatch(r"\d{0,2}[.)]", words[count]) \
+            and not phrases.leading_slot(words[count])[0]:
+        count += 1
+    debris = words[:count]
+    if not debris or not words[count][:1].isupper():
+        return "", text
+    if len(debris) < 2 and not re.search(r"[A-Z]{6,}|[^\w\s]", debris[0]):
+        return "", text
+    return " ".join(debris), " ".join(words[count:])
+
+
+def _title_like(line: Line, following: Line | None) -> bool:
+    text = line.text
+    words = text.split()
+    if not words or len(words) > 16 or not text[:1].isupper() or text.endswith((".", ",", ";")):
+        return False
+    if _JOINER_END.search(text.lower()):
+        return False                    # "Welkom door G40-voorzitter Paul Depla en" goes on
+    return not (following is not None and following.text[:1].islower()
+                and not following.text.startswith(("http://", "https://", "www.")))
+
+
+def _untimed_item(line: Line, text: str, state: _State) -> None:
+    index = _add_common(text, None, None, None, [line.source], state)
+    state.last_from_paragraph = True
+    line.used = True
+    del index
+
+
+def _untimed_line(line: Line, filled: list[tuple[int, str, Source]], state: _State,
+                  following: Line | None = None) -> None:
+    if state.round is None and not line.is_row and not line.heading:
+        debris, rest = _damaged_prefix(line.text)
+        if debris and rest and _title_like(replace(line, cells=(rest,)), following):
+            state.unreadable.append(Unused(debris, line.source,
+                                           "unreadable (damaged text where a time stands)"))
+            _untimed_item(line, rest, state)
+            return
+        if state.time_column and _title_like(line, following) \
+                and common_kind(line.text) != "overig" and not _NUMBERED_LINE.match(line.text):
+            _untimed_item(line, line.text, state)
+            return
     current = state.round
     if current is not None:
         rooms = [f for f in filled if phrases.is_room(f[1]) or f[0] == state.room_column]
@@ -374,7 +446,7 @@ def _untimed_line(line: Line, filled: list[tuple[int, str, Source]], state: _Sta
         return          # a loose row of a table is not guessed into an item: reported
     numbered = _NUMBERED_LINE.match(line.text)
     item = state.items[state.last_item]
-    if numbered and item.start is not None:
+    if numbered:
         _add_choices(state.last_item, [(numbered[2], line.source)], state)
         line.used = True
         return
@@ -480,7 +552,7 @@ def _title_and_rest(text: str, state: _State) -> tuple[str, str]:
     return (title, rest) if title else (text, "")
 
 
-def _add_common(text: str, slot: Slot, room: str | None, organiser_text: str | None,
+def _add_common(text: str, slot: Slot | None, room: str | None, organiser_text: str | None,
                 sources: list[Source], state: _State) -> int:
     entry = parse_entry(text, state, room)
     groups = entry.groups
@@ -492,8 +564,8 @@ def _add_common(text: str, slot: Slot, room: str | None, organiser_text: str | N
         rest = rest[: rest.find(choices[0][0]) if choices[0][0] in rest else len(rest)]
         rest = re.sub(r"\s*\d{1,2}[.)]\s*$", "", rest).strip()
     item = DraftItem(
-        title=entry.title, kind=common_kind(entry.title), day=state.day, start=slot.start,
-        end=slot.end, room=entry.room, groups=groups, description=rest or None,
+        title=entry.title, kind=common_kind(entry.title), day=state.day,
+        start=slot.start if slot else None, end=slot.end if slot else None, room=entry.room, groups=groups, description=rest or None,
         capacity=entry.capacity, transport=entry.transport, provisional=entry.provisional,
         sources=tuple(sources), notes=entry.label,
         estimated=("groups",) if entry.groups_from_title else (),

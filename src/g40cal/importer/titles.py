@@ -107,7 +107,7 @@ _COMMON_KINDS = (
     ("werkbezoek", r"werkbezoek|\bbezoek\b"),
     ("netwerk", r"\bnetwerk(?:moment|en)\b"),
     ("overleg", r"\boverleg\b"),
-    ("plenair", r"plenair|keynote|\bdebat\b|\bin gesprek\b|\bpresentatie\b|\blezing\b"),
+    ("plenair", r"plenair|keynote|debat\b|\bin gesprek\b|\bpresentatie\b|\blezing\b"),
 )
 _CHOICE_KINDS = (
     ("lunchlezing", r"lunchlezing"),

@@ -134,7 +134,7 @@ def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
     section: tuple[str, str] | None = None       # (name, kind of section)
     day = 1
     pending_speakers: int | None = None
-    for line in lines:
+    for position, line in enumerate(lines):
         text = line.text
         if not text:
             continue
@@ -172,8 +172,7 @@ def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
                 continue
             if ROUND_WORDS.search(key) or _SECTION.match(key):
                 name, _ = round_name(key)
-                kind = "lunch" if key.lower().startswith("lunch") else \
-                    "plenair" if key.lower().startswith("plenair") else "round"
+                kind = _section_kind(key)
                 section = (name, kind)
                 current = None
                 line.used = True
@@ -182,7 +181,12 @@ def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
                                            sources=(line.source,)))
                     taken.add(len(items) - 1)
                 continue
-            if (create and section is not None) or (create and section is None and line.heading):
+            if create and section is None and not line.heading \
+                    and not _body_follows(lines, position):
+                section = (key, _section_kind(key))     # a heading over headings
+                line.used = True
+                continue
+            if create:
                 items.append(_created(key, section, day, line))
                 current, has_body = len(items) - 1, False
                 taken.add(current)
@@ -226,6 +230,21 @@ def _retitled(item: DraftItem, subtitle: str, line: Line) -> DraftItem:
     description = "\n\n".join(filter(None, [item.title, item.description]))
     return replace(item, title=subtitle, description=description,
                    sources=(*item.sources, line.source))
+
+
+def _section_kind(key: str) -> str:
+    lower = key.lower()
+    if lower.startswith(("lunch", "netwerklunch")):
+        return "lunch"
+    if lower.startswith("plenair"):
+        return "plenair"
+    return "round"
+
+
+def _body_follows(lines: list[Line], position: int) -> bool:
+    """Is the next line under this heading running text (so the heading names an item)?"""
+    following = next((line for line in lines[position + 1:] if line.text), None)
+    return following is not None and not is_heading(following)
 
 
 def _is_body_statement(text: str, registry: GroupRegistry) -> bool:

@@ -421,6 +421,11 @@ def _untimed_line(line: Line, filled: list[tuple[int, str, Source]], state: _Sta
         if debris and rest and _title_like(replace(line, cells=(rest,)), following):
             state.unreadable.append(Unused(debris, line.source,
                                            "unreadable (damaged text where a time stands)"))
+            if ROUND_WORDS.search(rest) and len(rest.split()) <= 4:
+                line.used = True       # "Themaronde 1": a round's header, its sessions unread
+                state.unreadable.append(Unused(rest, line.source, "a round whose sessions "
+                                               "could not be read here (see the Toelichting)"))
+                return
             _untimed_item(line, rest, state)
             return
         if state.time_column and _title_like(line, following) \
@@ -565,7 +570,8 @@ def _add_common(text: str, slot: Slot | None, room: str | None, organiser_text: 
         rest = re.sub(r"\s*\d{1,2}[.)]\s*$", "", rest).strip()
     item = DraftItem(
         title=entry.title, kind=common_kind(entry.title), day=state.day,
-        start=slot.start if slot else None, end=slot.end if slot else None, room=entry.room, groups=groups, description=rest or None,
+        start=slot.start if slot else None, end=slot.end if slot else None, room=entry.room,
+        groups=groups, description=rest or None,
         capacity=entry.capacity, transport=entry.transport, provisional=entry.provisional,
         sources=tuple(sources), notes=entry.label,
         estimated=("groups",) if entry.groups_from_title else (),

@@ -30,6 +30,9 @@ _SECTION = re.compile(r"^(?:plenair\w*|lunch\w*(?:[- ]\w+)?|ochtend\w*|middag\w*
                       r"|programma|dag\s+\d+\b.*)$", re.IGNORECASE)
 _SENTENCE_START = {"dit", "deze", "we", "wij", "er", "u", "je", "jullie", "zij", "hij",
                    "daarna", "ook"}
+_ENDS_MID_SENTENCE = re.compile(
+    r"\b(?:en|of|van|de|het|een|te|met|voor|door|naar|bij|op|in|aan|om|die|dat|als|is|zijn|"
+    r"wordt|worden|tussen|onder|over|uit|tot|zoals|waar|wat|hoe|we|ze|u|je)$", re.IGNORECASE)
 _SLOT_IN_BRACKETS = re.compile(r"\s*\([^()]*\d{1,2}[.:]\d{2}[^()]*\)\s*$")
 
 
@@ -46,6 +49,8 @@ def is_heading(line: Line) -> bool:
         return False
     if len(words) > 5 and words[0].lower() in _SENTENCE_START:
         return False
+    if _ENDS_MID_SENTENCE.search(text) or re.search(r"[a-z]{2}\.\s+[A-Z]", text):
+        return False                 # a wrapped line of running text, not a heading
     return not _SPEAKERS.match(text) and not _ORGANISED.match(text)
 
 
@@ -144,9 +149,12 @@ def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
             # "TG Duurzaamheid + Pijler economie" under a heading: who organises it
             pending_speakers = _body_line(items, current, line, registry, pending_speakers)
             continue
-        if is_heading(line) or (create and section and _NUMBER.match(line.raw or text)
-                                and len(text.split()) <= 20 and line.heading is None
-                                and not text.endswith(".")):
+        following = next((n for n in lines[position + 1:] if n.text), None)
+        wrapped = following is not None and following.text[:1].islower() and not marked
+        numbered_choice = (create and section and _NUMBER.match(line.raw or text)
+                           and len(text.split()) <= 20 and line.heading is None
+                           and not text.endswith("."))
+        if (not wrapped and is_heading(line)) or numbered_choice:
             pending_speakers = None
             slot = phrases.inner_slot(text)
             dated = re.match(r"^dag\s+(\d+)\b", text, re.IGNORECASE)

@@ -344,3 +344,25 @@ def test_a_joint_session_named_by_its_groups_takes_the_title_under_its_heading(
     assert joint.groups == ("Themagroep Woningmarkt", "Themagroep Zorg, Jeugd en Onderwijs")
     assert joint.description == ("Themagroepen gezamenlijk Woningmarkt en ZJO\n\n"
                                  "Eind november verscheen het advies.")
+
+
+def test_running_text_wrapped_over_lines_is_one_sentence_in_the_description(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD + paragraphs("10.00 - 10.30 Opening",
+                                     "Welkom door G40-voorzitter Paul Depla en",
+                                     "burgemeester Onno Hoes.", "Daarna koffie."))
+    assert item(recognise(doc, registry), "Opening").description == (
+        "Welkom door G40-voorzitter Paul Depla en burgemeester Onno Hoes.\n\nDaarna koffie.")
+
+
+def test_a_column_of_times_apart_from_the_titles_is_reported_not_paired(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD + paragraphs("12.00 - 13.00", "13.00 - 13.20", "13.20 - 14.30",
+                                     "Inloop met lunch", "Opening Glazen zaal",
+                                     "Openingsdebat: Stad van iedereen"))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.start, i.room) for i in draft.items] == [
+        ("Inloop met lunch", None, None), ("Opening", None, "Glazen zaal"),
+        ("Openingsdebat: Stad van iedereen", None, None)]
+    assert [u.text for u in draft.unused] == ["12.00 - 13.00", "13.00 - 13.20", "13.20 - 14.30"]
+    assert all("not paired" in u.reason for u in draft.unused)

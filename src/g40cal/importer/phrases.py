@@ -149,6 +149,20 @@ def fold(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text))
 
 
+def join_text(before: str | None, line: str) -> str:
+    """Add a line to a description: a new paragraph, unless it carries on a sentence that a
+    PDF or text export wrapped ("… Paul Depla en" + "burgemeester Onno Hoes")."""
+    if not before:
+        return line
+    if line[:1].islower() or before.rstrip().split()[-1].lower() in _CARRY_ON:
+        return f"{before.rstrip()} {line.lstrip()}"
+    return f"{before}\n\n{line}"
+
+
+_CARRY_ON = {"en", "of", "van", "de", "het", "een", "te", "met", "voor", "door", "naar", "bij",
+             "op", "in", "aan", "om", "die", "dat", "als", "is", "zijn", "wordt", "tussen"}
+
+
 def clean(text: str) -> str:
     """Markup of a Word/Markdown export removed: HTML tags, **bold**, superscript ^e^."""
     text = re.sub(r"<[^>]{1,200}>", " ", text)

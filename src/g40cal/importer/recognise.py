@@ -27,7 +27,7 @@ from g40cal.importer.organisers import (
     organisers,
     parenthesised_organisers,
 )
-from g40cal.importer.phrases import Slot, fold
+from g40cal.importer.phrases import Slot, fold, join_text
 from g40cal.importer.titles import ROUND_WORDS, choice_kind, common_kind, round_name, split_title
 
 _HEADER_WORDS = {"tijd", "tijdstip", "wanneer", "onderdeel", "programma", "programmaonderdeel",
@@ -215,9 +215,11 @@ def _days(programme: list[Line], lines: list[Line], options: Options,
         if not days:
             days = [DraftDay(options.date)]
         elif days[0].date != options.date:
-            notices.append(f"--date {options.date} replaces the document's date "
-                           f"{days[0].date} for day 1")
-            days[0] = replace(days[0], date=options.date, estimated=(), estimate_note=None)
+            stated = days[0].date or "a date"
+            raise UserError(f"the document states {stated} for day 1 "
+                            f"({days[0].source.describe() if days[0].source else 'its text'}),"
+                            f" but --date says {options.date}; leave --date out, or correct "
+                            "the document")
     if not days or any(d.date is None for d in days):
         raise UserError("the document states no date (with its year) for the programme; "
                         "give it with --date YYYY-MM-DD")
@@ -253,8 +255,9 @@ def _resolve_year(found: phrases.FoundDate, text: str,
                   options: Options) -> tuple[date | None, tuple[str, ...], str | None]:
     if found.year:
         return found.as_date(), (), None
-    if options.date is not None:
-        return options.date, (), None
+    if options.date is not None and (options.date.day, options.date.month) == (found.day,
+                                                                                found.month):
+        return options.date, (), None   # the year the bureau gave with --date
     full = [d.as_date() for d in phrases.dates_in(text) if d.year]
     full = [d for d in full if d is not None]
     if not full:
@@ -458,7 +461,7 @@ def _untimed_line(line: Line, filled: list[tuple[int, str, Source]], state: _Sta
     if line.heading or line.bold or not state.last_from_paragraph:
         return
     # running text under an item (a PDF or text without a table): its description
-    description = "\n\n".join(filter(None, [item.description, line.text]))
+    description = join_text(item.description, line.text)
     state.items[state.last_item] = replace(item, description=description,
                                            sources=(*item.sources, line.source))
     line.used = True

@@ -17,7 +17,7 @@ from g40cal.importer import phrases
 from g40cal.importer.draft import DraftItem
 from g40cal.importer.lines import Line
 from g40cal.importer.organisers import organisers
-from g40cal.importer.phrases import fold
+from g40cal.importer.phrases import fold, join_text
 from g40cal.importer.titles import ROUND_WORDS, choice_kind, common_kind, round_name
 
 _NUMBER = re.compile(r"^\s*(?:[-*]\s*)?\d{1,2}\s*[.)]\s*")
@@ -274,7 +274,7 @@ def _created(title: str, section: tuple[str, str] | None, day: int, line: Line) 
 
 def _add_text(items: list[DraftItem], index: int, text: str, line: Line) -> None:
     item = items[index]
-    description = "\n\n".join(filter(None, [item.description, text]))
+    description = join_text(item.description, text)
     items[index] = replace(item, description=description, sources=(*item.sources, line.source))
     line.used = True
 
@@ -317,7 +317,7 @@ def _body_line(items: list[DraftItem], index: int, line: Line, registry: GroupRe
         update["transport"] = phrases.transport(text)
     if item.provisional is None and phrases.proviso(text):
         update["provisional"] = phrases.proviso(text)
-    description = "\n\n".join(filter(None, [item.description, text]))
+    description = join_text(item.description, text)
     items[index] = replace(item, description=description, sources=(*item.sources, line.source),
                            **update)
     return None

@@ -47,14 +47,27 @@ def programme_id(draft: Draft) -> str:
     return slug("-".join(p for p in parts if p), 80)
 
 
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "een": 1, "twee": 2, "drie": 3,
+          "vier": 4}
+
+
+def round_prefix(name: str) -> str:
+    """ "Keuze sessies - ronde II" → "r2"; "Lunch en maak kennis …" → "lunch"."""
+    match = re.search(r"ronde\s*([0-9]+|[ivx]+|een|twee|drie|vier)\b", name, re.IGNORECASE)
+    if match:
+        number = match[1].lower()
+        return f"r{_ROMAN.get(number, number)}"
+    return slug(name, 20, words_max=1)
+
+
 def assign_ids(items: tuple[DraftItem, ...] | list[DraftItem],
                taken: set[str] | None = None) -> list[DraftItem]:
     """Give every item without an id a readable, unique one: "r1-europa", "lunch"."""
     taken = set(taken or ()) | {i.id for i in items if i.id}
-    rounds: dict[str, int] = {}
+    rounds: dict[str, str] = {}
     for item in items:
         if item.round and item.round not in rounds:
-            rounds[item.round] = len(rounds) + 1
+            rounds[item.round] = round_prefix(item.round)
     result = []
     for item in items:
         if item.id:
@@ -62,7 +75,7 @@ def assign_ids(items: tuple[DraftItem, ...] | list[DraftItem],
             continue
         base = slug(item.title, 40, words_max=4)
         if item.round:
-            base = f"r{rounds[item.round]}-{base}"
+            base = f"{rounds[item.round]}-{base}"
         if len({i.day for i in items}) > 1:
             base = f"d{item.day}-{base}"
         candidate, number = base, 2

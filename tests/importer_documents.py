@@ -167,6 +167,13 @@ ZAANDAM_EXPLANATION = [
     (None, "Gerard Schouw, landelijke aanjager, over aanpak netcongestie op bedrijventerreinen"),
     (3, "Gemeentelijke financiën"),
     (None, "Op deze netwerkdag blikken we terug op de extra ALV van de VNG van 24 mei 2024."),
+    (2, "Lunch-activiteiten (12.30 - 14.00 uur)"),
+    (None, "Rondleidingen (start 12.45 uur, inclusief lunchpakket)"),
+    # Word's own numbered list: the numbers are not in the text, Word draws them
+    ("numbered", "Stadswandeling Stadshart Zaandam met wethouder Stephanie Onclin"),
+    ("numbered", "Stadswandeling Monet"),
+    ("numbered", "Stadswandeling Zaanse houtbouw"),
+    ("numbered", "Vaartocht over de Zaan"),
 ]
 SESSION_COLUMNS = 5
 
@@ -218,7 +225,10 @@ def write_tabbed_docx(path: Path) -> Path:
     document.add_paragraph(ZAANDAM_TITLE, style="Heading 1")
     for time, paragraphs in ZAANDAM_PLAIN_ROWS:
         document.add_paragraph(f"{time}\t{paragraphs[0]}")
-    document.add_paragraph("Toelichting op de onderdelen", style="Heading 2")
+    document.add_paragraph(f"{ZAANDAM_ROUND[0]}\t{ZAANDAM_ROUND[1]}")
+    document.add_paragraph("\t" + "\t".join(ZAANDAM_ROUND_SESSIONS[:2]))
+    document.add_paragraph("\t" + ZAANDAM_ROUND_SESSIONS[2])
+    document.add_paragraph("Toelichting\top de onderdelen", style="Heading 2")
     document.save(str(path))
     return path
 
@@ -254,6 +264,8 @@ def _add_explanation(document, explanation) -> None:
     for kind, text in explanation:
         if kind == "bold":
             document.add_paragraph().add_run(text).bold = True
+        elif kind == "numbered":
+            document.add_paragraph(text, style="List Number")
         elif kind is None:
             document.add_paragraph(text)
         else:
@@ -282,11 +294,21 @@ DORDRECHT_SCHEDULE = [
            "ministerie VRO over het maken van keuzes in de beperkte ruimte.", False)]),
     ("16.30", [("Afsluiting met hapje en drankje", True)]),
 ]
+# (font size, bold, text): the "Toelichting" in full-width paragraphs that wrap over lines
 DORDRECHT_EXPLANATION = [
-    (16, "Toelichting op de onderdelen"),
-    (12, "Keuze sessies - ronde 1 (11.00 - 12.00 uur)"),
-    (10, "In deze verdiepende sessie praten we verder naar aanleiding van de plenaire aftrap,"),
-    (10, "de samenwerking met het Rijk."),
+    (16, True, "Toelichting op de onderdelen"),
+    (12, True, "Keuze sessies - ronde 1 (11.00 - 12.00 uur)"),
+    (10, True, "G40 overleg voor lobbyisten en coördinatoren"),
+    (10, False, "In deze verdiepende sessie praten we verder naar aanleiding van de plenaire "
+                "aftrap, de samenwerking met het Rijk. Samen met collega's van BZK verkennen we "
+                "de kansen van een gezamenlijke agenda."),
+    (10, True, "Mooi Nederland"),
+    (10, False, "TG Leefomgeving en Stedelijke Transformatie + Pijler economie"),
+    (10, False, "Nederland verandert continu. Bij deze permanente, grote verbouwing is het "
+                "belangrijk om in alle grote opgaven - van de woningbouwopgave tot de "
+                "verduurzaming van onze energie en economie - ruimtelijk kwaliteit leidend te "
+                "laten zijn. Zodat we straks in een in alle opzichten mooi, functioneel en "
+                "toekomstbestendig Nederland leven."),
 ]
 TIME_X, TITLE_X, TITLE_WIDTH = 20, 52, 120  # millimetres
 
@@ -312,10 +334,12 @@ def write_dordrecht_pdf(path: Path) -> Path:
                 y += 5
         y += 4  # the space between two items
     y += 6
-    for size, text in DORDRECHT_EXPLANATION:
-        pdf.set_font("Helvetica", "B" if size > 10 else "", size)
-        pdf.text(TIME_X, y, text)
-        y += 5 + (size - 10) / 2
+    for size, bold, text in DORDRECHT_EXPLANATION:
+        pdf.set_font("Helvetica", "B" if bold else "", size)
+        for wrapped in pdf.multi_cell(170, 5, text, dry_run=True, output="LINES"):
+            pdf.text(TIME_X, y, wrapped)
+            y += 5 + (size - 10) / 2
+        y += 3  # the space after a paragraph
     pdf.output(str(path))
     return path
 
@@ -412,4 +436,90 @@ def write_edited_docx(path: Path) -> Path:
         '</w:txbxContent></v:textbox></v:shape></w:pict></w:r>'))
     document.add_paragraph("Conceptueel en Circulair bouwen")
     document.save(str(path))
+    return path
+
+
+def write_borderless_pdf(path: Path) -> Path:
+    """Almelo's morning and round as a table without lines, as Word prints one: narrow
+    gutters (the cells' padding), the time and room centred beside a title of several
+    lines, the round's sessions each in a row with the round's time."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, ALMELO_TITLE, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    with pdf.table(col_widths=(25, 110, 55), borders_layout="NONE", line_height=5,
+                   padding=2, first_row_as_headings=False) as table:
+        for time, paragraphs, room in BORDERLESS_ROWS:
+            row = table.row()
+            for text in (time, "\n".join(paragraphs), room):
+                row.cell(text)
+    pdf.output(str(path))
+    return path
+
+
+BORDERLESS_ROWS = [
+    *ALMELO_PLAIN_ROWS,
+    *((ALMELO_ROUND[0], [s.title, s.detail] if s.detail else [s.title], s.room)
+      for s in ALMELO_ROUND_SESSIONS),
+]
+
+
+# Tilburg's two days, one page each (the times the OCR'd text states).
+TILBURG_DAYS = [
+    ("Dag 1 - donderdag 25 september 2025 - Spoorzone Tilburg (LocHal)", [
+        ("12.00 - 13.00", "Inloop met lunch", ""),
+        ("13.00 - 13.20", "Opening", "Glazen zaal"),
+        ("13.20 - 14.30", "Openingsdebat: Stad van iedereen", "Glazen zaal"),
+    ]),
+    ("Dag 2 - vrijdag 26 september 2025 - Stadhuis gemeente Tilburg", [
+        ("09.15 - 09.45", "Inloop met koffie en thee", ""),
+        ("11.00 - 11.15", "Zaalwissel", ""),
+    ]),
+]
+
+
+def write_two_day_pdf(path: Path) -> Path:
+    """A programme of two days, a page each: time, title and room in three columns."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    for heading, schedule in TILBURG_DAYS:
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 14)
+        pdf.text(TIME_X, 25, heading)
+        y = 40.0
+        for time, title, room in schedule:
+            pdf.set_font("Helvetica", "", 10)
+            pdf.text(TIME_X, y, time)
+            pdf.text(TITLE_X, y, title)
+            if room:
+                pdf.text(150, y, room)
+            y += 8
+    pdf.output(str(path))
+    return path
+
+
+def write_pdf_with_scanned_page(path: Path) -> Path:
+    """Dordrecht's programme with a scanned page added after it (a picture, no text)."""
+    import io
+
+    from fpdf import FPDF
+    from PIL import Image
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.text(TIME_X, 25, DORDRECHT_TITLE)
+    pdf.set_font("Helvetica", "", 10)
+    for number, (time, lines) in enumerate(DORDRECHT_SCHEDULE[:3]):
+        pdf.text(TIME_X, 40 + 8 * number, time)
+        pdf.text(TITLE_X, 40 + 8 * number, lines[0][0])
+    pdf.add_page()
+    scan = io.BytesIO()
+    Image.new("RGB", (600, 800), "white").save(scan, "PNG")
+    pdf.image(scan, x=10, y=10, w=190)
+    pdf.output(str(path))
     return path

@@ -231,7 +231,11 @@ def test_word_paragraphs_laid_out_with_tabs_become_a_table(tmp_path):
     assert [filled(row) for row in schedule.rows][:2] == [
         ["09.15 - 09.45", "Inloop"], ["09.45 - 10.00", "Opening"]]
     assert schedule.rows[1].cells[1].source.describe() == "table 1, row 2, column 2, paragraph 3"
-    assert paragraphs(document)[-1].text == "Toelichting op de onderdelen"
+    sessions = [[c.text for c in row.cells] for row in schedule.rows[-2:]]
+    assert sessions == [
+        ["", *docs.ZAANDAM_ROUND_SESSIONS[:2]], ["", docs.ZAANDAM_ROUND_SESSIONS[2]]]
+    heading = paragraphs(document)[-1]  # a heading with a tab in it is still a heading
+    assert (heading.text, heading.heading) == ("Toelichting op de onderdelen", 2)
 
 
 def test_blocks_keep_the_order_of_the_word_body(tmp_path):
@@ -277,14 +281,25 @@ def test_a_pdf_title_wrapping_over_lines_stays_in_its_row_and_column(tmp_path):
 def test_pdf_paragraphs_outside_the_columns_keep_order_and_headings_by_font_size(tmp_path):
     document = read_document(docs.write_dordrecht_pdf(tmp_path / "dordrecht.pdf"))
     kinds = [type(block).__name__ for block in document.blocks]
-    assert kinds == ["Paragraph", "Table", "Paragraph", "Paragraph", "Paragraph", "Paragraph"]
-    title, heading, subheading, text, _rest = (
-        paragraphs(document)[0], *paragraphs(document)[1:5])
+    assert kinds == ["Paragraph", "Table"] + ["Paragraph"] * len(docs.DORDRECHT_EXPLANATION)
+    title, *explanation = paragraphs(document)
     assert (title.text, title.heading, title.bold) == (docs.DORDRECHT_TITLE, 1, True)
-    assert (heading.text, heading.heading) == ("Toelichting op de onderdelen", 1)
-    assert subheading.heading is not None and subheading.heading > heading.heading
-    assert text.heading is None and not text.bold
-    assert text.source.describe() == "page 1, line 18"
+    assert [p.text for p in explanation] == [text for *_style, text in docs.DORDRECHT_EXPLANATION]
+    assert [p.bold for p in explanation] == [bold for _s, bold, _t in docs.DORDRECHT_EXPLANATION]
+    heading, subheading, *rest = explanation
+    assert (heading.heading, subheading.heading) == (1, 3)
+    assert all(p.heading is None for p in rest)
+    assert [p.source.describe() for p in explanation[2:4]] == ["page 1, line 18", "page 1, line 19"]
+
+
+def test_a_pdf_paragraph_wrapping_over_lines_is_one_paragraph_and_short_lines_stay_apart(
+        tmp_path):
+    document = read_document(docs.write_dordrecht_pdf(tmp_path / "dordrecht.pdf"))
+    long_text = docs.DORDRECHT_EXPLANATION[-1][2]
+    wrapped = next(p for p in paragraphs(document) if p.text.startswith("Nederland verandert"))
+    assert wrapped.text == long_text  # three lines on the page, one paragraph
+    organisers = next(p for p in paragraphs(document) if p.text.startswith("TG Leefomgeving"))
+    assert organisers.text == docs.DORDRECHT_EXPLANATION[-2][2]  # a short line ends it
 
 
 def test_a_ruled_pdf_table_is_read_cell_by_cell_with_merged_cells(tmp_path):
@@ -486,3 +501,161 @@ def test_word_page_header_text_box_and_tracked_changes_read_as_the_page_shows_th
         (docs.ZAANDAM_TEXT_BOX, "text box, paragraph 2"),
         ("Conceptueel en Circulair bouwen", "paragraph 3"),
     ]
+
+
+def test_a_blank_line_between_tab_lines_does_not_end_the_table(tmp_path):
+    path = tmp_path / "programma.txt"
+    path.write_text("Tijd\t\t\n\n11.30 - 12.30\tKeuzesessies - Ronde 1\t\n\n"
+                    "\tElke Regio Telt!\tSlim met Stroom\n\nToelichting op de onderdelen\n")
+    document = read_document(path)
+    schedule = tables(document)[0]
+    assert [(row.source.line, filled(row)) for row in schedule.rows] == [
+        (1, ["Tijd"]), (3, ["11.30 - 12.30", "Keuzesessies - Ronde 1"]),
+        (5, ["Elke Regio Telt!", "Slim met Stroom"])]
+    assert [(p.text, p.source.line) for p in paragraphs(document)] == [
+        ("Toelichting op de onderdelen", 7)]
+
+
+_LETTERS = "abcdeéëfgijklmnoöpqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-,:()!?'"
+_WORD = st.text(alphabet=_LETTERS, min_size=1, max_size=8).filter(
+    lambda word: not set(word) <= set(".-:,"))
+_CELL = st.lists(_WORD, max_size=4).map(" ".join)
+
+
+@st.composite
+def _grids(draw) -> list[list[str]]:
+    width = draw(st.integers(2, 6))
+    rows = draw(st.lists(st.lists(_CELL, min_size=width, max_size=width), min_size=1,
+                         max_size=8))
+    rows[0][:2] = [draw(_WORD), draw(_WORD)]  # one row with two filled fields: a table
+    return rows
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(grid=_grids())
+def test_any_tab_separated_table_reads_back_cell_for_cell(tmp_path, grid):
+    path = tmp_path / "programma.txt"
+    path.write_text("".join("\t".join(row) + "\n" for row in grid), encoding="utf-8")
+    schedule = tables(read_document(path))[0]
+    # A line of nothing but tabs is a blank line, as a reader sees it.
+    shown = [(number, row) for number, row in enumerate(grid, start=1) if any(row)]
+    assert [[cell.text for cell in row.cells] for row in schedule.rows] == [
+        row for _n, row in shown]
+    assert [row.source.line for row in schedule.rows] == [number for number, _row in shown]
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(grid=_grids())
+def test_any_markdown_table_reads_back_cell_for_cell(tmp_path, grid):
+    path = tmp_path / "programma.md"
+    lines = ["| " + " | ".join(row) + " |" for row in grid]
+    lines.insert(1, "|" + "---|" * len(grid[0]))
+    path.write_text("Programma\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    document = read_document(path)
+    assert document.format == "markdown"
+    schedule = tables(document)[0]
+    assert [[cell.text for cell in row.cells] for row in schedule.rows] == grid
+    assert [cell.source.column for cell in schedule.rows[-1].cells] == list(
+        range(1, len(grid[0]) + 1))
+
+
+@pytest.mark.parametrize("main", [
+    "application/vnd.ms-word.document.macroEnabled.main+xml",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+])
+def test_a_macro_enabled_document_or_a_word_template_is_read_like_a_document(tmp_path, main):
+    plain = docs.write_zaandam_docx(tmp_path / "zaandam.docx").read_bytes()
+    path = tmp_path / "zaandam.docm"
+    with zipfile.ZipFile(io.BytesIO(plain)) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "[Content_Types].xml":
+                content = content.replace(
+                    b"application/vnd.openxmlformats-officedocument.wordprocessingml."
+                    b"document.main+xml", main.encode())
+            target.writestr(item, content)
+    document = read_document(path)
+    assert document.format == "docx"
+    assert tables(document)[0].rows[0].cells[1].text == "Inloop"
+
+
+def test_a_pdf_table_without_lines_and_narrow_gutters_gives_one_row_per_item(tmp_path):
+    document = read_document(docs.write_borderless_pdf(tmp_path / "almelo.pdf"))
+    schedule = tables(document)[0]
+    assert [[cell.text for cell in row.cells] for row in schedule.rows] == [
+        [time, "\n".join(paragraphs), room] for time, paragraphs, room in docs.BORDERLESS_ROWS
+    ]
+
+
+def test_word_list_numbers_are_read_as_the_page_shows_them(tmp_path):
+    document = read_document(docs.write_zaandam_docx(tmp_path / "zaandam.docx"))
+    walks = [p.text for p in paragraphs(document)][-4:]
+    assert walks == [
+        "1. Stadswandeling Stadshart Zaandam met wethouder Stephanie Onclin",
+        "2. Stadswandeling Monet", "3. Stadswandeling Zaanse houtbouw",
+        "4. Vaartocht over de Zaan"]
+
+
+def test_word_bullets_add_nothing_to_the_text(tmp_path):
+    import docx
+
+    word = docx.Document()
+    word.add_paragraph("Vaartocht over de Zaan", style="List Bullet")
+    word.add_paragraph("Stadswandeling Monet", style="List Number")
+    word.save(str(tmp_path / "lijst.docx"))
+    texts = [p.text for p in paragraphs(read_document(tmp_path / "lijst.docx"))]
+    assert texts == ["Vaartocht over de Zaan", "1. Stadswandeling Monet"]
+
+
+def test_a_pdf_of_several_pages_numbers_its_tables_through_and_names_each_page(tmp_path):
+    document = read_document(docs.write_two_day_pdf(tmp_path / "tilburg.pdf"))
+    kinds = [(type(b).__name__, b.source.page) for b in document.blocks]
+    assert kinds == [("Paragraph", 1), ("Table", 1), ("Paragraph", 2), ("Table", 2)]
+    for (heading, schedule), table, day in zip(
+            docs.TILBURG_DAYS, tables(document), paragraphs(document), strict=True):
+        assert day.text == heading and day.heading is not None
+        assert [filled(row) for row in table.rows] == [
+            [text for text in row if text] for row in schedule]
+    second = tables(document)[1].rows[1].cells[1]
+    assert second.source.describe() == "page 2, table 2, row 2, column 2, line 3"
+
+
+def test_a_pdf_page_that_is_only_a_picture_is_noted_not_silently_skipped(tmp_path):
+    document = read_document(docs.write_pdf_with_scanned_page(tmp_path / "deels.pdf"))
+    assert [filled(row)[0] for row in tables(document)[0].rows] == [
+        time for time, _lines in docs.DORDRECHT_SCHEDULE[:3]]
+    assert document.notes == (
+        "page 2 has no text, only a picture (a scanned page?): nothing on it was read",)
+    clean = read_document(docs.write_dordrecht_pdf(tmp_path / "heel.pdf"))
+    assert clean.notes == ()
+
+
+def test_a_word_document_with_only_a_picture_is_refused_and_pictures_beside_text_noted(
+        tmp_path):
+    import docx
+    from PIL import Image
+
+    picture = tmp_path / "programma.png"
+    Image.new("RGB", (300, 400), "white").save(picture)
+    scanned = docx.Document()
+    scanned.add_picture(str(picture))
+    scanned.save(str(tmp_path / "scan.docx"))
+    assert "no text, only pictures" in refused(tmp_path / "scan.docx")
+    docx.Document().save(str(tmp_path / "leeg.docx"))
+    assert "the Word document is empty" in refused(tmp_path / "leeg.docx")
+    with_logo = docx.Document()
+    with_logo.add_picture(str(picture))
+    with_logo.add_paragraph(docs.ZAANDAM_TITLE, style="Title")
+    with_logo.save(str(tmp_path / "logo.docx"))
+    document = read_document(tmp_path / "logo.docx")
+    assert [p.text for p in paragraphs(document)] == [docs.ZAANDAM_TITLE]
+    assert document.notes == ("the document has 1 picture(s); text inside pictures is not read",)
+
+
+def test_a_web_page_is_refused_asking_for_the_word_document(tmp_path):
+    path = tmp_path / "programma.htm"
+    path.write_text("<html xmlns:o='urn:schemas-microsoft-com:office:office'><body>"
+                    "<p>09.30 Inloop</p></body></html>")
+    assert "this is a web page (HTML)" in refused(path)

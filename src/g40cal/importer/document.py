@@ -81,3 +81,6 @@ class Document:
     path: Path
     format: str                        # "docx" | "pdf" | "text" | "markdown"
     blocks: tuple[Block, ...]
+    # What the reader saw but could not read (a page that is only a picture): for the
+    # report, so that nothing vanishes silently.
+    notes: tuple[str, ...] = ()

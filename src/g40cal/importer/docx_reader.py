@@ -16,9 +16,9 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import docx
 from docx.opc.exceptions import OpcError
@@ -42,16 +42,63 @@ _HEADING_STYLE = re.compile(r"^(?:heading|kop|überschrift|titre)\s*(\d)$", re.I
 _TITLE_STYLES = {"title", "titel"}
 
 
+_WORD_MAIN = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+# Macro-enabled documents (.docm) and templates (.dotx, .dotm) hold the same text; python-docx
+# opens only plain documents, so their main part is announced as a plain one (in memory; the
+# macros are never run).
+_OTHER_WORD_MAINS = (
+    b"application/vnd.ms-word.document.macroEnabled.main+xml",
+    b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+    b"application/vnd.ms-word.template.macroEnabledTemplate.main+xml",
+)
+
+
+def _as_plain_document(data: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        types = source.read("[Content_Types].xml")
+        if not any(main in types for main in _OTHER_WORD_MAINS):
+            return data
+        for main in _OTHER_WORD_MAINS:
+            types = types.replace(main, _WORD_MAIN)
+        copy = io.BytesIO()
+        with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as target:
+            for item in source.infolist():
+                content = types if item.filename == "[Content_Types].xml" else source.read(item)
+                target.writestr(item, content)
+    return copy.getvalue()
+
+
 def read_docx(path: Path, data: bytes) -> Document:
     try:
-        word = docx.Document(io.BytesIO(data))
-        return Document(path=path, format="docx", blocks=tuple(_Reader(word).blocks()))
+        word = docx.Document(io.BytesIO(_as_plain_document(data)))
+        blocks = tuple(_Reader(word).blocks())
+        pictures = _picture_count(word)
     except (OpcError, zipfile.BadZipFile, zlib.error, etree.XMLSyntaxError) as err:
         raise _damaged(path, err) from None
     except Exception as err:
         if raised_by_library(err, "docx", "zipfile", "lxml"):
             raise _damaged(path, err) from None
         raise
+    if not blocks:
+        if pictures:
+            raise refuse(
+                path,
+                "the Word document holds no text, only pictures (a scanned programme?)",
+                "import the document the programme was typed in",
+            )
+        raise refuse(path, "the Word document is empty", "check that this is the programme")
+    notes = (
+        (f"the document has {pictures} picture(s); text inside pictures is not read",)
+        if pictures
+        else ()
+    )
+    return Document(path=path, format="docx", blocks=blocks, notes=notes)
+
+
+def _picture_count(word: Any) -> int:
+    """Pictures in the body: drawings and old-style (VML) images."""
+    body = word.element.body
+    return len(body.xpath(".//w:drawing//*[local-name()='blip'] | .//*[local-name()='imagedata']"))
 
 
 def _damaged(path: Path, err: Exception) -> Exception:
@@ -65,28 +112,31 @@ def _damaged(path: Path, err: Exception) -> Exception:
 class _Reader:
     def __init__(self, word: Any) -> None:
         self.word = word
+        self.numbering = _Numbering(word)
         self.paragraphs = 0
         self.tables = 0
 
     def blocks(self) -> list[Block]:
         blocks: list[Block] = list(self._header_blocks())
         tab_run: list[tuple[int, str]] = []
+        boxes_in_run: list[Paragraph] = []  # text boxes anchored in the tab paragraphs
         for element in _body_elements(self.word.element.body):
             if element.tag == _W_P:
                 self.paragraphs += 1
                 paragraph = DocxParagraph(element, self.word)
-                text = _paragraph_text(element)
-                if "\t" in text and text.strip() and "\n" not in text.strip():
+                text = self.numbering.label(element) + _paragraph_text(element)
+                if _tab_laid_out(text) and _heading_level(paragraph) is None:
                     tab_run.append((self.paragraphs, text))
+                    boxes_in_run.extend(self._text_box_blocks(element))
                     continue
-                blocks.extend(self._flush_tabs(tab_run))
+                blocks.extend(self._flush_tabs(tab_run, boxes_in_run))
                 blocks.extend(self._paragraph_blocks(paragraph, text))
                 blocks.extend(self._text_box_blocks(element))
             else:
-                blocks.extend(self._flush_tabs(tab_run))
+                blocks.extend(self._flush_tabs(tab_run, boxes_in_run))
                 self.tables += 1
                 blocks.append(self._table(element, self.tables))
-        blocks.extend(self._flush_tabs(tab_run))
+        blocks.extend(self._flush_tabs(tab_run, boxes_in_run))
         return blocks
 
     # --- paragraphs ----------------------------------------------------------------------
@@ -147,17 +197,19 @@ class _Reader:
                             blocks.append(Paragraph(text=line, source=source))
         return blocks
 
-    def _flush_tabs(self, run: list[tuple[int, str]]) -> list[Block]:
-        """Paragraphs laid out with tabs: a table if one of them has two filled fields."""
+    def _flush_tabs(self, run: list[tuple[int, str]], boxes: list[Paragraph]) -> list[Block]:
+        """Paragraphs laid out with tabs: a table if one of them has two filled fields
+        (then the text boxes anchored in them follow the table)."""
         if not run:
             return []
-        taken = list(run)
+        taken, after = list(run), list(boxes)
         run.clear()
+        boxes.clear()
         if not any(sum(1 for f in text.split("\t") if f.strip()) >= 2 for _n, text in taken):
             return [
                 Paragraph(" ".join(text.split()), Source(paragraph=number))
                 for number, text in taken
-            ]
+            ] + after
         self.tables += 1
         table = self.tables
         rows = []
@@ -171,7 +223,7 @@ class _Reader:
             )
             source = Source(table=table, row=row_number, paragraph=paragraph)
             rows.append(Row(cells=cells, source=source))
-        return [Table(rows=tuple(rows), source=Source(table=table, paragraph=taken[0][0]))]
+        return [Table(rows=tuple(rows), source=Source(table=table, paragraph=taken[0][0])), *after]
 
     # --- tables --------------------------------------------------------------------------
 
@@ -200,7 +252,7 @@ class _Reader:
         lines: list[str] = []
         for element in _body_elements(tc):
             if element.tag == _W_P:
-                text = _paragraph_text(element)
+                text = self.numbering.label(element) + _paragraph_text(element)
                 for line in text.split("\n"):
                     line = " ".join(line.split())
                     if line:
@@ -212,6 +264,13 @@ class _Reader:
                     if line:
                         lines.append(line)
         return "\n".join(lines)
+
+
+def _tab_laid_out(text: str) -> bool:
+    """One line with a tab in it (a paragraph of several lines is running text); a leading
+    tab counts: it leaves the first column empty, as under a round's row."""
+    stripped = text.strip(" \n")
+    return "\t" in stripped and "\n" not in stripped
 
 
 def _body_elements(parent: Any) -> Iterator[Any]:
@@ -331,3 +390,116 @@ def _run_bold(run: Run, paragraph: DocxParagraph) -> bool:
                 return bool(bold)
             style = style.base_style
     return False
+
+
+class _Numbering:
+    """The numbers Word puts before the items of a numbered list ("1.", "a)").
+
+    They are not in the paragraph's text but drawn by Word from the list's definition, and
+    a reader sees them: "2. Stadswandeling Monet" is choice 2. Bullets add nothing.
+    """
+
+    _FORMATS: ClassVar[dict[str, Callable[[int], str]]] = {
+        "decimal": str,
+        "decimalZero": lambda n: f"{n:02d}",
+        "lowerLetter": lambda n: _letters(n).lower(),
+        "upperLetter": lambda n: _letters(n),
+        "lowerRoman": lambda n: _roman(n).lower(),
+        "upperRoman": lambda n: _roman(n),
+    }
+
+    def __init__(self, word: Any) -> None:
+        self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}
+        # Lists that share a definition count on together unless one restarts its numbers.
+        self.counter_key: dict[str, str] = {}
+        self.counters: dict[str, list[int]] = {}
+        self.word = word
+        try:
+            numbering = word.part.numbering_part.element
+        except (NotImplementedError, KeyError, AttributeError):
+            return
+        abstract: dict[str, dict[int, tuple[str, str, int]]] = {}
+        for definition in numbering.findall(qn("w:abstractNum")):
+            levels = {}
+            for level in definition.findall(qn("w:lvl")):
+                levels[int(level.get(qn("w:ilvl"), "0"))] = (
+                    _val(level, "w:numFmt", "decimal"),
+                    _val(level, "w:lvlText", ""),
+                    int(_val(level, "w:start", "1") or 1),
+                )
+            abstract[definition.get(qn("w:abstractNumId"), "")] = levels
+        for num in numbering.findall(qn("w:num")):
+            abstract_id = _val(num, "w:abstractNumId", "") or ""
+            levels = dict(abstract.get(abstract_id, {}))
+            num_id = num.get(qn("w:numId"), "")
+            restarts = num.find(f"{qn('w:lvlOverride')}/{qn('w:startOverride')}") is not None
+            self.counter_key[num_id] = f"num {num_id}" if restarts else f"list {abstract_id}"
+            for override in num.findall(qn("w:lvlOverride")):
+                start = override.find(qn("w:startOverride"))
+                ilvl = int(override.get(qn("w:ilvl"), "0"))
+                if start is not None and ilvl in levels:
+                    fmt, text, _start = levels[ilvl]
+                    levels[ilvl] = (fmt, text, int(start.get(_W_VAL, "1")))
+            self.levels[num.get(qn("w:numId"), "")] = levels
+
+    def label(self, p: Any) -> str:
+        """The list number of this paragraph with a space, or "" (counts as it goes)."""
+        num_id, ilvl = self._num_pr(p)
+        levels = self.levels.get(num_id or "")
+        if not levels or ilvl not in levels:
+            return ""
+        counters = self.counters.setdefault(self.counter_key.get(num_id, num_id), [0] * 9)
+        counters[ilvl] = counters[ilvl] + 1 if counters[ilvl] else levels[ilvl][2]
+        for deeper in range(ilvl + 1, 9):
+            counters[deeper] = 0
+        fmt, text, _start = levels[ilvl]
+        if fmt in ("bullet", "none") or not text:
+            return ""
+        for level in range(9):
+            level_fmt = levels.get(level, ("decimal", "", 1))[0]
+            value = counters[level] or levels.get(level, ("decimal", "", 1))[2]
+            render = self._FORMATS.get(level_fmt, str)
+            text = text.replace(f"%{level + 1}", render(value))
+        return text + " "
+
+    def _num_pr(self, p: Any) -> tuple[str | None, int]:
+        num_pr = p.find(f"{_W_PPR}/{qn('w:numPr')}")
+        if num_pr is not None:
+            num_id = _val(num_pr, "w:numId", None)
+            return num_id, int(_val(num_pr, "w:ilvl", "0") or 0)
+        style_id = _val(p.find(_W_PPR), "w:pStyle", None) if p.find(_W_PPR) is not None else None
+        try:
+            style = self.word.styles.element.get_by_id(style_id) if style_id else None
+            if style is None:
+                style = self.word.styles.element.default_for("paragraph")
+        except (KeyError, AttributeError):
+            return None, 0
+        while style is not None:
+            num_pr = style.find(f"{_W_PPR}/{qn('w:numPr')}")
+            if num_pr is not None:
+                return _val(num_pr, "w:numId", None), int(_val(num_pr, "w:ilvl", "0") or 0)
+            based_on = _val(style, "w:basedOn", None)
+            style = self.word.styles.element.get_by_id(based_on) if based_on else None
+        return None, 0
+
+
+def _val(element: Any, child: str, default: str | None) -> str | None:
+    found = element.find(qn(child)) if element is not None else None
+    return found.get(_W_VAL, default) if found is not None else default
+
+
+def _letters(number: int) -> str:
+    """Word's letter numbering: A … Z, then AA … ZZ."""
+    letter = chr(ord("A") + (number - 1) % 26)
+    return letter * ((number - 1) // 26 + 1)
+
+
+def _roman(number: int) -> str:
+    result = ""
+    for value, numeral in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"),
+                           (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"),
+                           (4, "IV"), (1, "I")):
+        while number >= value:
+            result += numeral
+            number -= value
+    return result

@@ -1,13 +1,15 @@
 """PDF programmes, read with pdfplumber by the position of every word.
 
 Plain text order would run a column of times into a column of titles; a reader sees rows.
-So words are grouped into lines by their height on the page, a line is cut into runs where
-the gap between two words is far wider than a space, and the runs' left edges, gathered
-over the whole page, give the page's columns: a run starting at the titles' column is in the
-titles' column on every line. Consecutive lines with more than one run, or with a single run
-indented into a later column (a session under its round, a title's second line), form a
-table. Tables drawn with lines are read with pdfplumber's table finder instead, cell by cell.
-Lines of one run at the left margin are paragraphs; a larger font makes a heading.
+So words are grouped into lines by their height on the page, and a line is cut into runs
+where the gap between two words is column-wide, or where a narrower gap (a cell's padding)
+comes before a word starting at an x where words start after such gaps on several lines (a
+column edge). The runs' left edges, gathered over the page, give its columns. Consecutive
+lines with more than one run, or with one run indented into a later column (a session under
+its round, a title's second line), form a table; its rows are set apart by extra space, or
+else by a new time in the first column, so a title of three lines beside a centred time is
+one row. Tables drawn with lines are read with pdfplumber's table finder instead, cell by
+cell. Lines of one run at the left margin are paragraphs; a larger font makes a heading.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ from g40cal.importer.reading import raised_by_library, refuse
 # space (a space is about a quarter of the font size; justified text rarely passes one).
 COLUMN_GAP = 1.5
 COLUMN_TOLERANCE = 6.0  # points: runs starting this close belong to the same column
+# A narrower gap (a table cell's padding) cuts a line only where words on at least
+# MIN_ALIGNED_LINES lines start at the same x after such a gap: a column edge.
+NARROW_GAP = 0.8
+ALIGNMENT_TOLERANCE = 2.0
+MIN_ALIGNED_LINES = 3
 _BOLD_MARKS = ("bold", "black", "heavy", "semibold", "demi")
 
 
@@ -82,7 +89,8 @@ def read_pdf(path: Path, data: bytes) -> Document:
     pdfminer_log.setLevel(logging.CRITICAL)
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
-            return Document(path=path, format="pdf", blocks=tuple(_read_pages(path, pdf.pages)))
+            blocks, notes = _read_pages(path, pdf.pages)
+            return Document(path=path, format="pdf", blocks=tuple(blocks), notes=tuple(notes))
     except PdfminerException as err:
         cause = err.args[0] if err.args else err
         raise _refusal(path, cause) from None
@@ -110,7 +118,7 @@ def _refusal(path: Path, cause: object) -> Exception:
     )
 
 
-def _read_pages(path: Path, pages: Iterable[Any]) -> list[Block]:
+def _read_pages(path: Path, pages: Iterable[Any]) -> tuple[list[Block], list[str]]:
     blocks: list[Block] = []
     counter = _Counter()
     chars = images = 0
@@ -128,9 +136,15 @@ def _read_pages(path: Path, pages: Iterable[Any]) -> list[Block]:
             )
         raise refuse(path, "this PDF contains no text", "import the Word document instead")
     body_size = _body_font_size(pages)
+    notes = [
+        f"page {page.page_number} has no text, only a picture (a scanned page?): "
+        "nothing on it was read"
+        for page in pages
+        if not page.chars and page.images
+    ]
     for page in pages:
         blocks.extend(_read_page(page, body_size, counter))
-    return blocks
+    return blocks, notes
 
 
 class _Counter:
@@ -156,13 +170,18 @@ def _read_page(page: Any, body_size: float, counter: _Counter) -> list[Block]:
     words = [word for word in all_words if not any(_inside(word, box) for box in boxes)]
     lines = _lines(words)
     columns = _column_starts(lines)
+    groups = _groups(lines, columns)
+    text_lines = [line for group in groups if not _is_table(group, columns) for line in group]
+    right_edge = max((line.runs[-1].x1 for line in text_lines), default=0.0)
+    tight = _tight_gap(lines)
     placed: list[tuple[float, Block]] = []
-    for line_group in _groups(lines, columns):
+    for line_group in groups:
         top = line_group[0].top
         if _is_table(line_group, columns):
             placed.append((top, _layout_table(line_group, columns, number)))
         else:
-            placed.extend((line.top, _paragraph(line, number, body_size)) for line in line_group)
+            for paragraph in _paragraph_lines(line_group, right_edge, tight):
+                placed.append((paragraph[0].top, _paragraph(paragraph, number, body_size)))
     for table in ruled:
         placed.append((table.bbox[1], _ruled_table(table, number, all_words)))
     placed.sort(key=lambda item: item[0])
@@ -181,7 +200,7 @@ def _inside(word: dict[str, Any], box: tuple[float, float, float, float]) -> boo
 
 
 def _lines(words: list[dict[str, Any]]) -> list[_Line]:
-    """Words on the same height form one line; the line is cut at column-wide gaps."""
+    """Words on the same height form one line; lines are then cut into column runs."""
     lines: list[_Line] = []
     for word in sorted(words, key=lambda w: (round(w["bottom"], 1), w["x0"])):
         size = float(word.get("size", word["bottom"] - word["top"]))
@@ -193,15 +212,54 @@ def _lines(words: list[dict[str, Any]]) -> list[_Line]:
                                runs=[_Run([word])]))
     for number, line in enumerate(lines, start=1):
         line.number = number
-        line.runs = _split_runs(sorted(line.runs[0].words, key=lambda w: w["x0"]))
+        line.runs[0].words.sort(key=lambda w: w["x0"])
+    aligned = _aligned_starts(lines)
+    for line in lines:
+        line.runs = _split_runs(line.runs[0].words, aligned)
     return lines
 
 
-def _split_runs(words: list[dict[str, Any]]) -> list[_Run]:
-    runs = [_Run([words[0]])]
+def _gaps(words: list[dict[str, Any]]) -> Iterable[tuple[float, dict[str, Any]]]:
+    """(width of the gap before a word, the word) for every word after the first."""
     for previous, word in pairwise(words):
+        yield float(word["x0"] - previous["x1"]), word
+
+
+def _aligned_starts(lines: list[_Line]) -> list[float]:
+    """Left edges shared by words that follow a wider-than-space gap on several lines.
+
+    A table without lines can have narrow gutters (a cell's padding, ~4 mm): too narrow
+    to call a column gap on its own, but a column shows itself by its words starting at
+    the same x, line after line. Words of running text do not line up like that.
+    """
+    starts: list[tuple[float, int]] = []
+    for line in lines:
+        for gap, word in _gaps(line.runs[0].words):
+            if gap >= NARROW_GAP * float(word.get("size", 10.0)):
+                starts.append((float(word["x0"]), line.number))
+    starts.sort()
+    clusters: list[list[tuple[float, int]]] = []
+    for start in starts:
+        if clusters and start[0] - clusters[-1][-1][0] <= ALIGNMENT_TOLERANCE:
+            clusters[-1].append(start)
+        else:
+            clusters.append([start])
+    return [
+        cluster[0][0]
+        for cluster in clusters
+        if len({number for _x, number in cluster}) >= MIN_ALIGNED_LINES
+    ]
+
+
+def _split_runs(words: list[dict[str, Any]], aligned: list[float]) -> list[_Run]:
+    """Cut a line where the gap is column-wide, or wider than a space before a word that
+    starts at one of the page's aligned column edges."""
+    runs = [_Run([words[0]])]
+    for gap, word in _gaps(words):
         size = float(word.get("size", 10.0))
-        if word["x0"] - previous["x1"] > COLUMN_GAP * size:
+        at_column = gap >= NARROW_GAP * size and any(
+            abs(word["x0"] - start) <= ALIGNMENT_TOLERANCE for start in aligned)
+        if gap > COLUMN_GAP * size or at_column:
             runs.append(_Run([word]))
         else:
             runs[-1].words.append(word)
@@ -252,24 +310,18 @@ def _groups(lines: list[_Line], columns: list[float]) -> list[list[_Line]]:
 
 
 def _layout_table(lines: list[_Line], columns: list[float], page: int) -> Table:
-    rows: list[list[tuple[int, _Run, _Line]]] = []
     right_edge: dict[int, float] = {}
     for line in lines:
         for run in line.runs:
             column = _column_of(run.x0, columns)
             right_edge[column] = max(right_edge.get(column, 0.0), run.x1)
-    for line in lines:
-        cells = [(_column_of(run.x0, columns), run, line) for run in line.runs]
-        if rows and _continues(rows[-1], cells, line):
-            _extend_row(rows[-1], cells)
-        else:
-            rows.append(cells)
     result = []
-    for row_number, cells in enumerate(rows, start=1):
-        first_line = cells[0][2]
+    for row_number, row_lines in enumerate(_row_bands(lines, columns), start=1):
+        first_line = row_lines[0]
         by_column: dict[int, list[_Run]] = {}
-        for column, run, _line in cells:
-            by_column.setdefault(column, []).append(run)
+        for line in row_lines:
+            for run in line.runs:
+                by_column.setdefault(_column_of(run.x0, columns), []).append(run)
         width = max(len(columns), max(by_column))
         row_cells = tuple(
             Cell(
@@ -283,22 +335,41 @@ def _layout_table(lines: list[_Line], columns: list[float], page: int) -> Table:
     return Table(rows=tuple(result), source=Source(page=page, line=lines[0].number))
 
 
-def _continues(previous: list[tuple[int, _Run, _Line]],
-               cells: list[tuple[int, _Run, _Line]], line: _Line) -> bool:
-    """A line with nothing in the first column, right under a row (ordinary line spacing)
-    that has text in the same columns, is that row's text wrapping on."""
-    if any(column == 1 for column, *_rest in cells):
-        return False
-    last_line = previous[-1][2]
-    if line.top - last_line.bottom > 0.6 * line.size:
-        return False
-    previous_columns = {column for column, *_rest in previous}
-    return all(column in previous_columns for column, *_rest in cells)
+def _row_bands(lines: list[_Line], columns: list[float]) -> list[list[_Line]]:
+    """The lines of each row, as a reader groups them.
+
+    Rows are set apart by extra space (a cell's padding, a blank between items): lines
+    closer together than that belong to one row, even a title above a time that is
+    centred in its cell. Without such space, each line with text in the first column (the
+    time) starts a row, and lines without it go on the row above (a wrapped title, a
+    description).
+    """
+    tight = _tight_gap(lines)
+    rows: list[list[_Line]] = []
+    has_first: list[bool] = []
+    for previous, line in zip([None, *lines], lines, strict=False):
+        first = any(_column_of(run.x0, columns) == 1 for run in line.runs)
+        spaced = previous is None or line.top - previous.bottom > tight + 0.3 * line.size
+        if spaced or (first and has_first[-1]):
+            rows.append([line])
+            has_first.append(first)
+        else:
+            rows[-1].append(line)
+            has_first[-1] = has_first[-1] or first
+    return rows
 
 
-def _extend_row(row: list[tuple[int, _Run, _Line]],
-                cells: list[tuple[int, _Run, _Line]]) -> None:
-    row.extend(cells)
+def _tight_gap(lines: list[_Line]) -> float:
+    """The space between two lines of one paragraph: the smallest gap that recurs.
+
+    Lines that overlap (a time centred between the lines of its title) say nothing about
+    the spacing and are left out."""
+    gaps = [round(line.top - previous.bottom, 0) for previous, line in pairwise(lines)]
+    gaps = [gap for gap in gaps if gap >= 0]
+    recurring = [gap for gap in set(gaps) if gaps.count(gap) >= 2]
+    if recurring:
+        return min(recurring)
+    return min(gaps) if gaps else 0.0
 
 
 def _join_lines(runs: list[_Run], right_edge: float) -> str:
@@ -319,15 +390,44 @@ def _join_lines(runs: list[_Run], right_edge: float) -> str:
     return text
 
 
-def _paragraph(line: _Line, page: int, body_size: float) -> Paragraph:
+def _paragraph_lines(lines: list[_Line], right_edge: float, tight: float) -> list[list[_Line]]:
+    """Running text as a reader takes it: a line that ran to the right edge (its next
+    word did not fit) goes on in the next line, in the same font, at ordinary spacing."""
+    paragraphs: list[list[_Line]] = []
+    for line in lines:
+        if paragraphs and _wraps_into(paragraphs[-1][-1], line, right_edge, tight):
+            paragraphs[-1].append(line)
+        else:
+            paragraphs.append([line])
+    return paragraphs
+
+
+def _wraps_into(previous: _Line, line: _Line, right_edge: float, tight: float) -> bool:
+    if abs(line.size - previous.size) > 0.5 or _line_bold(line) != _line_bold(previous):
+        return False
+    gap = line.top - previous.bottom
+    if gap < -1 or gap > tight + 0.3 * line.size:
+        return False
+    if line.runs[0].x0 > previous.runs[0].x0 + ALIGNMENT_TOLERANCE:
+        return False  # an indented line starts something new
+    space = 0.3 * line.size
+    return previous.runs[-1].x1 + space + line.runs[0].first_word_width >= right_edge - 1
+
+
+def _line_bold(line: _Line) -> bool:
+    return all(run.bold for run in line.runs)
+
+
+def _paragraph(lines: list[_Line], page: int, body_size: float) -> Paragraph:
+    size = lines[0].size
     heading = None
-    if line.size >= body_size * 1.15:
-        heading = 1 if line.size >= body_size * 1.6 else 2 if line.size >= body_size * 1.3 else 3
+    if size >= body_size * 1.15:
+        heading = 1 if size >= body_size * 1.6 else 2 if size >= body_size * 1.3 else 3
     return Paragraph(
-        text=line.text,
-        source=Source(page=page, line=line.number),
+        text=" ".join(line.text for line in lines),
+        source=Source(page=page, line=lines[0].number),
         heading=heading,
-        bold=all(run.bold for run in line.runs),
+        bold=all(_line_bold(line) for line in lines),
     )
 
 

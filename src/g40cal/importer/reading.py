@@ -9,6 +9,7 @@ and what to do instead. Reading never writes anything.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -65,6 +66,8 @@ def read_document(path: Path) -> Document:
     """Read a programme document of any supported kind (see docs/importing-files.md)."""
     data = _read_bytes(path)
     kind = sniff(path, data)
+    # The Word and PDF libraries are imported only when needed: they take a while to load
+    # and every other g40cal command would pay for them.
     if kind == "docx":
         from g40cal.importer.docx_reader import read_docx
 
@@ -90,7 +93,7 @@ def _read_bytes(path: Path) -> bytes:
     if size > MAX_DOCUMENT_BYTES:
         raise refuse(
             path,
-            f"the file is {size / 1024 / 1024:.0f} MB, more than the "
+            f"the file is {size / 1024 / 1024:.1f} MB, more than the "
             f"{MAX_DOCUMENT_BYTES // 1024 // 1024} MB a programme document can be",
             "check that this is the programme; save it without large images, or export "
             "only the programme pages as PDF",
@@ -111,6 +114,13 @@ def sniff(path: Path, data: bytes) -> str:
         raise _refuse_ole2(path, data)
     if b"%PDF-" in data[:1024]:
         return "pdf"
+    head = data[:2048].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:600]:
+        raise refuse(
+            path,
+            "this is a web page (HTML), not a programme document",
+            "save the programme from Word as .docx or PDF, or paste its text into a .txt file",
+        )
     if data.lstrip()[:5] == b"{\\rtf":
         raise refuse(path, "this is an RTF document", "open it in Word and save it as .docx")
     for magic, name in _IMAGE_MAGICS.items():
@@ -124,8 +134,6 @@ def sniff(path: Path, data: bytes) -> str:
 
 
 def _sniff_zip(path: Path, data: bytes) -> str:
-    import io
-
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
@@ -146,7 +154,7 @@ def _sniff_zip(path: Path, data: bytes) -> str:
     except zipfile.BadZipFile:
         raise refuse(
             path,
-            "the file is damaged (it starts like a Word document but is not a complete one)",
+            "the file is damaged (it starts like an Office document but is not a complete one)",
             "open it in Word and save it again, or ask the sender for a new copy",
         ) from None
     except (OSError, KeyError, RuntimeError) as err:

@@ -56,20 +56,14 @@ def _plain_blocks(text: str) -> list[Block]:
     number = 0
     while number < len(lines):
         line = lines[number]
-        if "\t" in line and line.strip():
-            end = number
-            while end < len(lines) and "\t" in lines[end] and lines[end].strip():
-                end += 1
-            run = lines[number:end]
-            if any(_filled_fields(candidate) >= 2 for candidate in run):
+        if _is_tab_line(line):
+            run = _tab_run(lines, number)  # (line number, line) of the run's tab lines
+            if any(_filled_fields(candidate) >= 2 for _n, candidate in run):
                 tables += 1
-                blocks.append(_tab_table(run, first_line=number + 1, table=tables))
+                blocks.append(_tab_table(run, table=tables))
             else:
-                blocks.extend(
-                    _plain_paragraph(candidate, number + 1 + offset)
-                    for offset, candidate in enumerate(run)
-                )
-            number = end
+                blocks.extend(_plain_paragraph(candidate, n) for n, candidate in run)
+            number = run[-1][0]  # the line after the run's last line (numbers are 1-based)
             continue
         if line.strip():
             paragraph = _plain_paragraph(line, number + 1)
@@ -77,6 +71,29 @@ def _plain_blocks(text: str) -> list[Block]:
                 blocks.append(paragraph)
         number += 1
     return blocks
+
+
+def _is_tab_line(line: str) -> bool:
+    return "\t" in line and bool(line.strip())
+
+
+def _tab_run(lines: list[str], start: int) -> list[tuple[int, str]]:
+    """Consecutive tab lines; blank lines between two of them (a double-spaced export, an
+    empty table row) do not end the table."""
+    run = []
+    index = start
+    while index < len(lines):
+        if _is_tab_line(lines[index]):
+            run.append((index + 1, lines[index]))
+            index += 1
+            continue
+        following = index
+        while following < len(lines) and not lines[following].strip():
+            following += 1
+        if following == index or following == len(lines) or not _is_tab_line(lines[following]):
+            break
+        index = following
+    return run
 
 
 def _filled_fields(line: str) -> int:
@@ -88,11 +105,9 @@ def _plain_paragraph(line: str, number: int) -> Paragraph:
     return Paragraph(text=text.replace("\n", " "), source=Source(line=number))
 
 
-def _tab_table(lines: list[str], first_line: int, table: int) -> Table:
+def _tab_table(lines: list[tuple[int, str]], table: int) -> Table:
     rows = []
-    for offset, line in enumerate(lines):
-        number = first_line + offset
-        row_number = offset + 1
+    for row_number, (number, line) in enumerate(lines, start=1):
         cells = tuple(
             Cell(
                 text=clean_html(field),
@@ -101,7 +116,7 @@ def _tab_table(lines: list[str], first_line: int, table: int) -> Table:
             for column, field in enumerate(line.split("\t"), start=1)
         )
         rows.append(Row(cells=cells, source=Source(line=number, table=table, row=row_number)))
-    return Table(rows=tuple(rows), source=Source(line=first_line, table=table))
+    return Table(rows=tuple(rows), source=Source(line=lines[0][0], table=table))
 
 
 # --- Markdown ------------------------------------------------------------------------------

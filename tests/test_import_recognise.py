@@ -366,3 +366,9 @@ def test_a_column_of_times_apart_from_the_titles_is_reported_not_paired(
         ("Openingsdebat: Stad van iedereen", None, None)]
     assert [u.text for u in draft.unused] == ["12.00 - 13.00", "13.00 - 13.20", "13.20 - 14.30"]
     assert all("not paired" in u.reason for u in draft.unused)
+
+
+def test_what_the_reader_could_not_read_is_in_the_report(registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("09.30 - 10.00", "Inloop")))
+    doc = Document(doc.path, doc.format, doc.blocks, notes=("page 2 is only a picture",))
+    assert "page 2 is only a picture" in recognise(doc, registry).notices

@@ -94,7 +94,7 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
     else:
         split = _explanations_start(lines)
         programme, notes = lines[:split], lines[split:]
-    notices: list[str] = []
+    notices: list[str] = list(document.notes)        # what the reader saw but could not read
     title, kind, city = _programme_header(document, programme or notes, options)
     days, day_of_line = _days(programme, lines, options, notices)
     state = _State(registry, toelichting.heading_texts(notes))

@@ -22,7 +22,7 @@ FLOORS = {
     "dordrecht-ambtelijke-netwerkdag.txt": (25, 0.98),
     "zaandam-bestuurlijke-netwerkdag.txt": (25, 0.955),
     "oss-ambtelijke-netwerkdag.md": (20, 0.71),
-    "tilburg-bestuurlijke-netwerkdagen-2025-09.txt": (35, 0.53),
+    "tilburg-bestuurlijke-netwerkdagen-2025-09.txt": (37, 0.58),
 }
 
 

@@ -378,7 +378,7 @@ def _timed_line(line: Line, slot: Slot, entries: list[tuple[int, str, Source]],
             state.timed.append((state.day, own_slot.start, index))
 
 
-_JUNK = re.compile(r"^(?:[^a-z\s]*[^\w\s][^a-z\s]*|[A-Z]{1,5}|[A-Z]{6,})$")
+_JUNK = re.compile(r"^(?:[^a-z\s]*[^\w\s][^a-z\s]*|[A-Z]{1,5}|[A-Z]{6,}|\S*[\[\]{}|%]\S*)$")
 _JOINER_END = re.compile(r"\b(?:en|of|van|de|het|met|voor|door|naar|bij|op|in|aan)$")
 
 

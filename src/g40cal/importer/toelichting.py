@@ -145,7 +145,8 @@ def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
             continue
         marked = bool(line.heading or line.bold)
         if current is not None and not marked and _is_body_statement(text, registry) and (
-                not is_heading(line) or match_item(text, items, taken, None) is None):
+                not is_heading(line) or (match_item(text, items, taken, None) is None and (
+                    not has_body or not _body_follows(lines, position)))):
             # "TG Duurzaamheid + Pijler economie" under a heading: who organises it
             pending_speakers = _body_line(items, current, line, registry, pending_speakers)
             continue

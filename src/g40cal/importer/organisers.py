@@ -156,8 +156,10 @@ def contained_organisers(title: str, registry: GroupRegistry) -> tuple[str, ...]
             group = _resolve(" ".join(words[i:i + size]), registry)
             if group is None or group.name in found:
                 continue
-            if group.kind == "themagroep" and (size > 1 or fold_word(words[i]) in {
-                    normalise(group.short)}):
+            # a name of several words, or a themegroup's one-word short name ("Europa");
+            # never a loose word like "Economische" that only resembles a pillar
+            if size > 1 or (group.kind == "themagroep"
+                            and fold_word(words[i]) == normalise(group.short)):
                 found.append(group.name)
     return tuple(found)
 

@@ -726,6 +726,10 @@ def _estimate_ends(items: list[DraftItem],
     return result
 
 
+_MEETING = re.compile(r"\b(?:bijeenkomst|overleg|vergadering|sessie|themagroep|pijler)",
+                      re.IGNORECASE)
+
+
 def _infer_groups(item: DraftItem, registry: GroupRegistry) -> DraftItem:
     """Organisers the table does not give: from the description's words, else from a
     session's title. Only "gezamenlijke sessie van …" / "georganiseerd door …" state them;
@@ -741,7 +745,8 @@ def _infer_groups(item: DraftItem, registry: GroupRegistry) -> DraftItem:
                 "de organisator niet als zodanig.")
         return replace(item, groups=groups, estimated=(*item.estimated, "groups"),
                        estimate_notes=(*item.estimate_notes, note))
-    if item.round and item.kind in ("keuzesessie", "pijlersessie"):
+    if item.kind in ("keuzesessie", "pijlersessie", "overleg") or (
+            item.kind in ("plenair", "overig") and _MEETING.search(item.title)):
         groups = contained_organisers(item.title, registry)
         if groups:
             return replace(item, groups=groups, estimated=(*item.estimated, "groups"),

@@ -165,6 +165,7 @@ _CARRY_ON = {"en", "of", "van", "de", "het", "een", "te", "met", "voor", "door",
 
 def clean(text: str) -> str:
     """Markup of a Word/Markdown export removed: HTML tags, **bold**, superscript ^e^."""
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", text)   # control characters of a bad export
     text = re.sub(r"<[^>]{1,200}>", " ", text)
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)      # [label](#) → label
     text = text.replace("**", "").replace("__", "")

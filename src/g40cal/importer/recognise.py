@@ -370,6 +370,7 @@ def _timed_line(line: Line, slot: Slot, entries: list[tuple[int, str, Source]],
     else:
         index = _add_common(texts[0][1], slot, room, organiser_text, [texts[0][2]], state)
         state.timed.append((state.day, slot.start, index))
+        line.used = index is not None
         state.last_from_paragraph = not line.is_row
     for _column, text, source in own:
         own_slot, rest = phrases.leading_slot(text)
@@ -413,8 +414,7 @@ def _title_like(line: Line, following: Line | None) -> bool:
 def _untimed_item(line: Line, text: str, state: _State) -> None:
     index = _add_common(text, None, None, None, [line.source], state)
     state.last_from_paragraph = True
-    line.used = True
-    del index
+    line.used = index is not None
 
 
 def _untimed_line(line: Line, filled: list[tuple[int, str, Source]], state: _State,
@@ -560,9 +560,16 @@ def _title_and_rest(text: str, state: _State) -> tuple[str, str]:
     return (title, rest) if title else (text, "")
 
 
+def _readable(title: str) -> bool:
+    """A title has at least one word of letters (not only times, numbers or dashes)."""
+    return bool(re.search(r"[^\W\d_]{2,}", title))
+
+
 def _add_common(text: str, slot: Slot | None, room: str | None, organiser_text: str | None,
-                sources: list[Source], state: _State) -> int:
+                sources: list[Source], state: _State) -> int | None:
     entry = parse_entry(text, state, room)
+    if not _readable(entry.title):
+        return None                     # nothing that could be a title: the line is reported
     groups = entry.groups
     if organiser_text:
         groups = organisers(organiser_text, state.registry) or groups
@@ -612,6 +619,8 @@ def _add_choices(parent: int, texts: list[tuple[str, Source]], state: _State,
     round_label = host.title
     for text, source in texts:
         entry = parse_entry(text, state)
+        if not _readable(entry.title):
+            continue
         own = entry.start or start
         begin = own.start if own else host.start
         estimated: list[str] = []
@@ -647,6 +656,8 @@ def _sessions(texts: list[tuple[int, str, Source]], room: str | None, state: _St
     current.last_row = []
     for column, text, source in texts:
         entry = parse_entry(text, state, room if len(texts) == 1 else None)
+        if not _readable(entry.title):
+            continue
         start, end, time_note = current.slot.start, current.slot.end, None
         if entry.slot is not None:
             start, end = entry.slot.start, entry.slot.end

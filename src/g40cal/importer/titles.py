@@ -150,6 +150,7 @@ _ROUND_NAME = re.compile(r"^(.*?\bronde\s+(?:[0-9]+|[ivx]+|een|twee|drie|vier)\b
 
 def round_name(text: str) -> tuple[str, str]:
     """(name of the round, what follows it), e.g. "Keuze sessies - ronde I", "Stadhuis"."""
+    text = " ".join(text.split())
     match = _ROUND_NAME.match(text)
     if match:
         return match[1].strip(), text[match.end():].strip(" -–—,")

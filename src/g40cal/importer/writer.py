@@ -21,6 +21,7 @@ PLACEHOLDER_NOTE = ("Het programma noemt geen tijd voor dit onderdeel; 09:00 is 
                     "plaatsaanduiding, geen tijd uit het programma.")
 NO_VENUE = "Locatie volgt"
 _WIDTH = 96
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")   # not allowed raw in a TOML string
 
 
 _ID_STOPWORDS = {"de", "het", "een", "en", "van", "voor", "met", "over", "in", "op", "naar",
@@ -96,6 +97,7 @@ def long_string(value: str) -> str:
     blocks = []
     for paragraph in paragraphs:
         escaped = paragraph.replace("\\", "\\\\").replace('"', '\\"')
+        escaped = _CONTROL.sub(lambda m: f"\\u{ord(m[0]):04x}", escaped)
         escaped = re.sub(r"\s*\n\s*", " ", escaped)
         lines = textwrap.wrap(escaped, _WIDTH, break_long_words=False, break_on_hyphens=False)
         blocks.append(" \\\n".join(lines))
@@ -185,7 +187,7 @@ def render(draft: Draft, programme: str, items: list[DraftItem] | None = None, *
     for item in items:
         section = (item.day, item.round)
         if section != last_section and (item.round or (last_section and last_section[1])):
-            label = item.round or "programma"
+            label = " ".join((item.round or "programma").split())   # one comment line
             out.append("")
             out.append(f"# {'-' * 64} {label}".rstrip())
         last_section = section

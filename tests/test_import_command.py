@@ -296,3 +296,20 @@ def test_a_scanned_pdf_exits_1_and_writes_nothing(project: Path) -> None:
     result = run(project, "import", str(write_scanned_pdf(project / "scan.pdf")))
     assert result.exit_code == 1 and "scan.pdf" in result.output
     assert not list((project / "programmes").iterdir())
+
+
+def test_updating_a_shipped_definition_from_its_own_source_keeps_every_id(
+        project: Path) -> None:
+    import shutil
+
+    target = project / "programmes" / "almelo-ambtelijk-2024.toml"
+    shutil.copy(REPO / "programmes" / target.name, target)
+    before = {i["id"] for i in tomllib.loads(target.read_text(encoding="utf-8"))["items"]}
+    result = run(project, "import", str(SOURCES / "almelo-ambtelijke-netwerkdag.md"),
+                 "--update", str(target))
+    assert result.exit_code == 0, result.output
+    data = tomllib.loads(target.read_text(encoding="utf-8"))
+    assert {i["id"] for i in data["items"]} == before
+    assert data["days"][0]["date"] == "2024-01-11" and "estimated" not in data["days"][0]
+    assert "~ afsluiting: title" not in result.output or "→" in result.output
+    assert check_json(project)["errors"] == []

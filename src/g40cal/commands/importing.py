@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from g40cal.groups import load_registry
 from g40cal.importer import merge as merging
 from g40cal.importer import report as reporting
 from g40cal.importer.reading import read_document
-from g40cal.importer.recognise import Options, recognise
+from g40cal.importer.recognise import NoDateError, Options, recognise
 from g40cal.importer.writer import assign_ids, programme_id, render
 from g40cal.loader import parse_programme
 from g40cal.publish import atomic_write
@@ -65,7 +66,14 @@ def import_(app: AppContext, document: Path, output: Path | None, programme: str
     if update is not None and output is not None:
         raise click.UsageError("give either --update FILE or -o FILE, not both")
     source = read_document(document)
-    draft = recognise(source, registry, Options(date=day, city=city, kind=kind))
+    options = Options(date=day, city=city, kind=kind)
+    try:
+        draft = recognise(source, registry, options)
+    except NoDateError:
+        known = _first_date(update) if update is not None and day is None else None
+        if known is None:
+            raise
+        draft = recognise(source, registry, replace(options, date=known))
     if not draft.items:
         raise UserError(f"{document}: no programme items recognised (no time slots, no "
                         "headings of sessions); is this the programme document?")
@@ -74,7 +82,7 @@ def import_(app: AppContext, document: Path, output: Path | None, programme: str
                         "bestuurlijke netwerkdag; give --kind ambtelijk or --kind bestuurlijk")
     merged = None
     if update is not None:
-        text, items, target, merged = _merged(draft, update, yes)
+        text, items, target, merged = _merged(draft, update, yes, registry)
     else:
         pid = programme or programme_id(draft)
         if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", pid):
@@ -103,9 +111,11 @@ def import_(app: AppContext, document: Path, output: Path | None, programme: str
         click.echo(f"Wrote {target}. Review it, then run: g40cal check && g40cal sync")
 
 
-def _merged(draft: Any, path: Path, yes: bool) -> tuple[str, list, Path, merging.Merged]:
+def _merged(draft: Any, path: Path, yes: bool,
+            registry: Any) -> tuple[str, list, Path, merging.Merged]:
     data, existing = merging.read_existing(path)
-    merged = merging.merge(existing, list(draft.items), remove_gone=yes)
+    merged = merging.merge(existing, list(draft.items), remove_gone=yes,
+                           registry=registry)
     taken = {e.id for e in existing}
     items = assign_ids(list(merged.items), taken)
     header = {key: data.get(key) for key in ("title", "kind", "city", "source", "description",
@@ -118,15 +128,28 @@ def _merged(draft: Any, path: Path, yes: bool) -> tuple[str, list, Path, merging
     return text, items, path, merged
 
 
+def _first_date(path: Path) -> date | None:
+    """With --update and a document without a date: the definition's date stays."""
+    try:
+        days = tomllib.loads(path.read_text(encoding="utf-8")).get("days") or []
+        return date.fromisoformat(str(days[0]["date"]))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, IndexError, KeyError,
+            TypeError, ValueError):
+        return None
+
+
 def _keep_day_venues(draft: Any, data: dict[str, Any]) -> Any:
     """A day's venue the document does not name, but the definition does, stays."""
-    from dataclasses import replace
 
     old_days = data.get("days") if isinstance(data.get("days"), list) else []
     days = []
     for number, day in enumerate(draft.days):
         old = old_days[number] if number < len(old_days) and isinstance(old_days[number],
                                                                          dict) else {}
+        if "date" in day.estimated and str(day.date) == str(old.get("date")) \
+                and "date" not in (old.get("estimated") or ()):
+            day = replace(day, estimated=tuple(f for f in day.estimated if f != "date"),
+                          estimate_note=None)      # the definition states it as a fact
         if not day.venue and old.get("venue"):
             estimated = tuple(f for f in old.get("estimated", ()) if f in ("venue", "address"))
             note = old.get("estimate_note") if estimated else None

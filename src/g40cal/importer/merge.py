@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from g40cal.errors import UserError
+from g40cal.groups import GroupRegistry
 from g40cal.importer.draft import DraftItem
 from g40cal.importer.phrases import fold
 
@@ -135,6 +136,7 @@ class Change:
     id: str
     title: str
     fields: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()      # "title: 'Oud' → 'Nieuw'", for the report
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,8 @@ class Merged:
     gone_kept: bool                            # gone items stay (no --yes)
 
 
-def merge(existing: list[Existing], drafted: list[DraftItem], *, remove_gone: bool) -> Merged:
+def merge(existing: list[Existing], drafted: list[DraftItem], *, remove_gone: bool,
+          registry: GroupRegistry | None = None) -> Merged:
     pairs = match(existing, drafted)
     items: list[DraftItem] = []
     kept_fields: dict[str, dict[str, Any]] = {}
@@ -163,11 +166,39 @@ def merge(existing: list[Existing], drafted: list[DraftItem], *, remove_gone: bo
                                if k not in DOCUMENT_FIELDS and k not in HAND_FIELDS
                                and k != "id"
                                and k not in {"estimated", "estimate_note"}}
-        differing = _differences(old.data, merged)
+        differing = _differences(old.data, merged, registry)
         changes.append(Change("changed" if differing else "kept", old.id, merged.title,
-                              differing))
+                              differing, tuple(_detail(k, old.data, merged)
+                                               for k in differing)))
+    items = _keep_round_names(items, {j: existing[i] for j, i in pairs.items()})
+    changes = [c if c.action != "changed" or "round" not in c.fields
+               or _round_changed(c.id, items, existing) else replace(
+                   c, fields=tuple(f for f in c.fields if f != "round"),
+                   details=tuple(d for d in c.details if not d.startswith("round:")))
+               for c in changes]
+    changes = [replace(c, action="kept") if c.action == "changed" and not c.fields else c
+               for c in changes]
     gone = tuple(old for i, old in enumerate(existing) if i not in matched_old)
     return Merged(tuple(items), kept_fields, tuple(changes), gone, not remove_gone)
+
+
+def _keep_round_names(items: list[DraftItem], partners: dict[int, Existing]) -> list[DraftItem]:
+    """A round whose items all belonged to one round of the definition keeps that round's
+    name: the document's wording of a round is a label, the bureau may have chosen its own."""
+    olds: dict[str, set[str]] = {}
+    for j, item in enumerate(items):
+        if item.round and j in partners:
+            olds.setdefault(item.round, set()).add(str(partners[j].round))
+    rename = {new: next(iter(old)) for new, old in olds.items()
+              if len(old) == 1 and next(iter(old)) not in ("None", "")}
+    return [replace(item, round=rename.get(item.round, item.round)) if item.round else item
+            for item in items]
+
+
+def _round_changed(item_id: str, items: list[DraftItem], existing: list[Existing]) -> bool:
+    new = next((i.round for i in items if i.id == item_id), None)
+    old = next((e.round for e in existing if e.id == item_id), None)
+    return (new or None) != (old or None)
 
 
 def _keep_hand_edits(old: Existing, new: DraftItem) -> DraftItem:
@@ -181,6 +212,8 @@ def _keep_hand_edits(old: Existing, new: DraftItem) -> DraftItem:
     for key in HAND_FIELDS:
         if data.get(key) is not None:
             update[key] = data[key]
+    if isinstance(data.get("kind"), str):
+        update["kind"] = data["kind"]       # a kind is the importer's reading, the hand's wins
     if not new.speakers and data.get("speakers"):
         update["speakers"] = tuple(data["speakers"])
     if not new.groups and data.get("groups"):
@@ -197,17 +230,37 @@ def _keep_hand_edits(old: Existing, new: DraftItem) -> DraftItem:
     return replace(new, **update)
 
 
-def _differences(old: dict[str, Any], new: DraftItem) -> tuple[str, ...]:
+def _differences(old: dict[str, Any], new: DraftItem,
+                 registry: GroupRegistry | None) -> tuple[str, ...]:
     changed = []
     for key in ("title", "start", "end", "round", "room", "groups", "kind"):
         before = old.get(key)
         after = getattr(new, key)
         if isinstance(after, time):
             after = f"{after:%H:%M}"
-        if isinstance(after, tuple):
-            before = tuple(before or ())
+        if key == "groups":
+            before, after = _group_keys(before or (), registry), _group_keys(after, registry)
         if isinstance(before, str) and key in ("start", "end"):
             before = before.replace(".", ":").zfill(5)
         if (before or None) != (after or None):
             changed.append(key)
     return tuple(changed)
+
+
+def _detail(key: str, old: dict[str, Any], new: DraftItem) -> str:
+    after = getattr(new, key)
+    shown = f"{after:%H:%M}" if isinstance(after, time) else \
+        ", ".join(after) if isinstance(after, tuple) else after
+    before = old.get(key)
+    before = ", ".join(before) if isinstance(before, list) else before
+    return f"{key}: {before if before is not None else '-'} → {shown if shown else '-'}"
+
+
+def _group_keys(names: Any, registry: GroupRegistry | None) -> frozenset[str]:
+    """Group names as the registry's ids: "ZJO" and "Themagroep Zorg, Jeugd en Onderwijs"
+    are one group."""
+    keys = set()
+    for name in names:
+        group = registry.resolve(str(name)) if registry else None
+        keys.add(group.id if group else fold(str(name)))
+    return frozenset(keys)

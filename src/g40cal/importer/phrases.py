@@ -183,7 +183,9 @@ _ROOM_ALONE = re.compile(
     rf"(?:\s*\([^)]{{0,40}}\))?$", re.IGNORECASE)
 _FLOOR = re.compile(r"\s*\((?:[^()]*\b(?:verdieping|etage|begane grond|souterrain)\b[^()]*)\)\s*$",
                     re.IGNORECASE)
-_DASH_ROOM = re.compile(r"\s+[—–-]\s+(?P<room>[^—–]{1,40})$")
+_DASH_ROOM = re.compile(
+    r"(?:\s+(?P<building>[A-Z][\w'-]*(?:huis|kerk|theater|museum|hal|gebouw|paleis)))?"
+    r"\s+[—–-]\s+(?P<room>[^—–]{1,40})$")
 _TRAILING_ROOM = re.compile(
     r"\s+(?P<room>(?:[Zz]aal|Studio|Kamer|Lokaal)\s+[A-Z0-9][\w.'-]*"
     r"|[A-Z][\w-]*(?:zaal|kamer)|[A-Z][\w-]+\s+zaal|Foyer|Atelier|Podium|Tribune)$")
@@ -223,7 +225,10 @@ def split_room(text: str) -> tuple[str | None, str]:
     if match and (re.search(r"\d", match["room"]) or re.search(ROOM_WORDS, match["room"],
                                                                re.IGNORECASE)) \
             and len(match["room"].split()) <= 4:
-        return match["room"].strip(), text[: match.start()].strip()
+        room = match["room"].strip()
+        if match["building"]:                       # "Stadhuis - foyer": both are the place
+            room = f"{match['building']} - {room}"
+        return room, text[: match.start()].strip()
     match = _TRAILING_ROOM.search(text)
     if match and len(text.split()) > len(match["room"].split()):
         return match["room"].strip(), text[: match.start()].strip()

@@ -45,6 +45,10 @@ _CHOICE_INTRO = re.compile(r"keuze uit|kiezen (?:voor|uit)|kunt u (?:ook )?kieze
 _TOELICHTING = re.compile(r"^toelichting\b", re.IGNORECASE)
 
 
+class NoDateError(UserError):
+    """The document states no date: the bureau must give it (--date)."""
+
+
 @dataclass(frozen=True)
 class Options:
     date: date | None = None            # --date: the day (or first day) of the programme
@@ -221,8 +225,8 @@ def _days(programme: list[Line], lines: list[Line], options: Options,
                             f" but --date says {options.date}; leave --date out, or correct "
                             "the document")
     if not days or any(d.date is None for d in days):
-        raise UserError("the document states no date (with its year) for the programme; "
-                        "give it with --date YYYY-MM-DD")
+        raise NoDateError("the document states no date (with its year) for the programme; "
+                          "give it with --date YYYY-MM-DD")
     for index, line in enumerate(programme):
         match = _VENUE_LINE.match(line.text)
         if match and not line.used:

@@ -47,8 +47,8 @@ def summary(draft: Draft, items: list[DraftItem], target: Path | None,
         result["changes"] = {
             "new": [i.id for i in items if i.id not in {c.id for c in merged.changes}
                     and i.id not in {g.id for g in merged.gone}],
-            "changed": [{"id": c.id, "fields": list(c.fields)} for c in merged.changes
-                        if c.action == "changed"],
+            "changed": [{"id": c.id, "fields": list(c.fields), "details": list(c.details)}
+                        for c in merged.changes if c.action == "changed"],
             "unchanged": [c.id for c in merged.changes if c.action == "kept"],
             "gone": [g.id for g in merged.gone],
             "gone_kept": merged.gone_kept and bool(merged.gone),
@@ -83,6 +83,7 @@ def text(report: dict[str, Any]) -> str:
             lines.append(f"  + {item_id} (new)")
         for change in changes["changed"]:
             lines.append(f"  ~ {change['id']}: {', '.join(change['fields'])}")
+            lines.extend(f"      {detail}" for detail in change["details"])
         for item_id in changes["gone"]:
             suffix = " (kept: pass --yes to remove)" if changes["gone_kept"] else " (removed)"
             lines.append(f"  - {item_id} not in the document any more{suffix}")

@@ -313,3 +313,21 @@ def test_updating_a_shipped_definition_from_its_own_source_keeps_every_id(
     assert data["days"][0]["date"] == "2024-01-11" and "estimated" not in data["days"][0]
     assert "~ afsluiting: title" not in result.output or "→" in result.output
     assert check_json(project)["errors"] == []
+
+
+def test_update_at_a_terminal_asks_before_writing(project: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from g40cal import cli as cli_module
+
+    target = imported(project)
+    before = target.read_bytes()
+    document = write(project, "v2.txt", PROGRAMME.replace("10.00 - 10.45", "10.00 - 10.30"))
+    monkeypatch.setattr(cli_module, "is_interactive", lambda: True)
+    declined = CliRunner().invoke(cli, ["--root", str(project), "import", str(document),
+                                        "--update", str(target)], input="n\n")
+    assert declined.exit_code == 0, declined.output
+    assert "Write these changes" in declined.output and "was not written" in declined.output
+    assert target.read_bytes() == before
+    accepted = CliRunner().invoke(cli, ["--root", str(project), "import", str(document),
+                                        "--update", str(target)], input="y\n")
+    assert accepted.exit_code == 0 and target.read_bytes() != before

@@ -372,3 +372,11 @@ def test_what_the_reader_could_not_read_is_in_the_report(registry: GroupRegistry
     doc = document(HEAD, table(("09.30 - 10.00", "Inloop")))
     doc = Document(doc.path, doc.format, doc.blocks, notes=("page 2 is only a picture",))
     assert "page 2 is only a picture" in recognise(doc, registry).notices
+
+
+def test_a_title_line_with_the_date_and_place(registry: GroupRegistry) -> None:
+    doc = document(paragraphs("Ambtelijke netwerkdag donderdag 12 maart 2026 in het Stadhuis"),
+                   table(("09.30-10.00u", "Inloop")))
+    draft = recognise(doc, registry, Options(city="Helmond"))
+    assert (draft.days[0].date, draft.days[0].venue) == (date(2026, 3, 12), "Stadhuis")
+    assert (draft.items[0].start, draft.items[0].end) == (time(9, 30), time(10))

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from g40cal import cli as cli_module
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
 from g40cal.errors import Problem, UserError
 from g40cal.groups import load_registry
@@ -45,7 +46,8 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date
 @click.option("--update", "update", type=click.Path(dir_okay=False, path_type=Path),
               help="Merge into this existing definition (items keep their ids).")
 @click.option("--yes", "-y", is_flag=True,
-              help="With --update: remove items that are no longer in the document.")
+              help="With --update: write without asking, and remove items that are no "
+              "longer in the document.")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 @pass_app
@@ -98,15 +100,22 @@ def import_(app: AppContext, document: Path, output: Path | None, programme: str
         items = assign_ids(draft.items)
         text = render(draft, pid, items)
     _must_pass_check(text, target, registry)
-    if not dry_run:
-        atomic_write(target, text.encode("utf-8"))
-    result = reporting.summary(draft, items, target, merged, written=not dry_run)
+    write = not dry_run
+    result = reporting.summary(draft, items, target, merged, written=write)
     if as_json:
+        if write:
+            atomic_write(target, text.encode("utf-8"))
         emit_json(result)
         return
     click.echo(reporting.text(result))
-    if dry_run:
-        click.echo(f"Dry run: {target} was not written.")
+    # like sync: a person at the terminal sees the changes and confirms before the merge
+    if write and merged is not None and not yes and cli_module.is_interactive() \
+            and not click.confirm(f"Write these changes to {target}?", default=True):
+        dry_run, write = True, False
+    if write:
+        atomic_write(target, text.encode("utf-8"))
+    if not write:
+        click.echo(f"{'Dry run: ' if dry_run else ''}{target} was not written.")
     else:
         click.echo(f"Wrote {target}. Review it, then run: g40cal check && g40cal sync")
 

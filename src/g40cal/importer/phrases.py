@@ -18,8 +18,8 @@ _CLOCK = r"(?:[01]?\d|2[0-3])[.:][0-5]\d"
 _DASH = r"(?:-|–|—|tot(?:\s+en\s+met)?)"
 # A slot at the start of a cell: "09.00 - 09.30", "9.00", "09.30 – 10.00 uur", "22.00-....".
 _LEADING_SLOT = re.compile(
-    rf"^\s*(?P<start>{_CLOCK})\s*(?:uur\s*)?"
-    rf"(?:{_DASH}\s*(?:(?P<end>{_CLOCK})|\.{{2,}}|…)\s*(?:uur)?)?(?=\s|$|[,:;)])[\s,:;]*"
+    rf"^\s*(?P<start>{_CLOCK})\s*(?:uur\s*|u\b\s*)?"
+    rf"(?:{_DASH}\s*(?:(?P<end>{_CLOCK})|\.{{2,}}|…)\s*(?:uur|u\b)?)?(?=\s|$|[,:;)])[\s,:;]*"
 )
 # A slot inside text: "(10.15 - 11.30 uur)", "van 14.00 tot 15.30 uur", "13.00 - 14.00 uur".
 _INNER_SLOT = re.compile(

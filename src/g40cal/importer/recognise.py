@@ -209,7 +209,8 @@ def _days(programme: list[Line], lines: list[Line], options: Options,
             day_of_line[index] = seen[key]
             continue
         when, estimated, note = _resolve_year(found, whole_text, options)
-        venue = rest.strip(" -–—,:") or None
+        venue = re.sub(r"^(?:in|te|bij|op|locatie:?)\s+(?:het\s+|de\s+)?", "",
+                       rest.strip(" -–—,:"), flags=re.IGNORECASE) or None
         days.append(DraftDay(when, venue, None, estimated, note, line.source))
         seen[key] = len(days)
         if index >= 0:                 # a date line (not a sentence of a description)

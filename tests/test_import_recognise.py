@@ -380,3 +380,18 @@ def test_a_title_line_with_the_date_and_place(registry: GroupRegistry) -> None:
     draft = recognise(doc, registry, Options(city="Helmond"))
     assert (draft.days[0].date, draft.days[0].venue) == (date(2026, 3, 12), "Stadhuis")
     assert (draft.items[0].start, draft.items[0].end) == (time(9, 30), time(10))
+
+
+def test_met_lines_under_a_heading_are_speakers_with_a_proviso(registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("14.00 - 15.00", "Keuzesessies ronde 2"),
+                               ("", "Inclusieve zorg", "Migratie en Werk")),
+                   paragraphs("Toelichting", "Inclusieve zorg",
+                              "Met staatssecretaris Maarten van Ooijen (onder voorbehoud)",
+                              "Over de Wmo.", "Migratie en Werk",
+                              "Met Thomas Zwiers, VNG programmamanager", "Over arbeidsmigratie."))
+    draft = recognise(doc, registry)
+    care = item(draft, "Inclusieve zorg")
+    assert care.speakers == ("staatssecretaris Maarten van Ooijen",)
+    assert care.provisional == "Met staatssecretaris Maarten van Ooijen (onder voorbehoud)"
+    assert care.description == "Over de Wmo."
+    assert item(draft, "Migratie en Werk").speakers == ("Thomas Zwiers (VNG programmamanager)",)

@@ -104,7 +104,10 @@ def proviso(text: str) -> str | None:
     sentences = re.split(r"(?<=[.!?])\s+", text)
     for sentence in sentences:
         if _PROVISO.search(sentence):
-            return sentence.strip().strip("()").strip()
+            sentence = sentence.strip()
+            if sentence.startswith("(") and sentence.endswith(")"):
+                sentence = sentence[1:-1].strip()
+            return sentence
     return "onder voorbehoud"
 
 

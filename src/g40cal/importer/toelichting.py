@@ -24,7 +24,7 @@ _NUMBER = re.compile(r"^\s*(?:[-*]\s*)?\d{1,2}\s*[.)]\s*")
 _SPEAKERS = re.compile(
     r"^(?:sprekers?|met|gasten?|dagvoorzitter|moderator|gespreksleider|inleiders?|panel)"
     r"(?:\s+[^:]{1,80})?\s*:\s*(?P<names>.*)$", re.IGNORECASE)
-_WITH = re.compile(r"^met\s+(?P<names>(?:[a-z]+\s+)?[A-Z].{2,120})$")
+_WITH = re.compile(r"^[Mm]et\s+(?P<names>(?:[a-z]+\s+)?[A-Z].{2,120})$")
 _ORGANISED = re.compile(r"^georganiseerd\s+door\s+(?P<who>.+?)\.?$", re.IGNORECASE)
 _SECTION = re.compile(r"^(?:plenair\w*|lunch\w*(?:[- ]\w+)?|ochtend\w*|middag\w*|avond\w*"
                       r"|programma|dag\s+\d+\b.*)$", re.IGNORECASE)
@@ -51,7 +51,7 @@ def is_heading(line: Line) -> bool:
         return False
     if _ENDS_MID_SENTENCE.search(text) or re.search(r"[a-z]{2}\.\s+[A-Z]", text):
         return False                 # a wrapped line of running text, not a heading
-    return not _SPEAKERS.match(text) and not _ORGANISED.match(text)
+    return not _SPEAKERS.match(text) and not _ORGANISED.match(text) and not _WITH.match(text)
 
 
 def heading_key(text: str) -> str:
@@ -258,7 +258,8 @@ def _body_follows(lines: list[Line], position: int) -> bool:
 
 def _is_body_statement(text: str, registry: GroupRegistry) -> bool:
     """A short line under a heading that names organisers or speakers, not a new heading."""
-    if _SPEAKERS.match(text) or _ORGANISED.match(text):
+    if _SPEAKERS.match(text) or _ORGANISED.match(text) or (
+            _WITH.match(text) and len(text.split()) <= 16 and not text.endswith(".")):
         return True
     return len(text.split()) <= 24 and organisers(text, registry) is not None
 

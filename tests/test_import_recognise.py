@@ -395,3 +395,19 @@ def test_met_lines_under_a_heading_are_speakers_with_a_proviso(registry: GroupRe
     assert care.provisional == "Met staatssecretaris Maarten van Ooijen (onder voorbehoud)"
     assert care.description == "Over de Wmo."
     assert item(draft, "Migratie en Werk").speakers == ("Thomas Zwiers (VNG programmamanager)",)
+
+
+def test_a_choices_practical_brackets_go_to_its_notes_not_its_title_or_the_host(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table((
+        "12.00 - 13.00", "Lunch\nTijdens de lunch kunt u kiezen voor:\n"
+        "1. Stadswandeling door het centrum (vertrek 12.15 uur, max. 20 personen)\n"
+        "2. Fietstocht langs de Aa met de fiets")))
+    draft = recognise(doc, registry)
+    lunch, walk, ride = draft.items
+    assert (lunch.capacity, lunch.transport, lunch.notes) == (None, None, None)
+    assert (walk.title, walk.start, walk.capacity) == (
+        "Stadswandeling door het centrum", time(12, 15), 20)
+    assert walk.notes == "vertrek 12.15 uur, max. 20 personen"
+    assert walk.time_note == "vertrek 12.15 uur"
+    assert (ride.start, ride.transport) == (time(12), "met de fiets")

@@ -512,6 +512,11 @@ def parse_entry(text: str, state: _State, room: str | None = None) -> Entry:
     if room is None:
         room, text = _split_room(text)
     groups, text = parenthesised_organisers(text, state.registry)
+    practical = None
+    if not _numbered_choices(text):      # a list's brackets belong to its choices
+        text, practical = _practical_brackets(text)
+    if practical:
+        label = "; ".join(filter(None, [label, practical]))
     title, rest = _title_and_rest(text, state)
     lead, after = leading_organisers(rest, state.registry)
     if lead:
@@ -527,6 +532,15 @@ def parse_entry(text: str, state: _State, room: str | None = None) -> Entry:
             groups, from_title = named, True
     return Entry(title.strip(), rest.strip(), room, groups, from_title, slot, start,
                  phrases.capacity(whole), phrases.transport(whole), phrases.proviso(whole), label)
+
+
+def _practical_brackets(text: str) -> tuple[str, str | None]:
+    """ "(vertrek 12.15 uur, max. 20 personen)" is practical information, not title: notes."""
+    for match in re.finditer(r"\(([^()]{3,120})\)", text):
+        inner = match[1]
+        if phrases.own_start(inner) or phrases.capacity(inner):   # "(met de fiets)" stays
+            return re.sub(r"[ \t]+", " ", text.replace(match[0], " ")).strip(), inner.strip()
+    return text, None
 
 
 def _split_room(text: str) -> tuple[str | None, str]:
@@ -583,6 +597,9 @@ def _add_common(text: str, slot: Slot | None, room: str | None, organiser_text: 
     if choices:
         rest = rest[: rest.find(choices[0][0]) if choices[0][0] in rest else len(rest)]
         rest = re.sub(r"\s*\d{1,2}[.)]\s*$", "", rest).strip()
+        intro = f"{entry.title} {rest}"     # the choices' capacity or transport is their own
+        entry = replace(entry, capacity=phrases.capacity(intro),
+                        transport=phrases.transport(intro), provisional=phrases.proviso(intro))
     item = DraftItem(
         title=entry.title, kind=common_kind(entry.title), day=state.day,
         start=slot.start if slot else None, end=slot.end if slot else None, room=entry.room,
@@ -628,6 +645,8 @@ def _add_choices(parent: int, texts: list[tuple[str, Source]], state: _State,
             continue
         own = entry.start or start
         begin = own.start if own else host.start
+        time_note = entry.start.text if entry.start and entry.start.start != host.start \
+            else None
         estimated: list[str] = []
         notes: list[str] = []
         end = host.end
@@ -647,7 +666,7 @@ def _add_choices(parent: int, texts: list[tuple[str, Source]], state: _State,
         kind = choice_kind(entry.title, round_label)
         state.items.append(DraftItem(
             title=entry.title, kind=kind, day=host.day, start=begin, end=end,
-            round=round_label, room=entry.room, groups=entry.groups,
+            round=round_label, room=entry.room, groups=entry.groups, time_note=time_note,
             description=entry.rest or None, capacity=entry.capacity,
             transport=entry.transport, provisional=entry.provisional,
             sources=(source,), estimated=tuple(estimated), estimate_notes=tuple(notes),

@@ -21,6 +21,8 @@ _SENTENCE_STARTERS = {
     "actualiteit", "update", "verdiepend", "ook", "u", "je", "jullie", "kom", "maak", "graag",
     "zie", "let", "tijd", "waar", "wie", "welke", "waarom", "nieuwe", "aan",
 }
+_ABBREVIATIONS = {"max.", "min.", "o.a.", "bijv.", "ca.", "incl.", "excl.", "nr.", "prof.",
+                  "drs.", "ing.", "jl.", "e.a.", "resp.", "evt.", "zgn.", "m.m.v.", "i.s.m."}
 _JOINERS = {"en", "van", "voor", "met", "in", "de", "het", "een", "op", "naar", "bij", "aan",
             "over", "uit", "tot", "door", "of", "&", "+", "-", "–", "—", "der", "den", "te"}
 
@@ -61,7 +63,8 @@ def split_title(text: str, headings: Iterable[str] = ()) -> tuple[str, str]:
     for i in range(1, len(words)):
         word, previous = words[i], words[i - 1]
         if previous.endswith(("!", "?")) or (previous.endswith(".") and len(previous) > 3
-                                            and not previous[-2].isupper()):
+                                            and not previous[-2].isupper()
+                                            and previous.lower() not in _ABBREVIATIONS):
             cut = " ".join(words[:i])
             return cut.rstrip("."), " ".join(words[i:])
         if not word[:1].isupper():

@@ -139,6 +139,7 @@ def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
     section: tuple[str, str] | None = None       # (name, kind of section)
     day = 1
     pending_speakers: int | None = None
+    level: int | None = None        # the heading level of the current entry
     for position, line in enumerate(lines):
         text = line.text
         if not text:
@@ -167,12 +168,15 @@ def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
             match = match_item(text, items, taken, slot)
             if match is not None:
                 current, has_body = match, False
+                level = line.heading
                 taken.add(match)
                 line.used = True
                 items[match] = _fuller_title(items[match], heading_key(text))
                 continue
             key = heading_key(text)
-            if current is not None and (not has_body or (
+            same_level = line.heading is not None and level is not None \
+                and line.heading <= level            # a sibling heading, never a subtitle
+            if current is not None and not same_level and (not has_body or (
                     len(fold(key)) >= 6 and fold(key) in fold(items[current].title))):
                 if not has_body and _names_only_organisers(items[current], registry):
                     items[current] = _retitled(items[current], key, line)
@@ -197,7 +201,7 @@ def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
                 continue
             if create:
                 items.append(_created(key, section, day, line))
-                current, has_body = len(items) - 1, False
+                current, has_body, level = len(items) - 1, False, line.heading
                 taken.add(current)
                 line.used = True
                 continue

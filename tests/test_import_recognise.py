@@ -411,3 +411,11 @@ def test_a_choices_practical_brackets_go_to_its_notes_not_its_title_or_the_host(
     assert walk.notes == "vertrek 12.15 uur, max. 20 personen"
     assert walk.time_note == "vertrek 12.15 uur"
     assert (ride.start, ride.transport) == (time(12), "met de fiets")
+
+
+def test_a_deadline_is_not_the_day(registry: GroupRegistry) -> None:
+    doc = document(paragraphs("Ambtelijke netwerkdag Helmond", "Aanmelden vóór 1 maart 2026",
+                              "donderdag 12 maart 2026"), table(("09.30 - 10.00", "Inloop")))
+    draft = recognise(doc, registry)
+    assert [d.date for d in draft.days] == [date(2026, 3, 12)]
+    assert [u.text for u in draft.unused] == ["Aanmelden vóór 1 maart 2026"]

@@ -42,6 +42,9 @@ _NUMBERED = re.compile(r"(?:^|\s)(\d{1,2})[.)]\s+(?=[A-Z\"'‘“(])")
 _NUMBERED_LINE = re.compile(r"^\s*(\d{1,2})?\s*[.)]\s+(\S.*)$")
 _CHOICE_INTRO = re.compile(r"keuze uit|kiezen (?:voor|uit)|kunt u (?:ook )?kiezen|met de optie",
                            re.IGNORECASE)
+# A date that is not the day of the programme: "Aanmelden vóór 1 maart 2026".
+_NOT_THE_DAY = re.compile(r"\b(?:aanmeld\w*|inschrijv\w*|uiterlijk|v[oó]{2}r|deadline|sluit\w*"
+                          r"|tot en met|geleden|terug)\b", re.IGNORECASE)
 _TOELICHTING = re.compile(r"^toelichting\b", re.IGNORECASE)
 
 
@@ -192,7 +195,7 @@ def _days(programme: list[Line], lines: list[Line], options: Options,
         if len(text) > 160 or phrases.leading_slot(text)[0]:
             continue
         found = phrases.dates_in(text)
-        if not found or (has_day_lines and not _DAY_LINE.match(text)):
+        if not found or (has_day_lines and not _DAY_LINE.match(text)) or _NOT_THE_DAY.search(text):
             continue
         rest = text.split(found[0].text, 1)[1] if found[0].text in text else ""
         candidates.append((index, line, found[0], rest))

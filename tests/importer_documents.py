@@ -356,11 +356,12 @@ def write_ruled_pdf(path: Path) -> Path:
     pdf.set_font("Helvetica", "", 10)
     pdf.cell(0, 8, ALMELO_DATE, new_x="LMARGIN", new_y="NEXT")
     round_time, round_title, _room = ALMELO_ROUND
-    with pdf.table(col_widths=(30, 100, 60), first_row_as_headings=False) as table:
+    # padding 2 mm: about the margin Word gives a cell (0.19 cm)
+    with pdf.table(col_widths=(30, 100, 60), first_row_as_headings=False, padding=2) as table:
         header = table.row()
         for text in ("Tijd", "Onderdeel", "Zaal"):
             header.cell(text)
-        for time, paragraphs, room in ALMELO_PLAIN_ROWS[:2]:
+        for time, paragraphs, room in ALMELO_PLAIN_ROWS[:3]:
             row = table.row()
             row.cell(time)
             row.cell("\n".join(paragraphs))
@@ -377,6 +378,8 @@ def write_ruled_pdf(path: Path) -> Path:
 
 
 def write_protected_pdf(path: Path, password: str = "geheim") -> Path:
+    """A PDF that asks for a password to open (``password=""``: one that opens freely but
+    restricts printing and copying, as many exported programmes do)."""
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -522,4 +525,74 @@ def write_pdf_with_scanned_page(path: Path) -> Path:
     Image.new("RGB", (600, 800), "white").save(scan, "PNG")
     pdf.image(scan, x=10, y=10, w=190)
     pdf.output(str(path))
+    return path
+
+
+def write_tab_stop_pdf(path: Path) -> Path:
+    """Zaandam's schedule as Word prints paragraphs typed with a tab: the titles start at
+    a tab stop just past the longest time, a gap of barely two spaces."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.text(TIME_X, 25, ZAANDAM_TITLE)
+    pdf.set_font("Helvetica", "", 10)
+    tab_stop = TIME_X + pdf.get_string_width("09.45 - 10.00") + 2.2  # mm
+    y = 40.0
+    for time, paragraphs in [*ZAANDAM_PLAIN_ROWS, (ZAANDAM_CLOSING[0], ZAANDAM_CLOSING[1])]:
+        pdf.text(TIME_X, y, time)
+        pdf.text(tab_stop, y, paragraphs[0])
+        y += 6
+    pdf.output(str(path))
+    return path
+
+
+def dordrecht_explanation_paragraphs() -> list[str]:
+    """The "Toelichting" of Dordrecht's text, paragraph by paragraph, in Latin-1 (what
+    the PDF core fonts can write: typographic quotes and dashes made plain)."""
+    text = (PROGRAMME_TEXTS / "dordrecht-ambtelijke-netwerkdag.txt").read_text(encoding="utf-8")
+    explanation = text.split("Toelichting op de onderdelen", 1)[1]
+    plain = explanation.translate(str.maketrans("‘’“”–…", "''\"\"-.", ""))
+    return [line.strip() for line in plain.split("\n") if line.strip()]
+
+
+def write_justified_pdf(path: Path) -> list[str]:
+    """Dordrecht's "Toelichting" as justified running text over several pages; returns the
+    paragraphs written."""
+    from fpdf import FPDF
+
+    paragraphs = dordrecht_explanation_paragraphs()
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "", 10)
+    for paragraph in paragraphs:
+        pdf.multi_cell(170, 5, paragraph, align="J", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+    pdf.output(str(path))
+    return paragraphs
+
+
+def write_markdown_with_html_table(path: Path) -> Path:
+    """Almelo as a converter writes a Word table with merged cells into Markdown: as HTML,
+    the round's time spanning its sessions' rows, the round's title spanning two columns,
+    several paragraphs in a cell."""
+    time, paragraphs, room = ALMELO_PLAIN_ROWS[1]
+    round_time, round_title, _room = ALMELO_ROUND
+    first, second = ALMELO_ROUND_SESSIONS[:2]
+    opening = "".join(f"<p>{text}</p>" for text in paragraphs)
+    path.write_text(
+        f"# {ALMELO_TITLE}\n\n{ALMELO_DATE}\n\n"
+        "<table>\n"
+        "<thead><tr><th>Tijd</th><th>Onderdeel</th><th>Zaal</th></tr></thead>\n"
+        "<tbody>\n"
+        f"<tr><td>{time}</td><td>{opening}</td><td>{room}</td></tr>\n"
+        f'<tr><td rowspan="3">{round_time}</td><td colspan="2">{round_title}</td></tr>\n'
+        f"<tr><td>{first.title}<br>{first.detail}</td><td>{first.room}</td></tr>\n"
+        f"<tr><td>{second.title}</td><td>{second.room}</td></tr>\n"
+        "</tbody>\n"
+        "</table>\n\n"
+        "## Toelichting op de onderdelen\n",
+        encoding="utf-8",
+    )
     return path

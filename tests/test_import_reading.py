@@ -309,6 +309,8 @@ def test_a_ruled_pdf_table_is_read_cell_by_cell_with_merged_cells(tmp_path):
     assert [c.text for c in schedule.rows[0].cells] == ["Tijd", "Onderdeel", "Zaal"]
     opening = row_starting(schedule, "10.00 - 10.15")
     assert opening.cells[1].text == "\n".join(docs.ALMELO_PLAIN_ROWS[1][1])
+    plenary = row_starting(schedule, "10.15 - 11.30")  # its title wraps in the cell
+    assert plenary.cells[1].text == "\n".join(docs.ALMELO_PLAIN_ROWS[2][1])
     round_row = row_starting(schedule, docs.ALMELO_ROUND[0])
     assert [(c.text, c.span) for c in round_row.cells] == [
         (docs.ALMELO_ROUND[0], 1), (docs.ALMELO_ROUND[1], 2)]
@@ -659,3 +661,118 @@ def test_a_web_page_is_refused_asking_for_the_word_document(tmp_path):
     path.write_text("<html xmlns:o='urn:schemas-microsoft-com:office:office'><body>"
                     "<p>09.30 Inloop</p></body></html>")
     assert "this is a web page (HTML)" in refused(path)
+
+
+def test_word_hyphens_hidden_text_and_soft_hyphens_read_as_the_page_shows_them(tmp_path):
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    word = docx.Document()
+    paragraph = word.add_paragraph()
+    paragraph._p.append(parse_xml(
+        f'<w:r {nsdecls("w")}><w:t>G40</w:t><w:noBreakHyphen/><w:t>steden en '
+        'gemeente\u00adlijke ﬁnanciën</w:t></w:r>'))
+    paragraph._p.append(parse_xml(
+        f'<w:r {nsdecls("w")}><w:rPr><w:vanish/></w:rPr><w:t> (concept, niet delen)</w:t></w:r>'))
+    word.save(str(tmp_path / "tekens.docx"))
+    texts = [p.text for p in paragraphs(read_document(tmp_path / "tekens.docx"))]
+    assert texts == ["G40-steden en gemeentelijke financiën"]
+
+
+def test_ligatures_and_invisible_characters_in_a_text_file_are_read_plainly(tmp_path):
+    path = tmp_path / "programma.txt"
+    path.write_text("11.30\u00a0-\u00a012.30\tGemeentelijke ﬁnanciën\u200b\tof\u00adﬁce\n")
+    row = tables(read_document(path))[0].rows[0]
+    assert [c.text for c in row.cells] == ["11.30 - 12.30", "Gemeentelijke financiën", "office"]
+
+
+def test_a_pdf_typed_with_tabs_splits_time_and_title_at_a_narrow_tab_gap(tmp_path):
+    schedule = tables(read_document(docs.write_tab_stop_pdf(tmp_path / "zaandam.pdf")))[0]
+    expected = [*docs.ZAANDAM_PLAIN_ROWS, docs.ZAANDAM_CLOSING]
+    assert [filled(row) for row in schedule.rows] == [
+        [time, paragraphs[0]] for time, paragraphs in expected]
+
+
+def test_justified_running_text_over_pages_stays_one_paragraph_per_paragraph_across_pages(
+        tmp_path):
+    written = docs.write_justified_pdf(tmp_path / "toelichting.pdf")
+    document = read_document(tmp_path / "toelichting.pdf")
+    assert not tables(document)  # wide word spaces in justified lines are no columns
+    assert [" ".join(p.text.split()) for p in paragraphs(document)] == [
+        " ".join(p.split()) for p in written]
+    # several pages, so paragraphs run on over page breaks (and read as one)
+    assert len({p.source.page for p in paragraphs(document)}) > 2
+
+
+def test_an_html_table_in_markdown_keeps_its_merged_cells_and_paragraphs(tmp_path):
+    document = read_document(docs.write_markdown_with_html_table(tmp_path / "almelo.md"))
+    assert document.format == "markdown"
+    schedule = tables(document)[0]
+    first, second = docs.ALMELO_ROUND_SESSIONS[:2]
+    round_time, round_title, _room = docs.ALMELO_ROUND
+    assert [[(c.text, c.span, c.continued) for c in row.cells] for row in schedule.rows] == [
+        [("Tijd", 1, False), ("Onderdeel", 1, False), ("Zaal", 1, False)],
+        [(docs.ALMELO_PLAIN_ROWS[1][0], 1, False),
+         ("\n".join(docs.ALMELO_PLAIN_ROWS[1][1]), 1, False), ("Grote kerk", 1, False)],
+        [(round_time, 1, False), (round_title, 2, False)],
+        [(round_time, 1, True), (f"{first.title}\n{first.detail}", 1, False),
+         (first.room, 1, False)],
+        [(round_time, 1, True), (second.title, 1, False), (second.room, 1, False)],
+    ]
+    assert [row.source.line for row in schedule.rows] == [6, 8, 9, 10, 11]
+    assert [c.source.column for c in schedule.rows[3].cells] == [1, 2, 3]
+    heading = paragraphs(document)[-1]
+    assert (heading.text, heading.heading, heading.source.line) == (
+        "Toelichting op de onderdelen", 2, 15)
+
+
+@st.composite
+def _merged_grids(draw) -> tuple[list[list[tuple[str, int]]], list[int]]:
+    """Rows of (text, colspan) pieces over the columns after the first, and how many rows
+    each first-column cell spans."""
+    width = draw(st.integers(1, 4))
+    rows = draw(st.integers(1, 6))
+    groups: list[int] = []
+    while sum(groups) < rows:
+        groups.append(draw(st.integers(1, rows - sum(groups))))
+    pieces = []
+    for _row in range(rows):
+        left, row = width, []
+        while left:
+            span = draw(st.integers(1, left))
+            row.append((draw(_WORD), span))
+            left -= span
+        pieces.append(row)
+    return pieces, groups
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(grid=_merged_grids(), times=st.lists(_WORD, min_size=6, max_size=6))
+def test_any_html_table_with_merged_cells_reads_back_on_its_grid(tmp_path, grid, times):
+    pieces, groups = grid
+    html, expected = ["<table>"], []
+    row = 0
+    for group, size in enumerate(groups):
+        for offset in range(size):
+            first = (f'<td rowspan="{size}">{times[group]}</td>' if offset == 0 else "")
+            cells = "".join(f'<td colspan="{span}">{text}</td>' for text, span in pieces[row])
+            html.append(f"<tr>{first}{cells}</tr>")
+            expected.append([(times[group], 1, offset > 0)]
+                            + [(text, span, False) for text, span in pieces[row]])
+            row += 1
+    html.append("</table>")
+    path = tmp_path / "programma.md"
+    path.write_text("# Programma\n\n" + "\n".join(html) + "\n", encoding="utf-8")
+    schedule = tables(read_document(path))[0]
+    assert [[(c.text, c.span, c.continued) for c in r.cells] for r in schedule.rows] == expected
+    for table_row in schedule.rows:
+        columns = [c.source.column for c in table_row.cells]
+        spans = [c.span for c in table_row.cells]
+        assert columns == [1 + sum(spans[:i]) for i in range(len(spans))]
+
+
+def test_a_pdf_that_only_restricts_printing_and_copying_is_read(tmp_path):
+    path = docs.write_protected_pdf(tmp_path / "beperkt.pdf", password="")
+    assert [p.text for p in paragraphs(read_document(path))] == [docs.DORDRECHT_TITLE]

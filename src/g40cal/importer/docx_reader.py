@@ -28,12 +28,13 @@ from docx.text.run import Run
 from lxml import etree
 
 from g40cal.importer.document import Block, Cell, Document, Paragraph, Row, Source, Table
-from g40cal.importer.reading import raised_by_library, refuse
+from g40cal.importer.reading import raised_by_library, refuse, unify_characters
 
 _W_P, _W_TBL, _W_SDT = qn("w:p"), qn("w:tbl"), qn("w:sdt")
 _W_SDT_CONTENT, _W_TC, _W_TR = qn("w:sdtContent"), qn("w:tc"), qn("w:tr")
 _W_T, _W_TAB, _W_BR, _W_CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
 _W_R, _W_TXBX = qn("w:r"), qn("w:txbxContent")
+_W_NO_BREAK_HYPHEN = qn("w:noBreakHyphen")
 _W_DEL, _W_MOVE_FROM = qn("w:del"), qn("w:moveFrom")
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _W_PPR, _W_OUTLINE = qn("w:pPr"), qn("w:outlineLvl")
@@ -322,10 +323,10 @@ def _inside(element: Any, tag: str, stop: Any) -> bool:
 
 
 def _paragraph_text(p: Any) -> str:
-    """The visible text: tracked insertions in, deletions and text boxes out."""
+    """The visible text: tracked insertions in; deletions, hidden text and text boxes out."""
     parts = []
-    for node in p.iter(_W_T, _W_TAB, _W_BR, _W_CR):
-        if _hidden_from_paragraph(node, p):
+    for node in p.iter(_W_T, _W_TAB, _W_BR, _W_CR, _W_NO_BREAK_HYPHEN):
+        if _hidden_from_paragraph(node, p) or _vanished(node):
             continue
         if node.tag == _W_T:
             parts.append(node.text or "")
@@ -335,9 +336,18 @@ def _paragraph_text(p: Any) -> str:
         elif node.tag == _W_BR:
             if node.get(qn("w:type")) in (None, "textWrapping"):
                 parts.append("\n")
+        elif node.tag == _W_NO_BREAK_HYPHEN:
+            parts.append("-")
         else:
             parts.append("\n")
-    return "".join(parts)
+    return unify_characters("".join(parts))
+
+
+def _vanished(node: Any) -> bool:
+    """Text formatted as hidden (Word shows it only with formatting marks on)."""
+    run = node.getparent()
+    vanish = run.find(f"{qn('w:rPr')}/{qn('w:vanish')}") if run is not None else None
+    return vanish is not None and vanish.get(_W_VAL, "true") not in ("0", "false", "off")
 
 
 def _hidden_from_paragraph(node: Any, p: Any) -> bool:

@@ -30,7 +30,7 @@ from pdfminer.psparser import PSException
 from pdfplumber.utils.exceptions import PdfminerException
 
 from g40cal.importer.document import Block, Cell, Document, Paragraph, Row, Source, Table
-from g40cal.importer.reading import raised_by_library, refuse
+from g40cal.importer.reading import raised_by_library, refuse, unify_characters
 
 # A gap wider than this many font sizes between two words on a line is a column gap, not a
 # space (a space is about a quarter of the font size; justified text rarely passes one).
@@ -39,6 +39,7 @@ COLUMN_TOLERANCE = 6.0  # points: runs starting this close belong to the same co
 # A narrower gap (a table cell's padding) cuts a line only where words on at least
 # MIN_ALIGNED_LINES lines start at the same x after such a gap: a column edge.
 NARROW_GAP = 0.8
+TAB_GAP = 0.45  # a tab to the next tab stop can leave little more than two spaces
 ALIGNMENT_TOLERANCE = 2.0
 MIN_ALIGNED_LINES = 3
 _BOLD_MARKS = ("bold", "black", "heavy", "semibold", "demi")
@@ -54,7 +55,7 @@ class _Run:
 
     @property
     def text(self) -> str:
-        return " ".join(word["text"] for word in self.words)
+        return unify_characters(" ".join(word["text"] for word in self.words))
 
     @property
     def bold(self) -> bool:
@@ -142,9 +143,29 @@ def _read_pages(path: Path, pages: Iterable[Any]) -> tuple[list[Block], list[str
         for page in pages
         if not page.chars and page.images
     ]
+    runs_on = False
     for page in pages:
-        blocks.extend(_read_page(page, body_size, counter))
+        read = _read_page(page, body_size, counter)
+        page_blocks = read.blocks
+        if runs_on and page_blocks and _continues_paragraph(blocks[-1], page_blocks[0]):
+            blocks[-1] = _joined(blocks[-1], page_blocks[0])
+            page_blocks = page_blocks[1:]
+        blocks.extend(page_blocks)
+        runs_on = read.runs_on
     return blocks, notes
+
+
+def _continues_paragraph(before: Block, after: Block) -> bool:
+    """The first text on a page goes on with the paragraph the page before ended in."""
+    return (
+        isinstance(before, Paragraph) and isinstance(after, Paragraph)
+        and before.heading is None and after.heading is None and before.bold == after.bold
+    )
+
+
+def _joined(before: Block, after: Block) -> Paragraph:
+    assert isinstance(before, Paragraph) and isinstance(after, Paragraph)
+    return replace(before, text=f"{before.text} {after.text}")
 
 
 class _Counter:
@@ -161,7 +182,15 @@ def _body_font_size(pages: list[Any]) -> float:
     return statistics.mode(sizes) if sizes else 10.0
 
 
-def _read_page(page: Any, body_size: float, counter: _Counter) -> list[Block]:
+@dataclass
+class _Page:
+    blocks: list[Block]
+    # The last block is running text whose last line ran to the right edge: a paragraph
+    # that goes on at the top of the next page.
+    runs_on: bool = False
+
+
+def _read_page(page: Any, body_size: float, counter: _Counter) -> _Page:
     number = page.page_number
     ruled = [table for table in page.find_tables() if len(table.rows) >= 2]
     ruled = [table for table in ruled if max(len(row.cells) for row in table.rows) >= 2]
@@ -175,21 +204,28 @@ def _read_page(page: Any, body_size: float, counter: _Counter) -> list[Block]:
     right_edge = max((line.runs[-1].x1 for line in text_lines), default=0.0)
     tight = _tight_gap(lines)
     placed: list[tuple[float, Block]] = []
+    last_line: _Line | None = None  # the last line of running text, if it ends the page
     for line_group in groups:
         top = line_group[0].top
         if _is_table(line_group, columns):
             placed.append((top, _layout_table(line_group, columns, number)))
+            last_line = None
         else:
             for paragraph in _paragraph_lines(line_group, right_edge, tight):
                 placed.append((paragraph[0].top, _paragraph(paragraph, number, body_size)))
+            last_line = line_group[-1]
     for table in ruled:
         placed.append((table.bbox[1], _ruled_table(table, number, all_words)))
+        if last_line is not None and table.bbox[1] > last_line.top:
+            last_line = None
     placed.sort(key=lambda item: item[0])
     # Tables are numbered through the document in reading order, once they are in order.
-    return [
+    blocks = [
         _with_number(block, counter.next_table()) if isinstance(block, Table) else block
         for _top, block in placed
     ]
+    runs_on = last_line is not None and last_line.runs[-1].x1 >= right_edge - 1.5 * last_line.size
+    return _Page(blocks, runs_on)
 
 
 def _inside(word: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
@@ -228,14 +264,16 @@ def _gaps(words: list[dict[str, Any]]) -> Iterable[tuple[float, dict[str, Any]]]
 def _aligned_starts(lines: list[_Line]) -> list[float]:
     """Left edges shared by words that follow a wider-than-space gap on several lines.
 
-    A table without lines can have narrow gutters (a cell's padding, ~4 mm): too narrow
-    to call a column gap on its own, but a column shows itself by its words starting at
-    the same x, line after line. Words of running text do not line up like that.
+    A table without lines can have narrow gutters (a cell's padding, ~4 mm), and a
+    programme typed with tabs can have a gap of barely two spaces before the titles: too
+    narrow to call a column gap on its own, but a column shows itself by its words
+    starting at the same x, line after line. Words of running text do not line up so.
     """
     starts: list[tuple[float, int]] = []
     for line in lines:
-        for gap, word in _gaps(line.runs[0].words):
-            if gap >= NARROW_GAP * float(word.get("size", 10.0)):
+        words = line.runs[0].words
+        for gap, word in _gaps(words):
+            if _may_be_column_gap(gap, word, words):
                 starts.append((float(word["x0"]), line.number))
     starts.sort()
     clusters: list[list[tuple[float, int]]] = []
@@ -251,13 +289,25 @@ def _aligned_starts(lines: list[_Line]) -> list[float]:
     ]
 
 
+def _may_be_column_gap(gap: float, word: dict[str, Any], words: list[dict[str, Any]]) -> bool:
+    """Wider than a cell's padding, or at least a tab's width and clearly wider than the
+    spaces between the other words of the line (justified text widens them all alike)."""
+    size = float(word.get("size", 10.0))
+    if gap >= NARROW_GAP * size:
+        return True
+    if gap < TAB_GAP * size:
+        return False
+    spaces = [other for other, following in _gaps(words) if following is not word]
+    return not spaces or gap >= 1.6 * statistics.median(spaces)
+
+
 def _split_runs(words: list[dict[str, Any]], aligned: list[float]) -> list[_Run]:
-    """Cut a line where the gap is column-wide, or wider than a space before a word that
-    starts at one of the page's aligned column edges."""
+    """Cut a line where the gap is column-wide, or where a narrower one (see
+    ``_may_be_column_gap``) comes before a word at one of the page's aligned edges."""
     runs = [_Run([words[0]])]
     for gap, word in _gaps(words):
         size = float(word.get("size", 10.0))
-        at_column = gap >= NARROW_GAP * size and any(
+        at_column = _may_be_column_gap(gap, word, words) and any(
             abs(word["x0"] - start) <= ALIGNMENT_TOLERANCE for start in aligned)
         if gap > COLUMN_GAP * size or at_column:
             runs.append(_Run([word]))

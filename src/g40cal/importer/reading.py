@@ -42,6 +42,21 @@ SPREADSHEET_TODO = (
 )
 
 
+# Characters that look like others to a reader but not to a program: typographic ligatures
+# (PDFs from Word write "ﬁ" for "fi" in "ﬁnanciën"), soft hyphens (invisible unless a word
+# breaks there), non-breaking spaces and hyphens.
+_UNIFY = str.maketrans({
+    "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+    "\ufb05": "st", "\ufb06": "st", "\u00ad": None, "\u00a0": " ", "\u202f": " ",
+    "\u2011": "-", "\u200b": None, "\ufeff": None,
+})
+
+
+def unify_characters(text: str) -> str:
+    """Text as a reader reads it: ligatures spelled out, invisible characters dropped."""
+    return text.translate(_UNIFY)
+
+
 def refuse(path: Path, what: str, todo: str) -> UserError:
     """The one shape of every refusal: file, what is wrong, what to do."""
     return UserError(f"{path}: {what}; {todo}")
@@ -227,7 +242,7 @@ def decode_text(path: Path, data: bytes) -> str:
             text = data.decode("utf-8")
         except UnicodeDecodeError as err:
             text = _decode_legacy(path, data, err)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unify_characters(text.replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
         raise refuse(path, "the file is empty", "export the programme again and import that file")
     _refuse_spreadsheet_text(path, text)

@@ -1,17 +1,22 @@
 """Plain text and Markdown programmes: what the bureau pastes or exports from Word.
 
-Plain text: every non-empty line is a paragraph; a run of consecutive lines with tabs (the
-way Word exports a table) is a table when at least one of them has two or more filled
-fields. Empty fields are kept as empty cells, so a session keeps the column it stood in.
+Plain text: every non-empty line is a paragraph; a run of lines with tabs (the way Word
+exports a table; blank lines between them do not end it) is a table when at least one of
+them has two or more filled fields. Empty fields are kept as empty cells, so a session
+keeps the column it stood in.
 
 Markdown (a Word export through pandoc or an online converter) is read with markdown-it:
 ``|`` tables become tables, ``#`` headings keep their level, bold and italics lose their
-markers (a wholly bold line is marked ``bold``), ``<br>`` in a cell becomes a newline.
+markers (a wholly bold line is marked ``bold``), ``<br>`` in a cell becomes a newline, an
+ordered list item keeps its number. An HTML table in the Markdown (what converters write for
+merged cells) is read with the standard library's HTML parser, merged cells and all.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -168,11 +173,16 @@ def _markdown_blocks(text: str) -> list[Block]:
             blocks.append(_markdown_table(tokens[index:end], table=tables))
             index = end + 1
             continue
-        elif token.type in ("html_block", "fence", "code_block"):
+        elif token.type == "html_block":
+            # Converters write a table with merged cells or several paragraphs in a cell
+            # as HTML inside the Markdown.
             first = (token.map[0] + 1) if token.map else 1
-            content = clean_html(token.content) if token.type == "html_block" else token.content
-            raw_lines = token.content.split("\n") if token.type != "html_block" else None
-            for offset, line in enumerate(raw_lines or content.split("\n")):
+            html_blocks = html_to_blocks(token.content, first, tables)
+            tables += sum(1 for block in html_blocks if isinstance(block, Table))
+            blocks.extend(html_blocks)
+        elif token.type in ("fence", "code_block"):
+            first = (token.map[0] + 1) if token.map else 1
+            for offset, line in enumerate(token.content.split("\n")):
                 if line.strip():
                     blocks.append(Paragraph(line.strip(), Source(line=first + offset)))
         index += 1
@@ -251,3 +261,159 @@ def _render_inline(children: list[Token], breaks: str = " ") -> tuple[str, bool]
     else:
         text = " ".join(text.split())
     return text, bold_chars > 0 and plain_chars == 0
+
+
+# --- HTML inside Markdown ------------------------------------------------------------------
+
+
+@dataclass
+class _HtmlCell:
+    line: int
+    colspan: int = 1
+    rowspan: int = 1
+    parts: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        lines = (" ".join(line.split()) for line in "".join(self.parts).split("\n"))
+        return "\n".join(line for line in lines if line)
+
+
+@dataclass
+class _HtmlTable:
+    line: int
+    rows: list[tuple[int, list[_HtmlCell]]] = field(default_factory=list)
+
+
+class _HtmlReader(HTMLParser):
+    """Tables (with colspan and rowspan) and the text around them, from an HTML block."""
+
+    _BREAKS = frozenset({"br", "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5",
+                         "h6"})
+
+    def __init__(self, first_line: int) -> None:
+        super().__init__(convert_charrefs=True)
+        self.first_line = first_line
+        self.items: list[_HtmlTable | tuple[int, str]] = []
+        self.depth = 0
+        self.table: _HtmlTable | None = None
+        self.row: list[_HtmlCell] | None = None
+        self.cell: _HtmlCell | None = None
+        self.text: list[str] = []
+        self.text_line = first_line
+        self.row_line = first_line
+
+    def line(self) -> int:
+        return self.first_line + self.getpos()[0] - 1
+
+    def write(self, text: str) -> None:
+        if self.cell is not None:
+            self.cell.parts.append(text)
+        elif self.depth == 0:
+            if not "".join(self.text).strip():
+                self.text_line = self.line()
+            self.text.append(text)
+
+    def flush_text(self) -> None:
+        for offset, line in enumerate("".join(self.text).split("\n")):
+            if line.strip():
+                self.items.append((self.text_line + offset, " ".join(line.split())))
+        self.text = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "table":
+            self.depth += 1
+            if self.depth == 1:
+                self.flush_text()
+                self.table = _HtmlTable(line=self.line())
+            else:
+                self.write("\n")  # a nested table: one line per row, in this cell
+        elif tag == "tr" and self.depth == 1:
+            self.row = []
+            self.row_line = self.line()
+        elif tag in ("td", "th") and self.depth == 1:
+            self.cell = _HtmlCell(line=self.line(), colspan=_span(values.get("colspan")),
+                                  rowspan=_span(values.get("rowspan")))
+        elif tag == "tr":
+            self.write("\n")
+        elif tag in ("td", "th"):
+            self.write(" ")
+        elif tag in self._BREAKS:
+            self.write("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table" and self.depth:
+            self.depth -= 1
+            if self.depth == 0 and self.table is not None:
+                self.items.append(self.table)
+                self.table = None
+        elif tag in ("td", "th") and self.depth == 1 and self.cell is not None:
+            if self.row is not None:
+                self.row.append(self.cell)
+            self.cell = None
+        elif tag == "tr" and self.depth == 1 and self.row is not None:
+            if self.table is not None:
+                self.table.rows.append((self.row_line, self.row))
+            self.row = None
+        elif tag in self._BREAKS:
+            self.write("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.write(data)
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), 50))
+    except ValueError:
+        return 1
+
+
+def html_to_blocks(html: str, first_line: int, tables_before: int) -> list[Block]:
+    reader = _HtmlReader(first_line)
+    reader.feed(html)
+    reader.close()
+    reader.flush_text()
+    blocks: list[Block] = []
+    number = tables_before
+    for item in reader.items:
+        if isinstance(item, _HtmlTable):
+            number += 1
+            blocks.append(_html_table(item, number))
+        else:
+            line, text = item
+            blocks.append(Paragraph(text, Source(line=line)))
+    return blocks
+
+
+def _html_table(table: _HtmlTable, number: int) -> Table:
+    """HTML rows on Word's grid: a cell spanning rows is repeated, marked ``continued``."""
+    rows = []
+    spanning: dict[int, tuple[int, str]] = {}  # column → (rows still covered, text)
+    for row_number, (line, html_cells) in enumerate(table.rows, start=1):
+        covered, spanning = spanning, {}
+        waiting = list(html_cells)
+        cells: list[Cell] = []
+        column = 1
+        while waiting or any(col >= column for col in covered):
+            source = Source(line=line, table=number, row=row_number, column=column)
+            if column in covered:
+                left, text = covered.pop(column)
+                cells.append(Cell(text=text, source=source, continued=True))
+                if left > 1:
+                    spanning[column] = (left - 1, text)
+                column += 1
+            elif waiting:
+                html_cell = waiting.pop(0)
+                text = html_cell.text
+                cells.append(Cell(text=text, source=source, span=html_cell.colspan))
+                if html_cell.rowspan > 1:
+                    for col in range(column, column + html_cell.colspan):
+                        spanning[col] = (html_cell.rowspan - 1, text)
+                column += html_cell.colspan
+            else:
+                column = min(col for col in covered if col >= column)
+        row_source = Source(line=line, table=number, row=row_number)
+        rows.append(Row(cells=tuple(cells), source=row_source))
+    return Table(rows=tuple(rows), source=Source(line=table.line, table=number))

@@ -22,7 +22,7 @@ FLOORS = {
     "dordrecht-ambtelijke-netwerkdag.txt": (25, 0.985),
     "zaandam-bestuurlijke-netwerkdag.txt": (25, 0.955),
     "oss-ambtelijke-netwerkdag.md": (20, 0.71),
-    "tilburg-bestuurlijke-netwerkdagen-2025-09.txt": (37, 0.59),
+    "tilburg-bestuurlijke-netwerkdagen-2025-09.txt": (38, 0.60),
 }
 
 

@@ -419,3 +419,16 @@ def test_a_deadline_is_not_the_day(registry: GroupRegistry) -> None:
     draft = recognise(doc, registry)
     assert [d.date for d in draft.days] == [date(2026, 3, 12)]
     assert [u.text for u in draft.unused] == ["Aanmelden vóór 1 maart 2026"]
+
+
+def test_a_heading_wrapped_over_two_lines_is_one_heading(registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("11.00 - 12.00", "Keuzesessies ronde 1"),
+                               ("", "Interbestuurlijke samenwerking", "Europa dichtbij")),
+                   paragraphs("Toelichting", "Keuzesessies ronde 1",
+                              "Interbestuurlijke samenwerking in een veranderende context:",
+                              "strategieën voor rijk en gemeenten",
+                              "De relatie staat onder spanning."))
+    draft = recognise(doc, registry)
+    session = item(draft, "Interbestuurlijke samenwerking")
+    assert session.description == "De relatie staat onder spanning."
+    assert not draft.unused

@@ -27,6 +27,7 @@ class Line:
     bold: bool = False
     used: bool = False
     raw: str = field(default="", repr=False)
+    parts: tuple[Line, ...] = field(default=(), repr=False)   # the lines a joined line joins
 
     @property
     def text(self) -> str:

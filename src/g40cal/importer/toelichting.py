@@ -130,8 +130,44 @@ def _in_order(short: str, long: str) -> bool:
     return True
 
 
+def _join_wrapped_headings(lines: list[Line]) -> list[Line]:
+    """A heading a PDF or text export wrapped over two lines ("… context: strategieën voor
+    de" + "samenwerking rijk-regio-gemeenten") is one heading again."""
+    result: list[Line] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        nxt = lines[index + 1] if index + 1 < len(lines) else None
+        after = lines[index + 2] if index + 2 < len(lines) else None
+        previous = result[-1] if result else None
+        if (nxt is not None and not line.is_row and not nxt.is_row and not line.heading
+                and line.text[:1].isupper() and nxt.text[:1].islower()
+                and len(line.text.split()) <= 16 and len(nxt.text.split()) <= 10
+                and not line.text.endswith(".") and not nxt.text.endswith((".", ","))
+                and (after is None or not after.text[:1].islower())
+                and (previous is None or previous.text.endswith((".", "!", "?", ":"))
+                     or is_heading(previous))):
+            result.append(Line((f"{line.text} {nxt.text}",), line.sources, line.source, False,
+                               line.heading, line.bold, raw=line.raw, parts=(line, nxt)))
+            index += 2
+            continue
+        result.append(line)
+        index += 1
+    return result
+
+
 def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
            create: bool) -> list[DraftItem]:
+    joined = _join_wrapped_headings(lines)
+    items = _attach(joined, items, registry, create)
+    for line in joined:
+        for original in line.parts:
+            original.used = original.used or line.used
+    return items
+
+
+def _attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
+            create: bool) -> list[DraftItem]:
     items = list(items)
     taken: set[int] = set()
     current: int | None = None

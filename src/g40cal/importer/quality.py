@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from g40cal.groups import GroupRegistry
@@ -18,7 +17,7 @@ from g40cal.importer.draft import Draft
 from g40cal.importer.merge import Existing, match
 from g40cal.importer.phrases import fold
 from g40cal.importer.reading import read_document
-from g40cal.importer.recognise import Options, recognise
+from g40cal.importer.recognise import NoDateError, Options, recognise
 from g40cal.loader import load_programme
 from g40cal.model import Programme
 
@@ -63,7 +62,7 @@ def score(source: Path, definition: Path, registry: GroupRegistry) -> tuple[Scor
     date_given = False
     try:
         draft = recognise(document, registry)
-    except Exception:
+    except NoDateError:             # no date in the text: as the bureau would, with --date
         draft = recognise(document, registry, Options(date=programme.days[0].date))
         date_given = True
     return _compare(source.name, programme, draft, registry, source, date_given), draft
@@ -162,7 +161,3 @@ def table(scores: list[Score]) -> str:
     lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     lines.insert(1, "-|-".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-def today_note() -> str:
-    return f"measured {date.today().isoformat()}"

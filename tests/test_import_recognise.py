@@ -432,3 +432,20 @@ def test_a_heading_wrapped_over_two_lines_is_one_heading(registry: GroupRegistry
     session = item(draft, "Interbestuurlijke samenwerking")
     assert session.description == "De relatie staat onder spanning."
     assert not draft.unused
+
+
+def test_a_row_of_organisers_under_a_row_of_sessions_gives_their_organisers(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("14.00 - 15.00", "Themaronde 2", "", ""),
+        ("", "Gemeentefinanciën", "Zorgfraude", "Preventie met gezag"),
+        ("", "TG Financiën", "Themagroep ZJO & WWZ", "Themagroep Veiligheid"),
+        ("", "Tribune", "Podium", "Werkplaats"),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.groups, i.estimated, i.room) for i in draft.items] == [
+        ("Gemeentefinanciën", ("Themagroep Financiën",), (), "Tribune"),
+        ("Zorgfraude", ("Themagroep Zorg, Jeugd en Onderwijs",
+                        "Themagroep Wonen, Welzijn en Zorg"), (), "Podium"),
+        ("Preventie met gezag", ("Themagroep Veiligheid",), (), "Werkplaats"),
+    ]

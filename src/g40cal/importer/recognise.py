@@ -450,6 +450,11 @@ def _untimed_line(line: Line, filled: list[tuple[int, str, Source]], state: _Sta
             _rooms_by_column(rooms, current, state)
             line.used = True
             return
+        named = [organisers(f[1], state.registry) for f in filled]
+        if current.last_row and all(named):
+            _organisers_by_column(filled, named, current, state)   # a row of organisers
+            line.used = True
+            return
         texts = [f for f in filled if f not in rooms]
         room = rooms[0][1] if len(rooms) == 1 and len(texts) == 1 else None
         if texts:
@@ -473,6 +478,26 @@ def _untimed_line(line: Line, filled: list[tuple[int, str, Source]], state: _Sta
     state.items[state.last_item] = replace(item, description=description,
                                            sources=(*item.sources, line.source))
     line.used = True
+
+
+def _organisers_by_column(filled: list[tuple[int, str, Source]],
+                          named: list[tuple[str, ...] | None], current: _Round,
+                          state: _State) -> None:
+    by_column = dict(current.last_row)
+    columns = [c for c, _ in current.last_row]
+    for position, ((column, _text, _source), groups) in enumerate(zip(filled, named,
+                                                                       strict=True)):
+        target = by_column.get(column)
+        if target is None and len(filled) == len(columns):
+            target = by_column[columns[position]]
+        if target is not None and groups:
+            item = state.items[target]
+            keep = [(f, n) for f, n in zip(item.estimated, item.estimate_notes, strict=False)
+                    if f != "groups"]
+            state.items[target] = replace(
+                item, groups=tuple(dict.fromkeys((*item.groups, *groups))) if "groups" not in
+                item.estimated else groups, estimated=tuple(f for f, _ in keep),
+                estimate_notes=tuple(n for _, n in keep))
 
 
 def _rooms_by_column(rooms: list[tuple[int, str, Source]], current: _Round,

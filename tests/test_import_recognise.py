@@ -449,3 +449,14 @@ def test_a_row_of_organisers_under_a_row_of_sessions_gives_their_organisers(
                         "Themagroep Wonen, Welzijn en Zorg"), (), "Podium"),
         ("Preventie met gezag", ("Themagroep Veiligheid",), (), "Werkplaats"),
     ]
+
+
+def test_a_session_named_like_a_group_in_its_own_row_is_a_session(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("11.30 - 12.30", "Keuzesessies - Ronde 1", ""),
+                               ("", "Elke Regio Telt!", "Slim met Stroom"),
+                               ("", "Gemeentelijke financiën", "")))
+    draft = recognise(doc, registry)
+    assert [i.title for i in draft.items] == ["Elke Regio Telt!", "Slim met Stroom",
+                                              "Gemeentelijke financiën"]
+    assert draft.items[0].groups == ()

@@ -450,7 +450,10 @@ def _untimed_line(line: Line, filled: list[tuple[int, str, Source]], state: _Sta
             _rooms_by_column(rooms, current, state)
             line.used = True
             return
-        named = [organisers(f[1], state.registry) for f in filled]
+        # only cells that say they name organisers ("TG …", "Themagroep …", "Pijler …"): a
+        # session may well be called "Gemeentelijke financiën"
+        named = [found if found and not rest else None
+                 for found, rest in (leading_organisers(f[1], state.registry) for f in filled)]
         if current.last_row and all(named):
             _organisers_by_column(filled, named, current, state)   # a row of organisers
             line.used = True

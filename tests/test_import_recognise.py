@@ -460,3 +460,13 @@ def test_a_session_named_like_a_group_in_its_own_row_is_a_session(
     assert [i.title for i in draft.items] == ["Elke Regio Telt!", "Slim met Stroom",
                                               "Gemeentelijke financiën"]
     assert draft.items[0].groups == ()
+
+
+def test_a_short_line_ending_in_its_time_is_an_item(registry: GroupRegistry) -> None:
+    doc = document(HEAD + paragraphs("Inloop vanaf 09.15 uur", "Lunch, 12.00 - 13.00 uur",
+                                     "We eten samen in de foyer van het theater tot 13.00 uur."))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.start, i.end) for i in draft.items] == [
+        ("Inloop", time(9, 15), time(12)), ("Lunch", time(12), time(13))]
+    assert draft.items[1].description == \
+        "We eten samen in de foyer van het theater tot 13.00 uur."

@@ -106,8 +106,7 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
     days, day_of_line = _days(programme, lines, options, notices)
     state = _State(registry, toelichting.heading_texts(notes))
     dropped: set[int] = set()
-    timed = [line for line in programme if not line.used
-             and phrases.leading_slot(line.filled[0][1] if line.filled else "")[0]]
+    timed = [line for line in programme if not line.used and _has_time(line)]
     if timed:
         _read_programme(programme, day_of_line, state)
         state.items, dropped = _parallel_rows(state.items)
@@ -141,12 +140,21 @@ def _why_unused(line: Line) -> str:
     return "not recognised"
 
 
+def _has_time(line: Line) -> bool:
+    """Does the line give a time slot: at its start, or (a short line) at its end?"""
+    if not line.filled:
+        return False
+    if phrases.leading_slot(line.filled[0][1])[0] is not None:
+        return True
+    return not line.is_row and not line.heading and _trailing_slot(line.text)[0] is not None
+
+
 def _explanations_start(lines: list[Line]) -> int:
     """No "Toelichting" line: the explanations start at the first heading after the
     timetable (a document of descriptions only has no timetable: it starts at 0)."""
     last_timed = None
     for index, line in enumerate(lines):
-        if line.filled and phrases.leading_slot(line.filled[0][1])[0]:
+        if _has_time(line):
             last_timed = index
     if last_timed is None:
         return len(lines)
@@ -302,6 +310,10 @@ def _read_programme(programme: list[Line], day_of_line: dict[int, int], state: _
             state.time_column = state.time_column or state.bare_run >= 3
             continue
         state.bare_run = 0
+        if slot is None and not line.is_row and not line.heading:
+            slot, rest = _trailing_slot(line.text)
+            if slot is not None:
+                filled = [(0, rest, line.source)]
         if slot is not None:
             entries = [(filled[0][0], rest, filled[0][2])] if rest else []
             entries += filled[1:]
@@ -309,6 +321,22 @@ def _read_programme(programme: list[Line], day_of_line: dict[int, int], state: _
         else:
             following = next((n for n in programme[index + 1:] if n.filled), None)
             _untimed_line(line, filled, state, following)
+
+
+_TRAILING_SLOT = re.compile(
+    r"^(?P<title>[A-Z].{2,80}?)[,:]?\s+(?:vanaf|om|van)?\s*(?P<slot>(?:[01]?\d|2[0-3])[.:][0-5]\d"
+    r"(?:\s*(?:-|–|—|tot)\s*(?:[01]?\d|2[0-3])[.:][0-5]\d)?)\s*uur$")
+
+
+def _trailing_slot(text: str) -> tuple[Slot | None, str]:
+    """ "Inloop vanaf 09.15 uur", "Lunch, 12.00 - 13.00 uur": a short line that ends in its
+    time (not a sentence of running text, which is longer)."""
+    match = _TRAILING_SLOT.match(text)
+    if not match or len(text.split()) > 10 or _JOINER_END.search(match["title"].lower()) \
+            or re.search(r"\b(?:tot|tussen|na|voor)$", match["title"].lower()):
+        return None, text
+    slot, _rest = phrases.leading_slot(match["slot"])
+    return slot, match["title"]
 
 
 def _header_row(line: Line, state: _State) -> bool:

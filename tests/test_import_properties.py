@@ -1,0 +1,77 @@
+"""Property tests: any document gives a draft that check accepts, or a clear refusal."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from g40cal.errors import UserError
+from g40cal.groups import load_registry
+from g40cal.importer import phrases
+from g40cal.importer.document import Cell, Document, Paragraph, Row, Source, Table
+from g40cal.importer.recognise import Options, recognise
+from g40cal.importer.writer import assign_ids, programme_id, render
+from g40cal.loader import parse_programme
+
+REPO = Path(__file__).resolve().parent.parent
+REGISTRY = load_registry(REPO / "groups.toml")
+
+FRAGMENTS = ["09.30 - 10.00", "9.00", "12.15 uur", "14.00 – 15.30 uur", "16.30", "Inloop",
+             "Keuzesessies ronde 1", "Lunch", "1. Stadswandeling", "2. Vaartocht", "Toelichting",
+             "Themagroep Europa", "(TG Woningmarkt en Fysieke pijler)", "zaal IJssel",
+             "— Raadzaal", "max. 20 personen", "per bus", "onder voorbehoud", "Sprekers:",
+             "Georganiseerd door", "donderdag 12 maart 2026", "Dag 2", "Locatie:", "Met:",
+             "Anna de Vries", "X LER LG", "(", ")", ":", "—", "\t", "\n", "ronde", "&", ""]
+texts = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)),
+                 max_size=6).map(" ".join)
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> Document:
+    blocks: list[Paragraph | Table] = []
+    for number in range(draw(st.integers(0, 12))):
+        if draw(st.booleans()):
+            blocks.append(Paragraph(draw(texts), Source(line=number + 1),
+                                    heading=draw(st.sampled_from([None, None, 1, 2, 3]))))
+        else:
+            width = draw(st.integers(1, 5))
+            rows = tuple(
+                Row(tuple(Cell(draw(texts), Source(table=number, row=r, column=c),
+                               continued=draw(st.booleans()) and r > 1)
+                          for c in range(width)), Source(table=number, row=r))
+                for r in range(1, draw(st.integers(1, 5)) + 1))
+            blocks.append(Table(rows, Source(table=number)))
+    return Document(Path("programma-helmond.docx"), "docx", tuple(blocks))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents(), st.booleans())
+def test_any_document_gives_a_draft_check_accepts_or_a_user_error(document: Document,
+                                                                  with_date: bool) -> None:
+    options = Options(date=date(2026, 3, 12) if with_date else None, kind="ambtelijk",
+                      city="Helmond")
+    try:
+        draft = recognise(document, REGISTRY, options)
+    except UserError:
+        return
+    if not draft.items:
+        return
+    items = assign_ids(draft.items)
+    text = render(draft, programme_id(draft), items)
+    _programme, problems = parse_programme(text.encode(), Path("draft.toml"), REGISTRY)
+    assert [p.format() for p in problems if p.severity == "error"] == []
+
+
+@given(st.integers(0, 23), st.integers(0, 59), st.integers(0, 23), st.integers(0, 59),
+       st.sampled_from(["-", "–", "—", "tot"]), st.sampled_from([".", ":"]),
+       st.booleans())
+def test_every_written_time_slot_is_read_back(h1: int, m1: int, h2: int, m2: int, dash: str,
+                                              sep: str, uur: bool) -> None:
+    text = f"{h1}{sep}{m1:02d} {dash} {h2}{sep}{m2:02d}{' uur' if uur else ''} Lezing"
+    slot, rest = phrases.leading_slot(text)
+    assert slot is not None and slot.start == time(h1, m1)
+    assert slot.end == (time(h2, m2) if time(h2, m2) > time(h1, m1) else None)
+    assert rest == "Lezing"

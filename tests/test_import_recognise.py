@@ -1,0 +1,472 @@
+"""Recognising a programme in a document: dates, times, rounds, rooms, organisers, choices."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+
+from g40cal.errors import UserError
+from g40cal.groups import GroupRegistry, load_registry
+from g40cal.importer.document import Cell, Document, Paragraph, Row, Source, Table
+from g40cal.importer.draft import Draft, DraftItem
+from g40cal.importer.recognise import Options, recognise
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def registry() -> GroupRegistry:
+    return load_registry(REPO / "groups.toml")
+
+
+def paragraphs(*texts: str, heading: dict[int, int] | None = None) -> list[Paragraph]:
+    heading = heading or {}
+    return [Paragraph(t, Source(line=n), heading=heading.get(n))
+            for n, t in enumerate(texts, start=1)]
+
+
+def table(*rows: tuple[str, ...], number: int = 1) -> Table:
+    built = []
+    for r, cells in enumerate(rows, start=1):
+        built.append(Row(tuple(Cell(text, Source(table=number, row=r, column=c))
+                               for c, text in enumerate(cells, start=1)),
+                         Source(table=number, row=r)))
+    return Table(tuple(built), Source(table=number))
+
+
+def document(*blocks: object, name: str = "programma.docx") -> Document:
+    flat: list[object] = []
+    for block in blocks:
+        flat.extend(block if isinstance(block, list) else [block])
+    return Document(Path(name), "docx", tuple(flat))  # type: ignore[arg-type]
+
+
+def item(draft: Draft, title_start: str) -> DraftItem:
+    found = [i for i in draft.items if i.title.startswith(title_start)]
+    assert len(found) == 1, [i.title for i in draft.items]
+    return found[0]
+
+
+HEAD = paragraphs("Ambtelijke netwerkdag Helmond", "donderdag 12 maart 2026",
+                  "Locatie: Stadhuis Helmond, Markt 2, Helmond")
+
+
+def test_a_dutch_date_venue_and_address_become_the_day(registry: GroupRegistry) -> None:
+    draft = recognise(document(HEAD, table(("09.30 - 10.00", "Inloop"))), registry)
+    assert draft.days[0].date == date(2026, 3, 12)
+    assert draft.days[0].venue == "Stadhuis Helmond"
+    assert draft.days[0].address == "Markt 2, Helmond"
+    assert (draft.kind, draft.city) == ("ambtelijk", "Helmond")
+
+
+def test_a_numeric_date_is_read(registry: GroupRegistry) -> None:
+    doc = document(paragraphs("Bestuurlijke netwerkdag Deventer", "12-3-2026"),
+                   table(("9.00", "Inloop")))
+    assert recognise(doc, registry).days[0].date == date(2026, 3, 12)
+
+
+def test_a_date_without_year_gets_it_from_the_text_only_as_an_estimate(
+        registry: GroupRegistry) -> None:
+    doc = document(paragraphs("Ambtelijke netwerkdag Almelo", "11 januari",
+                              "Op 7 december 2023 is het manifest ondertekend."),
+                   table(("09.30 - 10.00", "Inloop")))
+    day = recognise(doc, registry).days[0]
+    assert day.date == date(2024, 1, 11)
+    assert day.estimated == ("date",)
+    assert "7-12-2023" in (day.estimate_note or "").replace("07-12", "7-12")
+
+
+def test_no_date_and_no_date_option_asks_for_date(registry: GroupRegistry) -> None:
+    doc = document(paragraphs("Ambtelijke netwerkdag Oss"), table(("09.30 - 10.00", "Inloop")))
+    with pytest.raises(UserError, match="--date"):
+        recognise(doc, registry)
+    given = recognise(doc, registry, Options(date=date(2026, 3, 12)))
+    assert given.days[0].date == date(2026, 3, 12)
+
+
+@pytest.mark.parametrize(("cell", "start", "end"), [
+    ("09.00 - 09.30", time(9), time(9, 30)),
+    ("09.30 – 10.00 uur", time(9, 30), time(10)),
+    ("9:15-9:45", time(9, 15), time(9, 45)),
+    ("13.00 tot 14.00 uur", time(13), time(14)),
+])
+def test_every_form_of_time_slot_is_read(registry: GroupRegistry, cell: str, start: time,
+                                         end: time) -> None:
+    draft = recognise(document(HEAD, table((cell, "Plenaire opening"))), registry)
+    assert (draft.items[0].start, draft.items[0].end) == (start, end)
+    assert draft.items[0].estimated == ()
+
+
+def test_a_start_only_column_ends_at_the_next_start_as_an_estimate(
+        registry: GroupRegistry) -> None:
+    draft = recognise(document(HEAD, table(("9.00", "Inloop"), ("9.30", "Opening"),
+                                           ("16.30", "Afsluiting met een borrel"))), registry)
+    inloop, opening, closing = draft.items
+    assert (inloop.end, opening.end) == (time(9, 30), time(16, 30))
+    assert "end" in inloop.estimated and "09.30" in (inloop.estimate_note or "")
+    assert closing.end is None                     # nothing follows: left out, not invented
+
+
+def test_a_time_at_the_start_of_a_paragraph_is_an_item_too(registry: GroupRegistry) -> None:
+    draft = recognise(document(HEAD + paragraphs("10.00 - 10.30 Opening door de burgemeester")),
+                      registry)
+    assert item(draft, "Opening").start == time(10)
+
+
+def test_sessions_under_a_round_row_get_the_rounds_time_and_their_rooms(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("Tijd", "Onderdeel", "Zaal"),
+        ("11.00 - 12.00", "Keuzesessies ronde 1", ""),
+        ("", "Wonen in de binnenstad (TG Woningmarkt en Fysieke pijler)", "zaal IJssel"),
+        ("", "Themagroep ZJO & Armoede en Schulden", "Studio 1"),
+    ))
+    draft = recognise(doc, registry)
+    wonen = item(draft, "Wonen in de binnenstad")
+    zjo = item(draft, "Themagroep ZJO")
+    assert wonen.round == zjo.round == "Keuzesessies ronde 1"
+    assert (wonen.start, wonen.end) == (time(11), time(12))
+    assert (wonen.room, zjo.room) == ("zaal IJssel", "Studio 1")
+    assert wonen.groups == ("Themagroep Woningmarkt", "Fysieke pijler")
+    assert zjo.groups == ("Themagroep Zorg, Jeugd en Onderwijs", "Themagroep Armoede en Schulden")
+    assert wonen.kind == "keuzesessie" and wonen.estimated == ()
+
+
+def test_sessions_side_by_side_with_a_row_of_rooms_below(registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("14.00 - 15.00", "Pijlersessies", "", ""),
+        ("", "Pijler Sociaal", "Pijler Fysiek", "Pijler Economie en Werk"),
+        ("", "Raadzaal", "Studio 1", "zaal Maas"),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.room, i.kind) for i in draft.items] == [
+        ("Pijler Sociaal", "Raadzaal", "pijlersessie"),
+        ("Pijler Fysiek", "Studio 1", "pijlersessie"),
+        ("Pijler Economie en Werk", "zaal Maas", "pijlersessie"),
+    ]
+
+
+def test_a_room_after_a_dash_is_the_room(registry: GroupRegistry) -> None:
+    draft = recognise(document(HEAD, table(("10.00 - 11.00", "Plenaire opening — Raadzaal"))),
+                      registry)
+    assert (draft.items[0].title, draft.items[0].room) == ("Plenaire opening", "Raadzaal")
+
+
+def test_an_organiser_named_only_by_the_title_is_an_estimate(registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("11.00 - 12.00", "Keuzesessies ronde 1"),
+                               ("", "Gemeente financiën", "Kansen in Europa",
+                                "Economische kansen")))
+    draft = recognise(doc, registry)
+    finance = item(draft, "Gemeente financiën")
+    assert finance.groups == ("Themagroep Financiën",)
+    assert finance.estimated == ("groups",)
+    assert "titel" in (finance.estimate_note or "")
+    europa = item(draft, "Kansen in Europa")
+    assert europa.groups == ("Themagroep Europa",) and europa.estimated == ("groups",)
+    assert item(draft, "Economische kansen").groups == ()   # a loose word is no organiser
+
+
+def test_an_organiser_mentioned_in_the_description_is_an_estimate_unless_stated(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("11.00 - 12.00", "Keuzesessies ronde 1"),
+                               ("", "Arbeidsmigratie", "Woningtoewijzing")),
+                   paragraphs("Toelichting", "Arbeidsmigratie",
+                              "We bespreken ervaringen in de themagroep Sterke Keten.",
+                              "Woningtoewijzing",
+                              "Dit is een gezamenlijke sessie van Woningmarkt en WWZ."))
+    draft = recognise(doc, registry)
+    labour = item(draft, "Arbeidsmigratie")
+    assert labour.groups == ("Themagroep Sterke Keten",) and labour.estimated == ("groups",)
+    assert "themagroep Sterke Keten" in (labour.estimate_note or "")
+    housing = item(draft, "Woningtoewijzing")
+    assert housing.groups == ("Themagroep Woningmarkt", "Themagroep Wonen, Welzijn en Zorg")
+    assert housing.estimated == ()
+
+
+def test_lunch_walks_are_choices_with_their_own_start_capacity_and_transport(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table((
+        "12.00 - 13.30",
+        "Lunch Tijdens de lunch kunt u kiezen uit: 1. Stadswandeling door het centrum "
+        "(vertrek 12.20 uur, max. 20 personen) 2. Fietstocht langs de Aa met de fiets, "
+        "alleen de eerste 15 3. Werkbezoek aan de Automotive Campus per bus, onder voorbehoud",
+    )))
+    draft = recognise(doc, registry)
+    lunch = item(draft, "Lunch")
+    walk = item(draft, "Stadswandeling door het centrum")
+    ride = item(draft, "Fietstocht langs de Aa")
+    visit = item(draft, "Werkbezoek aan de Automotive Campus")
+    assert lunch.kind == "lunch"
+    assert (walk.kind, ride.kind, visit.kind) == ("wandeling", "excursie", "werkbezoek")
+    assert walk.start == time(12, 20) and walk.capacity == 20
+    assert ride.start == time(12) and ride.capacity == 15 and ride.transport == "met de fiets"
+    assert visit.transport == "per bus" and visit.provisional
+    assert walk.end == time(13, 30) and "end" in walk.estimated
+    assert {walk.round, ride.round, visit.round} == {"Lunch"}
+
+
+def test_item_kinds_come_from_the_words(registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("09.00 - 09.30", "Inloop met koffie"), ("09.30 - 10.00", "Opening"),
+        ("10.00 - 10.15", "Koffiepauze"), ("10.15 - 10.30", "Zaalwissel"),
+        ("10.30 - 11.30", "Keynote over brede welvaart"), ("17.00 - 18.00", "Netwerkborrel"),
+        ("18.00 - 20.00", "Diner"),
+    ))
+    kinds = [i.kind for i in recognise(doc, registry).items]
+    assert kinds == ["inloop", "opening", "pauze", "verplaatsen", "plenair", "borrel", "diner"]
+
+
+def test_toelichting_attaches_description_speakers_and_organisers(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("11.00 - 12.00", "Keuzesessies ronde 1"),
+                               ("", "Mooi Nederland", "Kansen in Europa")),
+                   paragraphs("Toelichting op de onderdelen", "Mooi Nederland",
+                              "TG Leefomgeving en Stedelijke Transformatie + Pijler economie",
+                              "We gaan in gesprek over ruimtelijke kwaliteit.",
+                              "Sprekers: Paola Huijding (VRO) en Remco Deelstra (Leeuwarden)",
+                              "Kansen in Europa", "Met: Max van Dijk, secretaris",
+                              "Georganiseerd door themagroep Europa."))
+    draft = recognise(doc, registry)
+    mooi = item(draft, "Mooi Nederland")
+    assert mooi.description == "We gaan in gesprek over ruimtelijke kwaliteit."
+    assert mooi.speakers == ("Paola Huijding (VRO)", "Remco Deelstra (Leeuwarden)")
+    assert mooi.groups == ("Themagroep Leefomgeving en Stedelijke Transformatie",
+                           "Pijler Economie en Werk")
+    europa = item(draft, "Kansen in Europa")
+    assert europa.speakers == ("Max van Dijk (secretaris)",)
+    assert europa.groups == ("Themagroep Europa",) and "groups" not in europa.estimated
+    assert not draft.unused
+
+
+def test_an_unmatched_toelichting_heading_is_reported_not_attached(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("11.00 - 12.00", "Keuzesessies ronde 1"),
+                               ("", "Mooi Nederland", "Kansen in Europa")),
+                   paragraphs("Toelichting", "Mooi Nederland", "Over ruimtelijke kwaliteit.",
+                              "Taal en beeldvorming bij armoede",
+                              "Een sessie die niet in het schema staat."))
+    draft = recognise(doc, registry)
+    assert item(draft, "Mooi Nederland").description == "Over ruimtelijke kwaliteit."
+    assert item(draft, "Kansen in Europa").description is None
+    unused = [u.text for u in draft.unused]
+    assert unused == ["Taal en beeldvorming bij armoede",
+                      "Een sessie die niet in het schema staat."]
+
+
+def test_every_line_that_went_nowhere_is_listed(registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("09.30 - 10.00", "Inloop"), ("Zie ook de website", "", "")))
+    draft = recognise(doc, registry)
+    assert [(u.text, u.source.describe()) for u in draft.unused] == [
+        ("Zie ook de website", "table 1, row 2")]
+
+
+def test_several_days_each_get_their_items(registry: GroupRegistry) -> None:
+    doc = document(
+        paragraphs("Bestuurlijke netwerkdagen in Tilburg",
+                   "Dag 1 - donderdag 25 september 2025 - LocHal"),
+        table(("12.00 - 13.00", "Inloop met lunch")),
+        paragraphs("Dag 2 - vrijdag 26 september 2025 - Stadhuis"),
+        table(("09.15 - 09.45", "Inloop met koffie en thee"), number=2),
+    )
+    draft = recognise(doc, registry)
+    assert [(d.date, d.venue) for d in draft.days] == [
+        (date(2025, 9, 25), "LocHal"), (date(2025, 9, 26), "Stadhuis")]
+    assert [(i.title, i.day) for i in draft.items] == [
+        ("Inloop met lunch", 1), ("Inloop met koffie en thee", 2)]
+
+
+def test_a_document_of_descriptions_only_has_items_without_times(
+        registry: GroupRegistry) -> None:
+    doc = document(paragraphs("Ambtelijke netwerkdag Oss", "Keuzesessies - ronde 1",
+                              "Ontwikkeling spoorzones", "Over stationsgebieden.",
+                              "Georganiseerd door themagroep Stedelijke transformatie",
+                              heading={2: 2, 3: 3}))
+    draft = recognise(doc, registry, Options(date=date(2025, 3, 20)))
+    spoor = item(draft, "Ontwikkeling spoorzones")
+    assert spoor.start is None and spoor.round == "Keuzesessies - ronde 1"
+    assert spoor.groups == ("Themagroep Leefomgeving en Stedelijke Transformatie",)
+    assert any("no time" in n for n in draft.notices)
+
+
+def test_rows_repeating_one_time_slot_are_the_sessions_of_a_round(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("Tijdstip", "Programmaonderdeel", "Zaal/locatie"),
+        ("14.00 - 15.00", "Keuzesessies ronde 2", ""),
+        ("14.00 - 15.00", "Wonen in de binnenstad", "Studio 1"),
+        ("14.00 - 15.00", "Slim met stroom", "Studio 2"),
+        ("15.00 - 15.30", "Koffie", ""),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.round, i.room, i.kind) for i in draft.items] == [
+        ("Wonen in de binnenstad", "Keuzesessies ronde 2", "Studio 1", "keuzesessie"),
+        ("Slim met stroom", "Keuzesessies ronde 2", "Studio 2", "keuzesessie"),
+        ("Koffie", None, None, "pauze"),
+    ]
+
+
+def test_explanations_after_the_table_without_a_toelichting_line_are_attached(
+        registry: GroupRegistry) -> None:
+    explanations = [Paragraph("Slim met stroom", Source(line=1), heading=2),
+                    Paragraph("Over netcongestie.", Source(line=2))]
+    doc = document(HEAD, table(("14.00 - 15.00", "Slim met stroom"),
+                               ("15.00 - 16.00", "Afsluiting")), explanations)
+    draft = recognise(doc, registry)
+    assert item(draft, "Slim met stroom").description == "Over netcongestie."
+    assert item(draft, "Afsluiting").description is None
+
+
+def test_a_heading_that_adds_to_the_schedules_title_becomes_the_title_a_subtitle_not(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("11.00 - 12.00", "Keuzesessies ronde 1"),
+                               ("", "Themagroep Zorg, Jeugd en Onderwijs", "Slim met Stroom")),
+                   paragraphs("Toelichting", "Themagroep Zorg, Jeugd en Onderwijs (ZJO)",
+                              "Over de hervormingsagenda.", "Slim met Stroom, aanpak netcongestie",
+                              "Over netcongestie."))
+    draft = recognise(doc, registry)
+    assert [i.title for i in draft.items] == ["Themagroep Zorg, Jeugd en Onderwijs (ZJO)",
+                                              "Slim met Stroom"]
+    assert item(draft, "Slim met Stroom").description == \
+        "Slim met Stroom, aanpak netcongestie\n\nOver netcongestie."
+
+
+def test_a_joint_session_named_by_its_groups_takes_the_title_under_its_heading(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("15.00 - 16.00", "Keuzesessies ronde 2"),
+                               ("", "Themagroepen gezamenlijk Woningmarkt en ZJO", "Europa")),
+                   paragraphs("Toelichting", "Gezamenlijke themagroep sessie Woningmarkt en ZJO",
+                              "Meedenken over de wet versterking regie volkshuisvesting",
+                              "Eind november verscheen het advies."))
+    draft = recognise(doc, registry)
+    joint = item(draft, "Meedenken over de wet")
+    assert joint.groups == ("Themagroep Woningmarkt", "Themagroep Zorg, Jeugd en Onderwijs")
+    assert joint.description == ("Themagroepen gezamenlijk Woningmarkt en ZJO\n\n"
+                                 "Eind november verscheen het advies.")
+
+
+def test_running_text_wrapped_over_lines_is_one_sentence_in_the_description(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD + paragraphs("10.00 - 10.30 Opening",
+                                     "Welkom door G40-voorzitter Paul Depla en",
+                                     "burgemeester Onno Hoes.", "Daarna koffie."))
+    assert item(recognise(doc, registry), "Opening").description == (
+        "Welkom door G40-voorzitter Paul Depla en burgemeester Onno Hoes.\n\nDaarna koffie.")
+
+
+def test_a_column_of_times_apart_from_the_titles_is_reported_not_paired(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD + paragraphs("12.00 - 13.00", "13.00 - 13.20", "13.20 - 14.30",
+                                     "Inloop met lunch", "Opening Glazen zaal",
+                                     "Openingsdebat: Stad van iedereen"))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.start, i.room) for i in draft.items] == [
+        ("Inloop met lunch", None, None), ("Opening", None, "Glazen zaal"),
+        ("Openingsdebat: Stad van iedereen", None, None)]
+    assert [u.text for u in draft.unused] == ["12.00 - 13.00", "13.00 - 13.20", "13.20 - 14.30"]
+    assert all("not paired" in u.reason for u in draft.unused)
+
+
+def test_what_the_reader_could_not_read_is_in_the_report(registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("09.30 - 10.00", "Inloop")))
+    doc = Document(doc.path, doc.format, doc.blocks, notes=("page 2 is only a picture",))
+    assert "page 2 is only a picture" in recognise(doc, registry).notices
+
+
+def test_a_title_line_with_the_date_and_place(registry: GroupRegistry) -> None:
+    doc = document(paragraphs("Ambtelijke netwerkdag donderdag 12 maart 2026 in het Stadhuis"),
+                   table(("09.30-10.00u", "Inloop")))
+    draft = recognise(doc, registry, Options(city="Helmond"))
+    assert (draft.days[0].date, draft.days[0].venue) == (date(2026, 3, 12), "Stadhuis")
+    assert (draft.items[0].start, draft.items[0].end) == (time(9, 30), time(10))
+
+
+def test_met_lines_under_a_heading_are_speakers_with_a_proviso(registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("14.00 - 15.00", "Keuzesessies ronde 2"),
+                               ("", "Inclusieve zorg", "Migratie en Werk")),
+                   paragraphs("Toelichting", "Inclusieve zorg",
+                              "Met staatssecretaris Maarten van Ooijen (onder voorbehoud)",
+                              "Over de Wmo.", "Migratie en Werk",
+                              "Met Thomas Zwiers, VNG programmamanager", "Over arbeidsmigratie."))
+    draft = recognise(doc, registry)
+    care = item(draft, "Inclusieve zorg")
+    assert care.speakers == ("staatssecretaris Maarten van Ooijen",)
+    assert care.provisional == "Met staatssecretaris Maarten van Ooijen (onder voorbehoud)"
+    assert care.description == "Over de Wmo."
+    assert item(draft, "Migratie en Werk").speakers == ("Thomas Zwiers (VNG programmamanager)",)
+
+
+def test_a_choices_practical_brackets_go_to_its_notes_not_its_title_or_the_host(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table((
+        "12.00 - 13.00", "Lunch\nTijdens de lunch kunt u kiezen voor:\n"
+        "1. Stadswandeling door het centrum (vertrek 12.15 uur, max. 20 personen)\n"
+        "2. Fietstocht langs de Aa met de fiets")))
+    draft = recognise(doc, registry)
+    lunch, walk, ride = draft.items
+    assert (lunch.capacity, lunch.transport, lunch.notes) == (None, None, None)
+    assert (walk.title, walk.start, walk.capacity) == (
+        "Stadswandeling door het centrum", time(12, 15), 20)
+    assert walk.notes == "vertrek 12.15 uur, max. 20 personen"
+    assert walk.time_note == "vertrek 12.15 uur"
+    assert (ride.start, ride.transport) == (time(12), "met de fiets")
+
+
+def test_a_deadline_is_not_the_day(registry: GroupRegistry) -> None:
+    doc = document(paragraphs("Ambtelijke netwerkdag Helmond", "Aanmelden vóór 1 maart 2026",
+                              "donderdag 12 maart 2026"), table(("09.30 - 10.00", "Inloop")))
+    draft = recognise(doc, registry)
+    assert [d.date for d in draft.days] == [date(2026, 3, 12)]
+    assert [u.text for u in draft.unused] == ["Aanmelden vóór 1 maart 2026"]
+
+
+def test_a_heading_wrapped_over_two_lines_is_one_heading(registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("11.00 - 12.00", "Keuzesessies ronde 1"),
+                               ("", "Interbestuurlijke samenwerking", "Europa dichtbij")),
+                   paragraphs("Toelichting", "Keuzesessies ronde 1",
+                              "Interbestuurlijke samenwerking in een veranderende context:",
+                              "strategieën voor rijk en gemeenten",
+                              "De relatie staat onder spanning."))
+    draft = recognise(doc, registry)
+    session = item(draft, "Interbestuurlijke samenwerking")
+    assert session.description == "De relatie staat onder spanning."
+    assert not draft.unused
+
+
+def test_a_row_of_organisers_under_a_row_of_sessions_gives_their_organisers(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("14.00 - 15.00", "Themaronde 2", "", ""),
+        ("", "Gemeentefinanciën", "Zorgfraude", "Preventie met gezag"),
+        ("", "TG Financiën", "Themagroep ZJO & WWZ", "Themagroep Veiligheid"),
+        ("", "Tribune", "Podium", "Werkplaats"),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.groups, i.estimated, i.room) for i in draft.items] == [
+        ("Gemeentefinanciën", ("Themagroep Financiën",), (), "Tribune"),
+        ("Zorgfraude", ("Themagroep Zorg, Jeugd en Onderwijs",
+                        "Themagroep Wonen, Welzijn en Zorg"), (), "Podium"),
+        ("Preventie met gezag", ("Themagroep Veiligheid",), (), "Werkplaats"),
+    ]
+
+
+def test_a_session_named_like_a_group_in_its_own_row_is_a_session(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("11.30 - 12.30", "Keuzesessies - Ronde 1", ""),
+                               ("", "Elke Regio Telt!", "Slim met Stroom"),
+                               ("", "Gemeentelijke financiën", "")))
+    draft = recognise(doc, registry)
+    assert [i.title for i in draft.items] == ["Elke Regio Telt!", "Slim met Stroom",
+                                              "Gemeentelijke financiën"]
+    assert draft.items[0].groups == ()
+
+
+def test_a_short_line_ending_in_its_time_is_an_item(registry: GroupRegistry) -> None:
+    doc = document(HEAD + paragraphs("Inloop vanaf 09.15 uur", "Lunch, 12.00 - 13.00 uur",
+                                     "We eten samen in de foyer van het theater tot 13.00 uur."))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.start, i.end) for i in draft.items] == [
+        ("Inloop", time(9, 15), time(12)), ("Lunch", time(12), time(13))]
+    assert draft.items[1].description == \
+        "We eten samen in de foyer van het theater tot 13.00 uur."

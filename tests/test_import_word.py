@@ -1,0 +1,96 @@
+"""A Word programme in the bureau's style, written by the test with python-docx."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from g40cal.cli import cli
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_programme(path: Path) -> Path:
+    """Time | item columns; a round's sessions side by side, each cell title (bold),
+    organisers, description and room as paragraphs; a lunch with numbered walks."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Ambtelijke netwerkdag Helmond", style="Title")
+    document.add_paragraph("Donderdag 12 maart 2026")
+    document.add_paragraph("Locatie: Theater Het Speelhuis, Speelhuisplein 1, Helmond")
+    table = document.add_table(rows=0, cols=4)
+
+    def row(time: str, *cells: str) -> None:
+        fields = table.add_row().cells
+        fields[0].text = time
+        for field, text in zip(fields[1:], cells, strict=False):
+            first, *more = text.split("\n")
+            field.text = first
+            if first:
+                field.paragraphs[0].runs[0].bold = True
+            for paragraph in more:
+                field.add_paragraph(paragraph)
+
+    row("09.30 - 10.00", "Inloop met koffie en thee")
+    row("10.00 - 10.45", "Plenaire opening\nWethouder Jan de Vries heet iedereen welkom.")
+    row("11.00 - 12.00", "Keuzesessies ronde 1")
+    row("", "Wonen in de binnenstad\nTG Woningmarkt\nWe bespreken de woningbouwopgave.\nStudio 1",
+        "Kansen in Europa\nEen terugblik op de EWRC.\nzaal IJssel",
+        "Gemeentefinanciën\nDe laatste stand van zaken.\nRaadzaal")
+    row("12.00 - 13.00", "Lunch\nTijdens de lunch kunt u kiezen voor:\n1. Stadswandeling door "
+        "het centrum (vertrek 12.15 uur, max. 20 personen)\n2. Fietstocht langs de Aa met de "
+        "fiets")
+    row("14.00", "Afsluiting met een borrel")
+    document.add_paragraph("Toelichting op de onderdelen", style="Heading 1")
+    document.add_paragraph("Wonen in de binnenstad", style="Heading 2")
+    document.add_paragraph("Sprekers: Anna de Vries (wethouder) en Piet Jansen (corporatie)")
+    document.add_paragraph("Een langere toelichting over wonen.")
+    document.add_paragraph("Kansen in Europa", style="Heading 2")
+    document.add_paragraph("Georganiseerd door themagroep Europa")
+    document.add_paragraph("Een sessie die niet in het schema staat", style="Heading 2")
+    document.add_paragraph("Tekst zonder onderdeel.")
+    document.save(str(path))
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "programmes").mkdir(parents=True)
+    (root / "groups.toml").write_bytes((REPO / "groups.toml").read_bytes())
+    return root
+
+
+def test_a_word_programme_in_the_bureaus_style_becomes_a_checked_definition(
+        project: Path) -> None:
+    document = write_programme(project / "programma-helmond.docx")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--root", str(project), "import", str(document), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [u["text"] for u in report["unused"]] == [
+        "Een sessie die niet in het schema staat", "Tekst zonder onderdeel."]
+    target = project / "programmes" / "helmond-ambtelijk-2026.toml"
+    data = tomllib.loads(target.read_text(encoding="utf-8"))
+    assert data["days"] == [{"date": "2026-03-12", "venue": "Theater Het Speelhuis",
+                             "address": "Speelhuisplein 1, Helmond"}]
+    items = {i["title"]: i for i in data["items"]}
+    wonen = items["Wonen in de binnenstad"]
+    assert (wonen["start"], wonen["end"], wonen["room"]) == ("11:00", "12:00", "Studio 1")
+    assert wonen["groups"] == ["Themagroep Woningmarkt"]
+    assert wonen["speakers"] == ["Anna de Vries (wethouder)", "Piet Jansen (corporatie)"]
+    assert items["Kansen in Europa"]["groups"] == ["Themagroep Europa"]
+    assert "estimated" not in items["Kansen in Europa"]
+    assert items["Gemeentefinanciën"]["estimated"] == ["groups"]
+    walk = items["Stadswandeling door het centrum"]
+    assert (walk["start"], walk["capacity"], walk["kind"]) == ("12:15", 20, "wandeling")
+    assert items["Plenaire opening"]["description"].strip() == \
+        "Wethouder Jan de Vries heet iedereen welkom."
+    assert "end" not in items["Afsluiting met een borrel"]
+    checked = json.loads(runner.invoke(cli, ["--root", str(project), "check", "--json"]).output)
+    assert checked["errors"] == []

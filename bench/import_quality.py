@@ -2,11 +2,11 @@
 
     .venv/bin/python bench/import_quality.py [--sources DIR] [--verbose]
 
-Sources: DIR, else the first of docs/sources, programmes/sources, ../shared/programmes and
-tests/data/programme-sources that exists. For each text: items of the hand-made definition
-found in the draft, and per field how many of them the draft has equal (title, date, start,
-end, room, round, organisers); "invented" counts drafted times stated as fact that do not
-occur in the text (must be 0); "unused" the document lines the report lists as not used.
+Sources: DIR, else programmes/sources (the texts the definitions name). For each text: items
+of the hand-made definition found in the draft, and per field how many of them the draft has
+equal (title, date, start, end, room, round, organisers); "invented" counts drafted times
+stated as fact that do not occur in the text (must be 0); "unused" the document lines the
+report lists as not used.
 A text without a date is imported with --date taken from the definition ("(--date)").
 """
 

@@ -1,7 +1,7 @@
 """Real programme documents for the importer tests, written from the bureau's own texts.
 
 The texts are those of the shipped programmes (Almelo, Dordrecht, Zaandam; see
-``tests/data/programme-texts/``), laid out the ways the bureau lays them out: a Word table
+``programmes/sources/``), laid out the ways the bureau lays them out: a Word table
 with a round's sessions in rows under the round (Almelo) or side by side in columns
 (Zaandam), merged cells, several paragraphs in a cell, a "Toelichting" part with headings;
 a PDF with times in a left column and titles in a right one (Dordrecht), the same with
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-PROGRAMME_TEXTS = Path(__file__).parent / "data" / "programme-texts"
+PROGRAMME_TEXTS = Path(__file__).resolve().parent.parent / "programmes" / "sources"
 
 
 @dataclass(frozen=True)

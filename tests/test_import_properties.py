@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, time
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from g40cal.errors import UserError
@@ -49,6 +49,12 @@ def documents(draw: st.DrawFn) -> Document:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents(), st.booleans())
+@example(Document(Path("programma-helmond.docx"), "docx",       # a C1 control in a title
+                  (Paragraph("09.30 - 10.00 AA\x80", Source(line=1)),)), True)
+@example(Document(Path("programma-helmond.docx"), "docx", (             # a broken venue line
+    Paragraph("donderdag 12 maart 2026", Source(line=1)),
+    Paragraph("Locatie: Stadhuis\nHelmond", Source(line=2)),
+    Paragraph("09.30 - 10.00 Inloop", Source(line=3)))), False)
 def test_any_document_gives_a_draft_check_accepts_or_a_user_error(document: Document,
                                                                   with_date: bool) -> None:
     options = Options(date=date(2026, 3, 12) if with_date else None, kind="ambtelijk",

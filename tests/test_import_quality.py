@@ -14,7 +14,7 @@ from g40cal.groups import load_registry
 from g40cal.importer.quality import SOURCES, Score, score
 
 REPO = Path(__file__).resolve().parent.parent
-SOURCE_DIR = REPO / "tests" / "data" / "programme-sources"
+SOURCE_DIR = REPO / "programmes" / "sources"
 
 # name: (items found at least, share of equal fields at least)
 FLOORS = {

@@ -135,15 +135,13 @@ def _round_map(programme: Programme, drafted: list, pairs: dict[int, int]) -> di
 
 
 def sources_folder(explicit: Path | None, root: Path) -> Path:
-    if explicit is not None:
-        return explicit
-    for candidate in (root / "docs" / "sources", root / "programmes" / "sources",
-                      root.parent / "shared" / "programmes",
-                      root.parent.parent / "shared" / "programmes",     # from a worktree
-                      root / "tests" / "data" / "programme-sources"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("no folder with the programme sources; pass --sources DIR")
+    """DIR if given, else the project's own copy: programmes/sources, which the definitions'
+    ``source`` fields name."""
+    folder = explicit if explicit is not None else root / "programmes" / "sources"
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no folder with the programme sources; "
+                                "pass --sources DIR")
+    return folder
 
 
 def table(scores: list[Score]) -> str:

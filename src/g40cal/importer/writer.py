@@ -21,7 +21,10 @@ PLACEHOLDER_NOTE = ("Het programma noemt geen tijd voor dit onderdeel; 09:00 is 
                     "plaatsaanduiding, geen tijd uit het programma.")
 NO_VENUE = "Locatie volgt"
 _WIDTH = 96
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")   # not allowed raw in a TOML string
+# Control characters and bidi overrides (a Word field code, a stray byte of a PDF font) are
+# not text: `check` refuses them in a definition, so the draft leaves them out.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                     "\u2028\u2029]")
 
 
 _ID_STOPWORDS = {"de", "het", "een", "en", "van", "voor", "met", "over", "in", "op", "naar",
@@ -87,8 +90,15 @@ def assign_ids(items: tuple[DraftItem, ...] | list[DraftItem],
     return result
 
 
+# The fields a definition allows on several lines; every other text is one line.
+MULTI_LINE = {"description", "estimate_note", "notes", "provisional", "time_note", "transport"}
+_LINE_BREAK = re.compile(r"\s*[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]\s*")
+
+
 def string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """A one-line TOML string: line breaks in the document's text become spaces."""
+    one_line = _LINE_BREAK.sub(" ", value).strip() if _LINE_BREAK.search(value) else value
+    return json.dumps(_UNSAFE.sub("", one_line), ensure_ascii=False)
 
 
 def long_string(value: str) -> str:
@@ -97,14 +107,14 @@ def long_string(value: str) -> str:
     blocks = []
     for paragraph in paragraphs:
         escaped = paragraph.replace("\\", "\\\\").replace('"', '\\"')
-        escaped = _CONTROL.sub(lambda m: f"\\u{ord(m[0]):04x}", escaped)
+        escaped = _UNSAFE.sub("", escaped)
         escaped = re.sub(r"\s*\n\s*", " ", escaped)
         lines = textwrap.wrap(escaped, _WIDTH, break_long_words=False, break_on_hyphens=False)
         blocks.append(" \\\n".join(lines))
     return '"""\n' + "\n\n".join(blocks) + '\n"""'
 
 
-def _value(value: object) -> str:
+def _value(value: object, key: str = "") -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -118,6 +128,8 @@ def _value(value: object) -> str:
             return one_line
         return "[\n" + "".join(f"  {v},\n" for v in inner) + "]"
     text = str(value)
+    if key not in MULTI_LINE:
+        text = _LINE_BREAK.sub(" ", text).strip()
     if "\n" in text or len(text) > 90:
         return long_string(text)
     return string(text)
@@ -176,12 +188,12 @@ def render(draft: Draft, programme: str, items: list[DraftItem] | None = None, *
             out.append(f"address = {string(day.address)}")
         if estimated:
             out.append(f"estimated = {_value(estimated)}")
-            out.append(f"estimate_note = {_value(' '.join(notes))}")
+            out.append(f"estimate_note = {_value(' '.join(notes), 'estimate_note')}")
     for key, venue in (header.get("venues") or {}).items():
         out.append("")
         out.append(f"[venues.{key}]" if re.fullmatch(r"[A-Za-z0-9_-]+", key)
                    else f"[venues.{string(key)}]")
-        out.extend(f"{k} = {_value(v)}" for k, v in venue.items())
+        out.extend(f"{k} = {_value(v, k)}" for k, v in venue.items())
     multi_day = len(draft.days) > 1
     last_section = None
     for item in items:
@@ -193,13 +205,13 @@ def render(draft: Draft, programme: str, items: list[DraftItem] | None = None, *
         last_section = section
         out.append("")
         out.extend(_item_lines(item, multi_day))
-        out.extend(f"{key} = {_value(value)}"
+        out.extend(f"{key} = {_value(value, key)}"
                    for key, value in extra.get(item.id or "", {}).items())
     for raw in kept_items or []:
         out.append("")
         out.append("# not in the document any more: kept until `g40cal import --update … --yes`")
         out.append("[[items]]")
-        out.extend(f"{k} = {_value(v)}" for k, v in raw.items())
+        out.extend(f"{k} = {_value(v, k)}" for k, v in raw.items())
     return "\n".join(out) + "\n"
 
 
@@ -227,7 +239,7 @@ def _item_lines(item: DraftItem, multi_day: bool) -> list[str]:
         estimated.remove("end")
     if estimated:
         lines.append(f"estimated = {_value(list(dict.fromkeys(estimated)))}")
-        lines.append(f"estimate_note = {_value(' '.join(dict.fromkeys(notes)))}")
+        lines.append(f"estimate_note = {_value(' '.join(dict.fromkeys(notes)), 'estimate_note')}")
     lines.append(f"kind = {string(item.kind)}")
     for key in ("round", "title", "room"):
         value = getattr(item, key)
@@ -238,7 +250,7 @@ def _item_lines(item: DraftItem, multi_day: bool) -> list[str]:
     for key in ("capacity", "transport", "provisional", "time_note", "notes"):
         value = getattr(item, key)
         if value is not None and value != "":
-            lines.append(f"{key} = {_value(value)}")
+            lines.append(f"{key} = {_value(value, key)}")
     if item.optional is not None and item.optional is not _default_optional(item.kind):
         lines.append(f"optional = {_value(item.optional)}")
     if item.description:

@@ -255,6 +255,72 @@ def test_an_unmatched_toelichting_heading_is_reported_not_attached(
                       "Een sessie die niet in het schema staat."]
 
 
+ROUNDS = table(("11.00 - 12.00", "Keuzesessies - Ronde 1"),
+              ("", "Mooi Nederland", "Kansen in Europa"),
+              ("12.00 - 13.00", "Lunch"),
+              ("13.00 - 14.00", "Keuzesessies - Ronde 2"),
+              ("", "Wonen en zorg (13.00 - 14.30 uur)", "Sterke keten"))
+
+
+def test_a_session_only_the_toelichting_names_joins_the_round_whose_time_heads_it(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, ROUNDS,
+                   paragraphs("Toelichting", "Keuze sessies ronde 2 (13.00 - 14.00 uur)",
+                              "Wonen en zorg", "Deze sessie duurt tot 14.30 uur.",
+                              "Taal en beeldvorming bij armoede",
+                              "Een sessie die niet in het schema staat.",
+                              "Georganiseerd door themagroep Europa."))
+    draft = recognise(doc, registry)
+    added = item(draft, "Taal en beeldvorming bij armoede")
+    assert (added.start, added.end) == (time(13, 0), time(14, 0))
+    assert added.round == "Keuzesessies - Ronde 2" and added.kind == "keuzesessie"
+    assert added.estimated == () and added.groups == ("Themagroep Europa",)
+    assert added.description == "Een sessie die niet in het schema staat."
+    assert [s.line for s in added.sources[:2]] == [5, 2]   # its heading, the round's heading
+    assert any("only the Toelichting names 'Taal en beeldvorming" in n for n in draft.notices)
+    assert not draft.unused
+
+
+def test_a_round_heading_without_a_time_takes_the_time_of_the_round_with_its_number(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, ROUNDS,
+                   paragraphs("Toelichting", "Keuzesessies ronde 1", "Mooi Nederland",
+                              "Over ruimtelijke kwaliteit.", "Europa dichtbij",
+                              "Een sessie die niet in het schema staat."))
+    added = item(recognise(doc, registry), "Europa dichtbij")
+    assert (added.start, added.end, added.round) == (time(11, 0), time(12, 0),
+                                                     "Keuzesessies - Ronde 1")
+
+
+@pytest.mark.parametrize("round_heading", [
+    "Keuzesessies ronde 3",                      # the timetable has no third round
+    "Keuzesessies (15.00 - 16.00 uur)",          # no round of the timetable at that time
+    "Werksessies",                               # names no round at all
+])
+def test_a_session_under_a_round_heading_that_names_no_round_of_the_timetable_is_reported(
+        registry: GroupRegistry, round_heading: str) -> None:
+    doc = document(HEAD, ROUNDS,
+                   paragraphs("Toelichting", round_heading, "Europa dichtbij",
+                              "Een sessie die niet in het schema staat."))
+    draft = recognise(doc, registry)
+    assert "Europa dichtbij" not in [i.title for i in draft.items]
+    assert [u.text for u in draft.unused][-2:] == ["Europa dichtbij",
+                                                   "Een sessie die niet in het schema staat."]
+
+
+@pytest.mark.parametrize("subheading", ["Over het REOS-netwerk", "Kansen in Europa"])
+def test_a_subheading_about_the_session_above_or_part_of_a_title_is_no_new_session(
+        registry: GroupRegistry, subheading: str) -> None:
+    doc = document(HEAD, table(("11.00 - 12.00", "Keuzesessies - Ronde 1"),
+                               ("", "Ruimtelijk economische strategie", "Kansen in Europa")),
+                   paragraphs("Toelichting", "Keuzesessies ronde 1 (11.00 - 12.00 uur)",
+                              "Ruimtelijk economische strategie",
+                              "Binnen het REOS-netwerk is een narratief gemaakt.",
+                              subheading, "Een tekst onder de tussenkop."))
+    draft = recognise(doc, registry)
+    assert len(draft.items) == 2
+
+
 def test_every_line_that_went_nowhere_is_listed(registry: GroupRegistry) -> None:
     doc = document(HEAD, table(("09.30 - 10.00", "Inloop"), ("Zie ook de website", "", "")))
     draft = recognise(doc, registry)

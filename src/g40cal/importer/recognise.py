@@ -115,8 +115,12 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
     if state.time_column:
         notices.append("the times stand in a column of their own and could not be paired "
                        "with the titles without guessing; items have no time — fill them in")
-    items = toelichting.attach(notes, state.items, registry,
-                               create=not timed or state.time_column)
+    create = not timed or state.time_column
+    items = toelichting.attach(notes, state.items, registry, create=create)
+    if not create and len(items) > len(state.items):
+        added = ", ".join(f"'{i.title}'" for i in items[len(state.items):])
+        notices.append(f"only the Toelichting names {added}: added to the round its heading "
+                       "stands under, at the time the document gives that round — check it")
     items = _estimate_ends(items, state.timed)
     items = [item for index, item in enumerate(items) if index not in dropped]
     items = [_infer_groups(_settle_groups(item), registry) for item in items]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import replace
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import time
 
 from g40cal.groups import GroupRegistry
 from g40cal.importer import phrases
@@ -173,6 +175,7 @@ def _attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
     current: int | None = None
     has_body = False
     section: tuple[str, str] | None = None       # (name, kind of section)
+    section_round: _TableRound | None = None     # the timetable's round the section names
     day = 1
     pending_speakers: int | None = None
     level: int | None = None        # the heading level of the current entry
@@ -223,6 +226,8 @@ def _attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
                 name, _ = round_name(key)
                 kind = _section_kind(key)
                 section = (name, kind)
+                section_round = None if create or kind != "round" else \
+                    _table_round(items, name, slot, day, line)
                 current = None
                 line.used = True
                 if create and kind == "lunch":
@@ -241,6 +246,15 @@ def _attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
                 taken.add(current)
                 line.used = True
                 continue
+            if section_round is not None and _body_follows(lines, position) \
+                    and not _part_of_an_item(key, items, current):
+                # a session only the Toelichting names, under a round's heading whose time
+                # the document states: it is one of that round's sessions, at its time
+                items.append(_round_session(key, section_round, line))
+                current, has_body, level = len(items) - 1, False, line.heading
+                taken.add(current)
+                line.used = True
+                continue
             current = None
             continue                                   # unmatched heading: reported
         if current is None:
@@ -248,6 +262,71 @@ def _attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
         pending_speakers = _body_line(items, current, line, registry, pending_speakers)
         has_body = True
     return items
+
+
+@dataclass(frozen=True)
+class _TableRound:
+    """A round of the timetable, as a Toelichting heading over its sessions names it."""
+
+    sibling: DraftItem           # one of its sessions: name, day, time, kind
+    start: time
+    end: time | None
+    heading: Line                # the Toelichting's round heading
+
+
+def _table_round(items: list[DraftItem], name: str, slot: phrases.Slot | None, day: int,
+                 heading: Line) -> _TableRound | None:
+    """The one round of the timetable that a Toelichting heading ("Keuze sessies ronde 2
+    (14.00 - 15.00 uur)") names: by the time it states, else by the round's number. None if
+    no round or several fit: then nothing under it is placed on a guess."""
+    sessions = [i for i in items if i.round and i.day == day and i.start is not None]
+    if slot is not None:
+        fitting = [i for i in sessions if i.start == slot.start]
+    else:
+        number = _round_number(name)
+        fitting = [i for i in sessions if number and _round_number(i.round or "") == number]
+    if len({i.round for i in fitting}) != 1:
+        return None
+    sibling = fitting[0]
+    if slot is not None:
+        return _TableRound(sibling, slot.start, slot.end, heading)
+    ends = Counter(i.end for i in fitting if i.round == sibling.round)
+    return _TableRound(sibling, sibling.start, ends.most_common(1)[0][0], heading)  # type: ignore[arg-type]
+
+
+_NUMBER_WORDS = {"een": "1", "twee": "2", "drie": "3", "vier": "4", "i": "1", "ii": "2",
+                 "iii": "3", "iv": "4"}
+
+
+def _round_number(name: str) -> str | None:
+    found = re.search(r"\bronde\s+(\d+|[ivx]+|een|twee|drie|vier)\b", name, re.IGNORECASE)
+    if found is None:
+        return None
+    word = found[1].lower()
+    return _NUMBER_WORDS.get(word, word)
+
+
+def _part_of_an_item(heading: str, items: list[DraftItem], current: int | None) -> bool:
+    """Does a heading name part of an item rather than a session of its own: words of an
+    item's title ("Impact Ondernemen" in "Pijler Economie en Werk Human capital agenda en
+    Impact ondernemen"), or a subheading about what the text above it just said ("Over het
+    REOS-Strategennetwerk" after a text on that network)?"""
+    key = fold(heading)
+    if any(re.search(rf"\b{re.escape(key)}\b", fold(item.title)) for item in items):
+        return True
+    if current is None:
+        return False
+    above = items[current]
+    words = _content_words(key)
+    said = set(fold(f"{above.title} {above.description or ''}").split())
+    return bool(words) and words <= said
+
+
+def _round_session(title: str, round_: _TableRound, line: Line) -> DraftItem:
+    sibling = round_.sibling
+    return DraftItem(title=title, kind=sibling.kind, day=sibling.day, start=round_.start,
+                     end=round_.end, round=sibling.round, optional=sibling.optional,
+                     sources=(line.source, round_.heading.source))
 
 
 def _fuller_title(item: DraftItem, heading: str) -> DraftItem:

@@ -20,7 +20,7 @@ SOURCE_DIR = REPO / "programmes" / "sources"
 FLOORS = {
     "almelo-ambtelijke-netwerkdag.md": (19, 0.96),
     "dordrecht-ambtelijke-netwerkdag.txt": (25, 0.985),
-    "zaandam-bestuurlijke-netwerkdag.txt": (26, 0.995),
+    "zaandam-bestuurlijke-netwerkdag.txt": (26, 0.994),
     "oss-ambtelijke-netwerkdag.md": (20, 0.71),
     "tilburg-bestuurlijke-netwerkdagen-2025-09.txt": (38, 0.60),
 }

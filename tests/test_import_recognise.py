@@ -321,6 +321,37 @@ def test_a_subheading_about_the_session_above_or_part_of_a_title_is_no_new_sessi
     assert len(draft.items) == 2
 
 
+@pytest.mark.parametrize("lines", [
+    ("Georganiseerd samen met de themagroep Europa",),
+    ("Georganiseerd samen met de themagroep Europa https://example.org/europa",),
+    ("Georganiseerd door de themagroep Europa en de", "themagroep", "Financiën"),  # OCR breaks
+])
+def test_an_organiser_line_in_any_of_the_bureau_s_wordings_states_the_organisers(
+        registry: GroupRegistry, lines: tuple[str, ...]) -> None:
+    doc = document(HEAD, table(("11.00 - 12.00", "Keuzesessies ronde 1"),
+                               ("", "Mooi Nederland", "Kansen in Europa")),
+                   paragraphs("Toelichting", "Kansen in Europa",
+                              "We gaan in gesprek over Europese fondsen.", *lines))
+    draft = recognise(doc, registry)
+    europa = item(draft, "Kansen in Europa")
+    expected = ("Themagroep Europa", "Themagroep Financiën") if len(lines) > 1 \
+        else ("Themagroep Europa",)
+    assert europa.groups == expected and "groups" not in europa.estimated
+    assert europa.notes is None and len(draft.items) == 2
+    assert not [u for u in draft.unused if "Europa" in u.text or u.text == "themagroep"]
+
+
+def test_a_room_change_gets_no_organiser_from_the_groups_its_text_names(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("14.30 - 14.45", "Zaalwissel"),
+                               ("14.45 - 16.00", "Bijeenkomst pijler Economie en Werk")),
+                   paragraphs("Toelichting", "Zaalwissel",
+                              "Op weg naar de zaal van de pijler Economie en Werk."))
+    draft = recognise(doc, registry)
+    change = item(draft, "Zaalwissel")
+    assert change.description and change.groups == () and "groups" not in change.estimated
+
+
 def test_every_line_that_went_nowhere_is_listed(registry: GroupRegistry) -> None:
     doc = document(HEAD, table(("09.30 - 10.00", "Inloop"), ("Zie ook de website", "", "")))
     draft = recognise(doc, registry)

@@ -828,6 +828,11 @@ _MEETING = re.compile(r"\b(?:bijeenkomst|overleg|vergadering|sessie|themagroep|p
                       re.IGNORECASE)
 
 
+# What everyone does together: no group organises it, so none is inferred from its words.
+_SHARED_KINDS = frozenset({"inloop", "pauze", "verplaatsen", "lunch", "diner", "borrel",
+                           "afsluiting"})
+
+
 def _infer_groups(item: DraftItem, registry: GroupRegistry) -> DraftItem:
     """Organisers the table does not give: from the description's words, else from a
     session's title. Only "gezamenlijke sessie van …" / "georganiseerd door …" state them;
@@ -839,6 +844,8 @@ def _infer_groups(item: DraftItem, registry: GroupRegistry) -> DraftItem:
         groups, stated, words = mention
         if stated:
             return replace(item, groups=groups)
+        if item.kind in _SHARED_KINDS:
+            return item       # a group named near a room change is not its organiser
         note = (f"Organisator afgeleid uit de beschrijving ('{words}'); het programma noemt "
                 "de organisator niet als zodanig.")
         return replace(item, groups=groups, estimated=(*item.estimated, "groups"),

@@ -27,7 +27,13 @@ _SPEAKERS = re.compile(
     r"^(?:sprekers?|met|gasten?|dagvoorzitter|moderator|gespreksleider|inleiders?|panel)"
     r"(?:\s+[^:]{1,80})?\s*:\s*(?P<names>.*)$", re.IGNORECASE)
 _WITH = re.compile(r"^[Mm]et\s+(?P<names>(?:[a-z]+\s+)?[A-Z].{2,120})$")
-_ORGANISED = re.compile(r"^georganiseerd\s+door\s+(?P<who>.+?)\.?$", re.IGNORECASE)
+_ORGANISED = re.compile(r"^georganiseerd\s+(?:door|(?:samen\s+)?met|in\s+samenwerking\s+met"
+                        r"|i\.?s\.?m\.?)\s+(?P<who>.+?)\.?$", re.IGNORECASE)
+_URL = re.compile(r"\s*\bhttps?://\S+")
+# Words an organiser line cannot end on: a PDF or OCR broke the line after them
+# ("… en de" + "themagroep" + "Leefbaarheid en stedelijke transformatie").
+_OPEN_END = re.compile(r"(?:\b(?:en|de|het|van|met|door|themagroep(?:en)?|pijlers?|tg)|[,&+])$",
+                       re.IGNORECASE)
 _SECTION = re.compile(r"^(?:plenair\w*|lunch\w*(?:[- ]\w+)?|ochtend\w*|middag\w*|avond\w*"
                       r"|programma|dag\s+\d+\b.*)$", re.IGNORECASE)
 _SENTENCE_START = {"dit", "deze", "we", "wij", "er", "u", "je", "jullie", "zij", "hij",
@@ -158,14 +164,49 @@ def _join_wrapped_headings(lines: list[Line]) -> list[Line]:
     return result
 
 
+def _join_broken_organiser_lines(lines: list[Line], registry: GroupRegistry) -> list[Line]:
+    """ "Georganiseerd door de themagroep X en de" + "themagroep" + "Y": one line again, if
+    together they name only known groups (else the lines stay as they are)."""
+    result: list[Line] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        parts = [line]
+        text = line.text
+        if _ORGANISED.match(text) and not line.is_row:
+            while _OPEN_END.search(text) and index + len(parts) < len(lines):
+                nxt = lines[index + len(parts)]
+                if not nxt.text and not nxt.is_row:
+                    parts.append(nxt)            # an empty line the PDF put in between
+                    continue
+                if nxt.is_row or len(nxt.text.split()) > 8 or nxt.text.endswith("."):
+                    break
+                parts.append(nxt)
+                text = f"{text} {nxt.text}"
+            found = _ORGANISED.match(text)
+            if len(parts) > 1 and found and organisers(_URL.sub("", found["who"]), registry):
+                result.append(Line((text,), line.sources, line.source, False, line.heading,
+                                   line.bold, raw=line.raw, parts=tuple(parts)))
+                index += len(parts)
+                continue
+        result.append(line)
+        index += 1
+    return result
+
+
 def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
            create: bool) -> list[DraftItem]:
-    joined = _join_wrapped_headings(lines)
+    joined = _join_wrapped_headings(_join_broken_organiser_lines(lines, registry))
     items = _attach(joined, items, registry, create)
     for line in joined:
-        for original in line.parts:
-            original.used = original.used or line.used
+        _pass_used_on(line)
     return items
+
+
+def _pass_used_on(line: Line) -> None:
+    for original in line.parts:
+        original.used = original.used or line.used
+        _pass_used_on(original)
 
 
 def _attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
@@ -422,7 +463,7 @@ def _body_line(items: list[DraftItem], index: int, line: Line, registry: GroupRe
         items[index] = replace(item, speakers=(*item.speakers, *speaker_names(text)))
         return index
     if organised:
-        groups = organisers(organised["who"], registry)
+        groups = organisers(_URL.sub("", organised["who"]), registry)
         if groups:
             items[index] = _stated_groups(item, groups)
         else:

@@ -352,6 +352,33 @@ def test_a_room_change_gets_no_organiser_from_the_groups_its_text_names(
     assert change.description and change.groups == () and "groups" not in change.estimated
 
 
+def test_a_last_item_with_only_a_start_ends_at_the_day_s_end_its_date_line_gives(
+        registry: GroupRegistry) -> None:
+    doc = document(paragraphs("Ambtelijke netwerkdag Helmond",
+                              "donderdag 12 maart 2026, 09.30 - 17.30 uur"),
+                   table(("09.30 - 10.00", "Inloop"), ("16.30", "Afsluiting met een borrel")))
+    draft = recognise(doc, registry)
+    last = item(draft, "Afsluiting")
+    assert last.end == time(17, 30) and last.estimated == ("end",)
+    assert "einde van de dag dat het programma noemt (17.30 uur)" in (last.estimate_note or "")
+    assert draft.days[0].venue is None              # the hours are no place
+
+
+def test_an_einde_row_ends_the_day_and_is_no_item(registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("09.30 - 10.00", "Inloop"), ("16.30", "Afsluiting"),
+                               ("17.30", "Einde programma")))
+    draft = recognise(doc, registry)
+    assert [i.title for i in draft.items] == ["Inloop", "Afsluiting"]
+    assert item(draft, "Afsluiting").end == time(17, 30)
+    assert "end" in item(draft, "Afsluiting").estimated and not draft.unused
+
+
+def test_a_last_item_with_only_a_start_gets_no_end_the_document_does_not_give(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("09.30 - 10.00", "Inloop"), ("16.30", "Afsluiting")))
+    assert item(recognise(doc, registry), "Afsluiting").end is None
+
+
 def test_every_line_that_went_nowhere_is_listed(registry: GroupRegistry) -> None:
     doc = document(HEAD, table(("09.30 - 10.00", "Inloop"), ("Zie ook de website", "", "")))
     draft = recognise(doc, registry)

@@ -103,7 +103,7 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
         programme, notes = lines[:split], lines[split:]
     notices: list[str] = list(document.notes)        # what the reader saw but could not read
     title, kind, city = _programme_header(document, programme or notes, options)
-    days, day_of_line = _days(programme, lines, options, notices)
+    days, day_of_line, day_ends = _days(programme, lines, options, notices)
     state = _State(registry, toelichting.heading_texts(notes))
     dropped: set[int] = set()
     timed = [line for line in programme if not line.used and _has_time(line)]
@@ -121,8 +121,11 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
         added = ", ".join(f"'{i.title}'" for i in items[len(state.items):])
         notices.append(f"only the Toelichting names {added}: added to the round its heading "
                        "stands under, at the time the document gives that round — check it")
-    items = _estimate_ends(items, state.timed)
+    markers = _end_markers(items, state.timed, day_ends)
+    dropped |= markers
+    items = _estimate_ends(items, [t for t in state.timed if t[2] not in markers])
     items = [item for index, item in enumerate(items) if index not in dropped]
+    items = _end_at_day_end(items, day_ends)
     items = [_infer_groups(_settle_groups(item), registry) for item in items]
     if not items:
         notices.append("no programme items were recognised")
@@ -196,9 +199,10 @@ def _programme_header(document: Document, lines: list[Line],
     return title, kind, city
 
 
-def _days(programme: list[Line], lines: list[Line], options: Options,
-          notices: list[str]) -> tuple[list[DraftDay], dict[int, int]]:
-    """Days from the lines that state a date ("Dag 2 - vrijdag 26 september 2025", …)."""
+def _days(programme: list[Line], lines: list[Line], options: Options, notices: list[str]
+          ) -> tuple[list[DraftDay], dict[int, int], dict[int, time]]:
+    """Days from the lines that state a date ("Dag 2 - vrijdag 26 september 2025", …), and
+    the end of a day where its date line gives its hours ("…, 09.30 - 17.00 uur")."""
     candidates: list[tuple[int, Line, phrases.FoundDate, str]] = []
     has_day_lines = any(_DAY_LINE.match(line.text) and phrases.dates_in(line.text)
                         for line in programme)
@@ -216,6 +220,7 @@ def _days(programme: list[Line], lines: list[Line], options: Options,
         candidates = _dates_of_the_day(lines)
     days: list[DraftDay] = []
     day_of_line: dict[int, int] = {}
+    day_ends: dict[int, time] = {}
     seen: dict[tuple[int, int, int | None], int] = {}
     for index, line, found, rest in candidates:
         key = (found.day, found.month, found.year)
@@ -224,10 +229,15 @@ def _days(programme: list[Line], lines: list[Line], options: Options,
             day_of_line[index] = seen[key]
             continue
         when, estimated, note = _resolve_year(found, whole_text, options)
+        hours = phrases.inner_slot(rest)
+        if hours is not None:
+            rest = rest.replace(hours.text, " ")
         venue = re.sub(r"^(?:in|te|bij|op|locatie:?)\s+(?:het\s+|de\s+)?", "",
                        rest.strip(" -–—,:"), flags=re.IGNORECASE) or None
         days.append(DraftDay(when, venue, None, estimated, note, line.source))
         seen[key] = len(days)
+        if hours is not None and hours.end is not None:
+            day_ends[len(days)] = hours.end
         if index >= 0:                 # a date line (not a sentence of a description)
             day_of_line[index] = len(days)
             line.used = True
@@ -255,7 +265,7 @@ def _days(programme: list[Line], lines: list[Line], options: Options,
                 days[number - 1] = replace(day, venue=name.strip(),
                                            address=day.address or (address.strip() or None))
             line.used = True
-    return days, day_of_line
+    return days, day_of_line, day_ends
 
 
 def _dates_of_the_day(lines: list[Line]) -> list[tuple[int, Line, phrases.FoundDate, str]]:
@@ -821,6 +831,44 @@ def _estimate_ends(items: list[DraftItem],
                 f"op de begintijd van het volgende onderdeel ({later[0]:%H.%M} uur).")
         result[index] = replace(item, end=later[0], estimated=(*item.estimated, "end"),
                                 estimate_notes=(*item.estimate_notes, note))
+    return result
+
+
+_END_MARKER = re.compile(r"^(?:einde|eind|end)(?:\s+(?:van\s+(?:de|het)\s+)?"
+                         r"(?:dag|programma|netwerkdag|bijeenkomst))?\s*\.?$", re.IGNORECASE)
+
+
+def _end_markers(items: list[DraftItem], timed: list[tuple[int, time, int | None]],
+                 day_ends: dict[int, time]) -> set[int]:
+    """ "17.30 Einde (programma)": the end of the day, not an item. Their indices; the day's
+    end goes into ``day_ends``."""
+    markers: set[int] = set()
+    for day, start, index in timed:
+        if index is None or index in markers:
+            continue
+        item = items[index]
+        if item.end is None and item.round is None and _END_MARKER.match(item.title.strip()):
+            markers.add(index)
+            day_ends[day] = start
+    return markers
+
+
+def _end_at_day_end(items: list[DraftItem], day_ends: dict[int, time]) -> list[DraftItem]:
+    """The last item of a day with only a start ends when the document says the day ends
+    (an estimate: the document gives the day's end, not the item's)."""
+    result = list(items)
+    for day, end in day_ends.items():
+        starts = [i.start for i in result if i.day == day and i.start is not None]
+        if not starts:
+            continue
+        last = max(starts)
+        for index, item in enumerate(result):
+            if item.day == day and item.start == last and item.end is None and last < end:
+                note = (f"Het programma noemt alleen de begintijd ({last:%H.%M} uur); einde "
+                        f"geschat op het einde van de dag dat het programma noemt "
+                        f"({end:%H.%M} uur).")
+                result[index] = replace(item, end=end, estimated=(*item.estimated, "end"),
+                                        estimate_notes=(*item.estimate_notes, note))
     return result
 
 

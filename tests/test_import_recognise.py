@@ -379,6 +379,19 @@ def test_a_last_item_with_only_a_start_gets_no_end_the_document_does_not_give(
     assert item(recognise(doc, registry), "Afsluiting").end is None
 
 
+def test_a_title_an_ocr_damaged_is_kept_with_its_time_and_reported(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("10.00 - 11.00", "Plenair: Europa"),
+                               ("11.00 - 11.15", "WLEEIWESS"), ("11.15 - 11.30", "PAUZE"),
+                               ("11.30 - 12.30", "EUROPA DICHTBIJ")),
+                   paragraphs("Toelichting", "Europa dichtbij", "Over Europese fondsen."))
+    draft = recognise(doc, registry)
+    damaged = item(draft, "WLEEIWESS")
+    assert (damaged.start, damaged.end) == (time(11, 0), time(11, 15))
+    reported = [n for n in draft.notices if n.startswith("unreadable title")]
+    assert len(reported) == 1 and "'WLEEIWESS'" in reported[0] and "11.00" in reported[0]
+
+
 def test_every_line_that_went_nowhere_is_listed(registry: GroupRegistry) -> None:
     doc = document(HEAD, table(("09.30 - 10.00", "Inloop"), ("Zie ook de website", "", "")))
     draft = recognise(doc, registry)

@@ -129,6 +129,7 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
     items = [_infer_groups(_settle_groups(item), registry) for item in items]
     if not items:
         notices.append("no programme items were recognised")
+    notices.extend(_unreadable_titles(items, lines))
     missing = [i for i in items if i.start is None]
     if missing:
         notices.append(f"{len(missing)} item(s) have no time in the document; the draft marks "
@@ -832,6 +833,25 @@ def _estimate_ends(items: list[DraftItem],
         result[index] = replace(item, end=later[0], estimated=(*item.estimated, "end"),
                                 estimate_notes=(*item.estimate_notes, note))
     return result
+
+
+def _unreadable_titles(items: list[DraftItem], lines: list[Line]) -> list[str]:
+    """A title of capitals only that names no known kind and stands nowhere else in the
+    document ("11.00 - 11.15 WLEEIWESS"): most likely text an OCR damaged. It stays the
+    item's title (the time beside it is readable) and the report says so."""
+    whole = fold(" ".join(line.text for line in lines))
+    found = []
+    for item in items:
+        words = re.findall(r"\w+", item.title)
+        if not words or not all(w.isupper() and w.isalpha() and len(w) >= 4 for w in words):
+            continue
+        if common_kind(item.title) != "overig" or whole.count(fold(item.title)) > 1:
+            continue
+        where = item.sources[0].describe() if item.sources else "the document"
+        when = f" at {item.start:%H.%M}" if item.start else ""
+        found.append(f"unreadable title{when} ({where}): '{item.title}' looks like damaged "
+                     "text; it is kept as the item's title — correct it from the document")
+    return found
 
 
 _END_MARKER = re.compile(r"^(?:einde|eind|end)(?:\s+(?:van\s+(?:de|het)\s+)?"

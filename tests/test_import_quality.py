@@ -22,7 +22,7 @@ FLOORS = {
     "dordrecht-ambtelijke-netwerkdag.txt": (25, 0.985),
     "zaandam-bestuurlijke-netwerkdag.txt": (26, 0.994),
     "oss-ambtelijke-netwerkdag.md": (20, 0.71),
-    "tilburg-bestuurlijke-netwerkdagen-2025-09.txt": (38, 0.616),
+    "tilburg-bestuurlijke-netwerkdagen-2025-09.txt": (38, 0.627),
 }
 
 

@@ -207,6 +207,20 @@ def test_lunch_walks_are_choices_with_their_own_start_capacity_and_transport(
     assert {walk.round, ride.round, visit.round} == {"Lunch"}
 
 
+def test_brackets_that_only_say_how_one_goes_are_transport_not_title(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("16.15 - 18.15", "Stadssafari's"),
+        ("", "Vorstelijk Landschap (met de fiets)", "Tilburg West (NPLV, per bus)"),
+        ("18.15 - 19.00", "Verplaatsen naar het diner (met de bus)")))
+    draft = recognise(doc, registry)
+    assert item(draft, "Verplaatsen").title == "Verplaatsen naar het diner (met de bus)"
+    ride = item(draft, "Vorstelijk Landschap")
+    assert (ride.title, ride.transport) == ("Vorstelijk Landschap", "met de fiets")
+    bus = item(draft, "Tilburg West")
+    assert bus.title == "Tilburg West (NPLV, per bus)" and bus.transport == "per bus"
+
+
 def test_item_kinds_come_from_the_words(registry: GroupRegistry) -> None:
     doc = document(HEAD, table(
         ("09.00 - 09.30", "Inloop met koffie"), ("09.30 - 10.00", "Opening"),

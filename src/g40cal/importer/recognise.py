@@ -29,6 +29,7 @@ from g40cal.importer.organisers import (
 )
 from g40cal.importer.phrases import Slot, fold, join_text
 from g40cal.importer.titles import ROUND_WORDS, choice_kind, common_kind, round_name, split_title
+from g40cal.model import CHOICE_KINDS
 
 _HEADER_WORDS = {"tijd", "tijdstip", "wanneer", "onderdeel", "programma", "programmaonderdeel",
                  "zaal", "locatie", "ruimte", "wat", "wie", "organisatie", "spreker", "sprekers",
@@ -126,7 +127,8 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
     items = _estimate_ends(items, [t for t in state.timed if t[2] not in markers])
     items = [item for index, item in enumerate(items) if index not in dropped]
     items = _end_at_day_end(items, day_ends)
-    items = [_infer_groups(_settle_groups(item), registry) for item in items]
+    items = [_infer_groups(_settle_groups(_transport_out_of_title(item)), registry)
+             for item in items]
     if not items:
         notices.append("no programme items were recognised")
     notices.extend(_unreadable_titles(items, lines))
@@ -833,6 +835,20 @@ def _estimate_ends(items: list[DraftItem],
         result[index] = replace(item, end=later[0], estimated=(*item.estimated, "end"),
                                 estimate_notes=(*item.estimate_notes, note))
     return result
+
+
+def _transport_out_of_title(item: DraftItem) -> DraftItem:
+    """ "Vorstelijk Landschap (met de fiets)": of a choice, brackets that say only how one
+    goes are ``transport``; the title is what one chooses. (A transfer everyone makes,
+    "Verplaatsen … (met touringcar)", keeps its words: how is what it is about.)"""
+    bracket = re.search(r"\s*\(([^()]+)\)\s*$", item.title)
+    if item.kind not in CHOICE_KINDS or bracket is None or not bracket.start():
+        return item
+    how = phrases.transport(bracket[1])
+    if how is None or fold(bracket[1]) != fold(how):
+        return item
+    return replace(item, title=item.title[: bracket.start()].strip(),
+                   transport=item.transport or how)
 
 
 def _unreadable_titles(items: list[DraftItem], lines: list[Line]) -> list[str]:

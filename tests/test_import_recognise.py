@@ -406,6 +406,21 @@ def test_a_title_an_ocr_damaged_is_kept_with_its_time_and_reported(
     assert len(reported) == 1 and "'WLEEIWESS'" in reported[0] and "11.00" in reported[0]
 
 
+def test_a_toelichting_heading_s_time_picks_the_item_at_that_time(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("10.00 - 11.00", "Plenair - Migratie"),
+                               ("11.30 - 12.30", "Keuzesessies ronde 1"),
+                               ("", "Migratie en Werk", "Slim met Stroom")),
+                   paragraphs("Toelichting", "Migratie (10.00 - 11.00 uur)",
+                              "In dit plenaire deel staat migratie centraal.",
+                              "Migratie en Werk", "Over arbeidsmigranten."))
+    draft = recognise(doc, registry)
+    assert item(draft, "Plenair - Migratie").description == \
+        "In dit plenaire deel staat migratie centraal."
+    assert item(draft, "Migratie en Werk").description == "Over arbeidsmigranten."
+    assert not draft.unused
+
+
 def test_every_line_that_went_nowhere_is_listed(registry: GroupRegistry) -> None:
     doc = document(HEAD, table(("09.30 - 10.00", "Inloop"), ("Zie ook de website", "", "")))
     draft = recognise(doc, registry)

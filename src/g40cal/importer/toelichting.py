@@ -107,6 +107,8 @@ def match_item(heading: str, items: list[DraftItem], taken: set[int],
             score = max(score, 0.85)       # "Twenteboard - Brede Welvaart" ⊂ the heading
         if index in taken:
             score -= 0.05
+        if slot is not None and item.start is not None and item.start != slot.start:
+            score -= 0.1             # the heading's time says it is another item
         scored.append((score, index))
     scored.sort(reverse=True)
     if not scored or scored[0][0] < 0.8:

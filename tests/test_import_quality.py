@@ -66,3 +66,4 @@ def test_an_ocr_damaged_text_gets_every_item_and_every_organiser(
 def test_every_line_of_a_clean_text_is_used_or_reported(scores: dict[str, Score]) -> None:
     assert scores["oss-ambtelijke-netwerkdag.md"].unused_lines == 0
     assert scores["dordrecht-ambtelijke-netwerkdag.txt"].unused_lines <= 2
+    assert scores["zaandam-bestuurlijke-netwerkdag.txt"].unused_lines <= 1

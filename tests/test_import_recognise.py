@@ -421,6 +421,64 @@ def test_a_toelichting_heading_s_time_picks_the_item_at_that_time(
     assert not draft.unused
 
 
+def lines_at(*numbered: tuple[int, str]) -> list[Paragraph]:
+    """Paragraphs of a text export at these line numbers (a gap is an empty line)."""
+    return [Paragraph(text, Source(line=number)) for number, text in numbered]
+
+
+WRAPPED = ("Op initiatief van Maarten Burggraaf, voorzitter G40 Vitale Binnensteden en "
+           "wethouder in Dordrecht en Ashley")
+
+
+def test_a_long_line_the_export_wrapped_is_running_text_not_a_heading(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("13.30 - 14.45", "Themaronde 2"),
+                               ("", "Vitale binnensteden", "Europa")),
+                   lines_at((20, "Toelichting"), (22, "Vitale binnensteden"),
+                            (24, "Er wordt gewerkt aan een position paper."),
+                            (26, WRAPPED), (27, "North, coördinator zero emissie steden."),
+                            (29, "Europa"), (31, "Over Europese fondsen.")))
+    draft = recognise(doc, registry)
+    assert len(draft.items) == 2 and WRAPPED in (item(draft, "Vitale").description or "")
+    assert not draft.unused
+
+
+@pytest.mark.parametrize("aside", ["(LocHal)", "De directeur geeft een introductie (unieke plek"])
+def test_a_bracketed_aside_or_an_unclosed_bracket_is_no_heading(
+        registry: GroupRegistry, aside: str) -> None:
+    doc = document(paragraphs("Ambtelijke netwerkdag Helmond", "donderdag 12 maart 2026",
+                              "Plenair welkom", "De burgemeester heet u welkom.", aside,
+                              "Een tekst onder dezelfde kop."))   # descriptions only
+    draft = recognise(doc, registry)
+    assert [i.title for i in draft.items] == ["Plenair welkom"]
+    assert aside in (draft.items[0].description or "")
+
+
+def test_a_heading_with_a_full_stop_that_names_an_item_is_still_its_heading(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(("13.20 - 14.30", "Openingsdebat: Stad van iedereen"),
+                               ("14.45 - 16.00", "Bijeenkomst Fysieke pijler")),
+                   lines_at((20, "Toelichting"), (22, "Bijeenkomst Fysieke pijler"),
+                            (24, "We zijn te gast in de spoorzone."),
+                            (26, "Openingsdebat: Stad van iedereen - op weg naar inclusieve "
+                                 "steden."),
+                            (28, "Hoe kunnen steden discriminatie tegengaan?")))
+    draft = recognise(doc, registry)
+    debate = item(draft, "Openingsdebat")
+    assert (debate.description or "").endswith("Hoe kunnen steden discriminatie tegengaan?")
+    assert item(draft, "Bijeenkomst").description == "We zijn te gast in de spoorzone."
+
+
+def test_in_a_text_of_descriptions_only_the_venue_line_is_no_item(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, paragraphs("Plenair welkom", "De burgemeester heet u welkom.",
+                                    "Dag 2 - vrijdag 13 maart 2026", "Keynote",
+                                    "Een lezing over brede welvaart."))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.day) for i in draft.items] == [("Plenair welkom", 1), ("Keynote", 2)]
+    assert draft.days[0].venue == "Stadhuis Helmond"
+
+
 def test_every_line_that_went_nowhere_is_listed(registry: GroupRegistry) -> None:
     doc = document(HEAD, table(("09.30 - 10.00", "Inloop"), ("Zie ook de website", "", "")))
     draft = recognise(doc, registry)

@@ -53,6 +53,8 @@ def is_heading(line: Line) -> bool:
     words = text.split()
     if not words or len(words) > 16 or len(text) > 140:
         return False
+    if text.count("(") > text.count(")") or re.fullmatch(r"\([^()]*\)", text):
+        return False            # "… (unieke plek" goes on; "(LocHal)" is an aside
     if text.rstrip("?!").endswith((".", ":", ",", ";", "”", '"')) or text[0].islower():
         return False
     if len(words) > 5 and words[0].lower() in _SENTENCE_START:
@@ -226,6 +228,11 @@ def _attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
         text = line.text
         if not text:
             continue
+        if line.used:              # the title, a date or the venue of the programme
+            dated = re.match(r"^dag\s+(\d+)\b", text, re.IGNORECASE)
+            if dated:
+                day, section, current = int(dated[1]), None, None
+            continue
         marked = bool(line.heading or line.bold)
         if current is not None and not marked and _is_body_statement(text, registry) and (
                 not is_heading(line) or (match_item(text, items, taken, None) is None and (
@@ -238,7 +245,10 @@ def _attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
         numbered_choice = (create and section and _NUMBER.match(line.raw or text)
                            and len(text.split()) <= 20 and line.heading is None
                            and not text.endswith("."))
-        if (not wrapped and is_heading(line)) or numbered_choice:
+        wrapped = wrapped or _wrapped_running_text(line, following)
+        period_heading = (current is None or has_body) \
+            and _heading_with_a_period(line, following, items, taken)
+        if (not wrapped and (is_heading(line) or period_heading)) or numbered_choice:
             pending_speakers = None
             slot = phrases.inner_slot(text)
             dated = re.match(r"^dag\s+(\d+)\b", text, re.IGNORECASE)
@@ -370,6 +380,34 @@ def _round_session(title: str, round_: _TableRound, line: Line) -> DraftItem:
     return DraftItem(title=title, kind=sibling.kind, day=sibling.day, start=round_.start,
                      end=round_.end, round=sibling.round, optional=sibling.optional,
                      sources=(line.source, round_.heading.source))
+
+
+# A line of a text or PDF export this long, with the next line right under it (no empty
+# line between), is running text the export wrapped, not a heading.
+_WRAPPED_LENGTH = 95
+
+
+def _wrapped_running_text(line: Line, following: Line | None) -> bool:
+    if line.heading or line.bold or following is None or len(line.text) < _WRAPPED_LENGTH:
+        return False
+    here, there = line.source.line, following.source.line
+    return here is not None and there == here + 1
+
+
+def _heading_with_a_period(line: Line, following: Line | None, items: list[DraftItem],
+                           taken: set[int]) -> bool:
+    """ "Openingsdebat: Stad van iedereen - G40 op weg naar … steden." on a line of its own
+    (an empty line after it, not right under a heading) that names an item: a heading
+    despite its full stop."""
+    text = line.text
+    if not text.endswith(".") or text.endswith("..") or line.is_row:
+        return False
+    here = line.source.line
+    there = following.source.line if following is not None else None
+    if here is None or (there is not None and there == here + 1):
+        return False
+    bare = replace(line, cells=(text[:-1],))
+    return is_heading(bare) and match_item(text[:-1], items, taken, None) is not None
 
 
 def _fuller_title(item: DraftItem, heading: str) -> DraftItem:

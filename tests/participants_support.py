@@ -49,6 +49,14 @@ def new_project(root: Path) -> Path:
     return root
 
 
+def published_project(root: Path) -> Path:
+    """``new_project`` with a public https address, as the bureau's real settings have."""
+    project = new_project(root)
+    (project / "g40cal.toml").write_text(
+        '[network]\nbase_url = "https://agenda.g40.example/"\n', encoding="utf-8")
+    return project
+
+
 def import_all(root: Path) -> None:
     """Every valid fixture: Zaandam (CSV), Dordrecht + Almelo (Excel CSV), Tilburg (XLSX)."""
     ok(run(root, "participants", "import", str(DATA / "zaandam-google-forms.csv"),

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from g40cal.cli import cli
 from g40cal.config import load_config
-from g40cal.participants import Participant, load_participants
+from g40cal.people.participants import Participant, load_participants
 from g40cal.state import State
 from tests.conftest import BEFORE_EVENTS, REPO
 

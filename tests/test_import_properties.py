@@ -8,13 +8,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from g40cal.definitions.groups import load_registry
+from g40cal.definitions.loader import parse_programme
 from g40cal.errors import UserError
-from g40cal.groups import load_registry
 from g40cal.importer import phrases
 from g40cal.importer.document import Cell, Document, Paragraph, Row, Source, Table
 from g40cal.importer.recognise import Options, recognise
 from g40cal.importer.writer import assign_ids, programme_id, render
-from g40cal.loader import parse_programme
 
 REPO = Path(__file__).resolve().parent.parent
 REGISTRY = load_registry(REPO / "groups.toml")

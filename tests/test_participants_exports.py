@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from g40cal.config import load_config
-from g40cal.participants import Registration, insert_participant, put_registration
+from g40cal.people.participants import Registration, insert_participant, put_registration
 from g40cal.state import State
 from tests.participants_support import ZAANDAM, ok, people, published_project, run
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, time
 from pathlib import Path
 
+from g40cal.definitions.groups import GroupRegistry
 from g40cal.errors import UserError
-from g40cal.groups import GroupRegistry
 from g40cal.importer import phrases, toelichting
 from g40cal.importer.document import Document, Source
 from g40cal.importer.draft import Draft, DraftDay, DraftItem, Unused

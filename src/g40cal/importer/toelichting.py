@@ -12,7 +12,7 @@ import difflib
 import re
 from dataclasses import replace
 
-from g40cal.groups import GroupRegistry
+from g40cal.definitions.groups import GroupRegistry
 from g40cal.importer import phrases
 from g40cal.importer.draft import DraftItem
 from g40cal.importer.lines import Line

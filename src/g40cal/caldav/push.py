@@ -42,7 +42,7 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from g40cal.caldav import (
+from g40cal.caldav.client import (
     Collection,
     DavAuthError,
     DavClient,
@@ -65,8 +65,8 @@ from g40cal.caldav import (
 from g40cal.config import CaldavTarget, Config
 from g40cal.credentials import lookup_password
 from g40cal.errors import G40Error, UserError
-from g40cal.feeds import uid_for
-from g40cal.ical import (
+from g40cal.publishing.feeds import uid_for
+from g40cal.publishing.ical import (
     CANCELLED_PREFIX,
     RenderedEvent,
     render_calendar,

@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from g40cal.config import Config
-from g40cal.events import Event
-from g40cal.feeds import uid_for
-from g40cal.model import TZID
+from g40cal.definitions.model import TZID
+from g40cal.publishing.events import Event
+from g40cal.publishing.feeds import uid_for
 from g40cal.state import EventRow, FeedRow, State
 
 CRLF = "\r\n"

@@ -32,13 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from g40cal.config import load_config
+from g40cal.definitions.project import load_project
 from g40cal.mail import outbox
 from g40cal.mail.messages import with_recipient
 from g40cal.mail.run import compose_due
 from g40cal.mail.sending import addresses_of, send_due
-from g40cal.participants import Registration, insert_participant, put_registration
-from g40cal.pipeline import run_sync
-from g40cal.project import load_project
+from g40cal.people.participants import Registration, insert_participant, put_registration
+from g40cal.publishing.pipeline import run_sync
 from g40cal.state import State
 
 REPO = Path(__file__).resolve().parent.parent

@@ -28,11 +28,11 @@ from typing import Any
 
 import httpx
 
+from g40cal.caldav.push import desired_objects, push_targets, select_targets
 from g40cal.config import load_config
-from g40cal.project import load_project
-from g40cal.push import desired_objects, push_targets, select_targets
+from g40cal.definitions.project import load_project
+from g40cal.publishing.sync import apply_sync, plan_sync
 from g40cal.state import State
-from g40cal.sync import apply_sync, plan_sync
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from g40cal.serve import TokenIndex
+from g40cal.web.serve import TokenIndex
 
 
 def per_lookup_us(index: TokenIndex, tokens: list[str], rounds: int = 5) -> float:

@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from g40cal.groups import load_registry
+from g40cal.definitions.groups import load_registry
 from g40cal.importer.quality import SOURCES, score, sources_folder, table
 
 ROOT = Path(__file__).resolve().parent.parent

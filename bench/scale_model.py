@@ -24,8 +24,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from g40cal.config import load_config
-from g40cal.groups import load_registry
-from g40cal.participants import Choice, Registration, fold_text, put_registration
+from g40cal.definitions.groups import load_registry
+from g40cal.people.participants import Choice, Registration, fold_text, put_registration
 from g40cal.state import State
 
 REPO = Path(__file__).resolve().parent.parent

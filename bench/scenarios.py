@@ -43,10 +43,10 @@ from pathlib import Path
 from typing import Any
 
 import baselines
-import g40cal.pages  # noqa: F401  (see below)
-from g40cal import pipeline
+import g40cal.web.pages  # noqa: F401  (see below)
 from g40cal.config import load_config
-from g40cal.participants import (
+from g40cal.definitions.project import load_project
+from g40cal.people.participants import (
     Choice,
     Registration,
     erasing,
@@ -54,17 +54,17 @@ from g40cal.participants import (
     put_registration,
     touch,
 )
-from g40cal.pipeline import personal_feed_specs, prepare_sync
-from g40cal.project import load_project
-from g40cal.publish import Stager
-from g40cal.registrations import apply_import, plan_import
+from g40cal.people.registrations import apply_import, plan_import
+from g40cal.publishing import pipeline
+from g40cal.publishing.pipeline import personal_feed_specs, prepare_sync
+from g40cal.publishing.publish import Stager
+from g40cal.publishing.sync import SyncResult, apply_sync, plan_sync
 from g40cal.state import State
-from g40cal.sync import SyncResult, apply_sync, plan_sync
 
 # Every sync of the benchmark runs at this moment: before every network day, so no
 # cancellation expires between runs and the results do not depend on the calendar.
 NOW = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
-# g40cal.pages (Jinja, the QR encoder) is imported by g40cal only when a sync renders pages;
+# g40cal.web.pages (Jinja, the QR encoder) is imported by g40cal only when a sync renders pages;
 # it is imported above like every other module, before any clock starts.
 
 

@@ -29,8 +29,8 @@ import httpx
 import icalendar
 import pytest
 
+from g40cal.caldav.push import TargetResult, push_targets, select_targets
 from g40cal.config import load_config
-from g40cal.push import TargetResult, push_targets, select_targets
 from g40cal.state import State
 from tests.conftest import BEFORE_EVENTS
 from tests.feedparse import ParsedEvent, parse_feed
@@ -249,7 +249,7 @@ class DavServer:
 
     def listing(self, url: str) -> dict[str, str]:
         """href path → ETag of every object in a calendar."""
-        from g40cal.caldav import normalise_path
+        from g40cal.caldav.client import normalise_path
 
         response = self.http().request("PROPFIND", url, content=PROPFIND,
                                        headers={"Depth": "1", **XML})
@@ -419,8 +419,8 @@ def almelo_dir(published_almelo: Path, tmp_path: Path, monkeypatch: pytest.Monke
 def publish(root: Path, now: datetime | None = None) -> None:
     """``sync``'s feeds and state, without the web pages: pages (QR codes) are the slow part
     of a small sync and play no part in pushing. The feeds are the very same."""
-    from g40cal.project import load_project
-    from g40cal.sync import apply_sync, plan_sync
+    from g40cal.definitions.project import load_project
+    from g40cal.publishing.sync import apply_sync, plan_sync
 
     config = load_config(root)
     project = load_project(config)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from g40cal.config import Config, load_config
-from g40cal.project import Project, load_project
+from g40cal.definitions.project import Project, load_project
 
 REPO = Path(__file__).resolve().parent.parent
 # Before every shipped network day, so nothing is past its retention in tests.

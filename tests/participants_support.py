@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from g40cal.cli import cli
 from g40cal.config import load_config
-from g40cal.participants import Participant, load_participants
+from g40cal.people.participants import Participant, load_participants
 from g40cal.state import State
 from tests.conftest import BEFORE_EVENTS, REPO
 
@@ -47,6 +47,14 @@ def new_project(root: Path) -> Path:
     shutil.copytree(REPO / "programmes", root / "programmes")
     shutil.copy(REPO / "groups.toml", root / "groups.toml")
     return root
+
+
+def published_project(root: Path) -> Path:
+    """``new_project`` with a public https address, as the bureau's real settings have."""
+    project = new_project(root)
+    (project / "g40cal.toml").write_text(
+        '[network]\nbase_url = "https://agenda.g40.example/"\n', encoding="utf-8")
+    return project
 
 
 def import_all(root: Path) -> None:

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from g40cal.config import load_config
-from g40cal.pipeline import run_sync
-from g40cal.project import load_project
+from g40cal.definitions.project import load_project
+from g40cal.publishing.pipeline import run_sync
+from g40cal.publishing.sync import SyncResult
 from g40cal.state import State
-from g40cal.sync import SyncResult
 from tests.conftest import BEFORE_EVENTS
 
 

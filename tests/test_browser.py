@@ -20,9 +20,9 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from g40cal.config import Config, load_config
-from g40cal.feeds import FeedSpec
-from g40cal.pages import GOOGLE_ADD_BY_URL, build_personal_page
-from g40cal.project import Project, load_project
+from g40cal.definitions.project import Project, load_project
+from g40cal.publishing.feeds import FeedSpec
+from g40cal.web.pages import GOOGLE_ADD_BY_URL, build_personal_page
 from tests.web_helpers import REPO, CliServer, copy_project, edit_item, free_port, sync
 
 pytestmark = pytest.mark.browser

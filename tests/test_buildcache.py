@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from g40cal import buildcache
 from g40cal.config import load_config
-from g40cal.project import Project, load_project
+from g40cal.definitions import buildcache
+from g40cal.definitions.project import Project, load_project
 from tests.syncing import edit
 
 ZAANDAM_FILE = "programmes/zaandam-bestuurlijk.toml"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from g40cal.caldav import (
+from g40cal.caldav.client import (
     DavAuthError,
     DavClient,
     DavServerError,
@@ -24,10 +24,10 @@ from g40cal.caldav import (
     fingerprint,
     uid_of,
 )
+from g40cal.caldav.push import dav_scope, resolve_feed
 from g40cal.errors import UserError
-from g40cal.events import Event
-from g40cal.ical import render_event, render_object
-from g40cal.push import dav_scope, resolve_feed
+from g40cal.publishing.events import Event
+from g40cal.publishing.ical import render_event, render_object
 from g40cal.state import FeedRow, State
 from tests.caldav_servers import DavServer, dav_server, free_port  # noqa: F401
 

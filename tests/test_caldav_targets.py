@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from g40cal.caldav import DavClient, DavNotForEvents, DavReadOnly, normalise_path
+from g40cal.caldav.client import DavClient, DavNotForEvents, DavReadOnly, normalise_path
 from g40cal.cli import cli
 from tests.caldav_servers import (  # noqa: F401  (fixtures, used as parameters)
     ALMELO,

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from g40cal.cli import cli
 from g40cal.config import load_config
+from g40cal.definitions.groups import load_registry
 from g40cal.errors import UserError
-from g40cal.groups import load_registry
 from g40cal.state import State
 from tests.conftest import REPO
 from tests.feedparse import parse_feed

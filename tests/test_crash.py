@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from g40cal import sync
 from g40cal.config import load_config
-from g40cal.feeds import uid_for
-from g40cal.publish import Stager
+from g40cal.publishing import sync
+from g40cal.publishing.feeds import uid_for
+from g40cal.publishing.publish import Stager
 from g40cal.state import State
 from tests.feedparse import parse_tree
 from tests.syncing import edit, later, sync_at
@@ -93,7 +93,7 @@ def test_a_run_dying_inside_the_state_transaction_records_nothing_and_writes_not
 
 KILLER = textwrap.dedent("""
     import os, signal, sys
-    from g40cal.publish import Stager
+    from g40cal.publishing.publish import Stager
     real = Stager.commit
     limit = int(sys.argv[1])
     count = [0]

@@ -9,10 +9,10 @@ from pathlib import Path
 import icalendar
 
 from g40cal.config import load_config
-from g40cal.events import build_event
-from g40cal.feeds import uid_for
-from g40cal.participants import feed_description
-from g40cal.project import Project
+from g40cal.definitions.project import Project
+from g40cal.people.participants import feed_description
+from g40cal.publishing.events import build_event
+from g40cal.publishing.feeds import uid_for
 from tests.feedparse import parse_feed, parse_tree
 from tests.syncing import sync_at
 
@@ -25,7 +25,7 @@ def test_every_feed_parses_with_three_strict_parsers(project_dir: Path) -> None:
 
 
 def load_groups(root: Path) -> list[str]:
-    from g40cal.groups import load_registry
+    from g40cal.definitions.groups import load_registry
 
     return [g.id for g in load_registry(root / "groups.toml").groups]
 

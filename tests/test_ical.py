@@ -12,8 +12,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from g40cal.events import Event
-from g40cal.ical import (
+from g40cal.publishing.events import Event
+from g40cal.publishing.ical import (
     CRLF,
     assemble_calendar,
     escape_text,

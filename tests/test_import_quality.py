@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from g40cal.groups import load_registry
+from g40cal.definitions.groups import load_registry
 from g40cal.importer.quality import SOURCES, Score, score
 
 REPO = Path(__file__).resolve().parent.parent

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from g40cal.definitions.groups import GroupRegistry, load_registry
 from g40cal.errors import UserError
-from g40cal.groups import GroupRegistry, load_registry
 from g40cal.importer.document import Cell, Document, Paragraph, Row, Source, Table
 from g40cal.importer.draft import Draft, DraftItem
 from g40cal.importer.recognise import Options, recognise

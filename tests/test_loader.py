@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from g40cal.cli import cli
+from g40cal.definitions.groups import load_registry
+from g40cal.definitions.loader import MAX_BYTES, parse_programme, programme_from_data
 from g40cal.errors import Problem
-from g40cal.groups import load_registry
-from g40cal.loader import MAX_BYTES, parse_programme, programme_from_data
 from tests.conftest import REPO
 
 REGISTRY = load_registry(REPO / "groups.toml")

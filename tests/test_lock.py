@@ -16,7 +16,7 @@ import pytest
 
 from g40cal.config import load_config
 from g40cal.lock import holds_lock, lock_path, project_lock, read_holder
-from g40cal.participants import load_participants
+from g40cal.people.participants import load_participants
 from g40cal.state import State
 from tests.conftest import BEFORE_EVENTS
 from tests.locking import Prompted, g40cal, g40cal_env, hold_lock
@@ -149,10 +149,10 @@ def test_the_lock_is_re_entrant_in_one_process_and_gone_after(tmp_path: Path) ->
 
 
 def test_a_plan_applies_only_to_the_state_it_was_made_from(synced: Path) -> None:
+    from g40cal.definitions.project import load_project
     from g40cal.errors import StalePlan
-    from g40cal.pipeline import prepare_sync
-    from g40cal.project import load_project
-    from g40cal.sync import apply_sync
+    from g40cal.publishing.pipeline import prepare_sync
+    from g40cal.publishing.sync import apply_sync
 
     edit_room(synced)
     config = load_config(synced)

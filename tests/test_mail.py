@@ -20,11 +20,11 @@ import pytest
 from click.testing import Result
 
 from g40cal.config import load_config
+from g40cal.definitions.project import load_project
 from g40cal.mail import outbox
 from g40cal.mail.run import compose_due, prepare
 from g40cal.mail.sending import send_due
-from g40cal.participants import load_participants
-from g40cal.project import load_project
+from g40cal.people.participants import load_participants
 from g40cal.state import State
 from tests.conftest import BEFORE_EVENTS
 from tests.mail_server import PASSWORD, PASSWORD_ENV, MailServer, running_server

@@ -12,9 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from g40cal.config import load_config
-from g40cal.events import Event
-from g40cal.feeds import FeedSpec, public_feeds
-from g40cal.pages import (
+from g40cal.definitions.project import Project, load_project
+from g40cal.publishing.events import Event
+from g40cal.publishing.feeds import FeedSpec, public_feeds
+from g40cal.web.pages import (
     GOOGLE_ADD_BY_URL,
     build_personal_page,
     build_site,
@@ -23,7 +24,6 @@ from g40cal.pages import (
     inline_assets,
     webcal_url,
 )
-from g40cal.project import Project, load_project
 from tests.html_tree import Node, parse
 from tests.web_helpers import copy_project, edit_item, sync
 

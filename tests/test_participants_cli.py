@@ -17,10 +17,10 @@ from tests.participants_support import (
     TILBURG,
     ZAANDAM,
     choices,
-    new_project,
     ok,
     people,
     person,
+    published_project,
     run,
 )
 from tests.syncing import edit
@@ -31,10 +31,7 @@ ANNA = "a.devries@zaanstad.example"
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("G40CAL_STATE", raising=False)
-    project = new_project(tmp_path / "project")
-    (project / "g40cal.toml").write_text(
-        '[network]\nbase_url = "https://agenda.g40.example/"\n', encoding="utf-8")
-    return project
+    return published_project(tmp_path / "project")
 
 
 @pytest.fixture

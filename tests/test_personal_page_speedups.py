@@ -13,11 +13,11 @@ import re
 import zxingcpp
 from PIL import Image
 
-from g40cal import pages
-from g40cal.events import Event
-from g40cal.feeds import FeedSpec
-from g40cal.pages import QR_BORDER, build_personal_page, qr_svg
-from g40cal.project import Project
+from g40cal.definitions.project import Project
+from g40cal.publishing.events import Event
+from g40cal.publishing.feeds import FeedSpec
+from g40cal.web import pages
+from g40cal.web.pages import QR_BORDER, build_personal_page, qr_svg
 
 LABEL = "QR-code met het adres van de agenda Mijn netwerkdagen & <meer>"
 

@@ -19,10 +19,10 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from g40cal.caldav import sequence_of
+from g40cal.caldav.client import sequence_of
+from g40cal.caldav.push import load_rows
 from g40cal.cli import cli
 from g40cal.config import load_config
-from g40cal.push import load_rows
 from g40cal.state import State
 from tests.caldav_servers import (  # noqa: F401  (fixtures, used as parameters)
     ALMELO,

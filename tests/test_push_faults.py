@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from g40cal.caldav.push import load_rows
 from g40cal.config import load_config
-from g40cal.push import load_rows
 from g40cal.state import State
 from tests.caldav_servers import (  # noqa: F401  (fixtures, used as parameters)
     ALMELO,

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from g40cal.config import load_config
-from g40cal.feeds import uid_for
+from g40cal.publishing.feeds import uid_for
 from tests.feedparse import parse_feed
 from tests.syncing import edit, later, remove_item, sync_at
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from g40cal.model import TZ
+from g40cal.definitions.model import TZ
 from tests.participants_support import (
     ALMELO,
     DATA,
@@ -225,7 +225,7 @@ def test_two_people_sharing_one_address_become_two_participants(
 
 def people_list(root: Path) -> list:
     from g40cal.config import load_config
-    from g40cal.participants import load_participants
+    from g40cal.people.participants import load_participants
     from g40cal.state import State
 
     with State(load_config(root).state_path) as state:

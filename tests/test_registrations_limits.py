@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from g40cal import registrations
 from g40cal.config import load_config
-from g40cal.project import load_project
-from g40cal.registrations import apply_import, plan_import
+from g40cal.definitions.project import load_project
+from g40cal.people import registrations
+from g40cal.people.registrations import apply_import, plan_import
 from g40cal.state import State
 from tests.conftest import BEFORE_EVENTS
 from tests.participants_support import ZAANDAM, new_project, ok, people, run

@@ -17,8 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from g40cal.config import load_config
+from g40cal.definitions.model import TZ, Item, Venue
+from g40cal.definitions.project import Project, load_project
 from g40cal.errors import UserError
-from g40cal.matching import (
+from g40cal.people.matching import (
     edit_distance,
     match_items,
     month_first,
@@ -29,9 +31,7 @@ from g40cal.matching import (
     resolve_programme,
     round_number,
 )
-from g40cal.model import TZ, Item, Venue
-from g40cal.project import Project, load_project
-from g40cal.registrations import map_columns, plan_import, read_table
+from g40cal.people.registrations import map_columns, plan_import, read_table
 from g40cal.state import State
 from tests.conftest import REPO
 

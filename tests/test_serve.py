@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from g40cal.cli import cli
 from g40cal.config import Config, load_config
-from g40cal.serve import TokenIndex, app_factory, create_app, loggable_path
+from g40cal.web.serve import TokenIndex, app_factory, create_app, loggable_path
 from tests.web_helpers import REPO, ThreadServer, copy_project, free_port, sync
 
 TOKEN = "k3Jq9_Xv-2LmN8pQr5StUvWxYz01AbCdEfGhIjKlMn"

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from g40cal.cli import cli
 from g40cal.config import load_config
-from g40cal.feeds import uid_for
+from g40cal.publishing.feeds import uid_for
 from tests.conftest import BEFORE_EVENTS
 from tests.feedparse import parse_feed
 from tests.syncing import edit, later, remove_item, sync_at
@@ -274,9 +274,9 @@ def test_a_deleted_feed_file_is_rewritten_from_the_state_without_a_change(synced
 
 def test_a_new_version_of_the_renderer_re_renders_every_feed_once(
         synced: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import g40cal.sync
+    import g40cal.publishing.sync
 
-    monkeypatch.setattr(g40cal.sync, "RENDER_VERSION", "test-next")
+    monkeypatch.setattr(g40cal.publishing.sync, "RENDER_VERSION", "test-next")
     first = sync_at(synced, later(10))
     assert all(f.rendered for f in first.plan.feeds)
     assert first.written == []  # the same bytes: nothing is rewritten

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from g40cal.config import load_config
-from g40cal.feeds import uid_for
+from g40cal.publishing.feeds import uid_for
 from tests.conftest import BEFORE_EVENTS
 from tests.feedparse import parse_feed
 from tests.syncing import edit, later, remove_item, sync_at

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import g40cal.commands.core
 from g40cal.cli import cli
-from g40cal.publish import Stager
+from g40cal.publishing.publish import Stager
 from tests.conftest import BEFORE_EVENTS
 from tests.syncing import edit, later, remove_item
 

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from g40cal import sync
 from g40cal.config import load_config
-from g40cal.ical import previous_vevents
-from g40cal.pipeline import prepare_sync
-from g40cal.project import load_project
+from g40cal.definitions.project import load_project
+from g40cal.publishing import sync
+from g40cal.publishing.ical import previous_vevents
+from g40cal.publishing.pipeline import prepare_sync
+from g40cal.publishing.sync import apply_sync
 from g40cal.state import MIGRATIONS, State, _statements
-from g40cal.sync import apply_sync
 from tests.participants_support import (
     ANNA,
     EVA,
@@ -275,7 +275,7 @@ def downgrade_to_schema_5(path: Path, feeds: dict[str, list[str]]) -> None:
 @pytest.fixture
 def no_qr_encoding(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The addresses a sync encodes as QR codes (nothing is cached between syncs)."""
-    from g40cal import pages
+    from g40cal.web import pages
 
     encoded: list[str] = []
     real = pages.zxingcpp.create_barcode

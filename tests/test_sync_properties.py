@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from g40cal.config import load_config
-from g40cal.project import load_project
+from g40cal.definitions.project import load_project
 from tests.conftest import REPO
 from tests.feedparse import parse_feed
 from tests.syncing import later, sync_at

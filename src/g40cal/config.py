@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from g40cal.definitions.textcheck import bad_character
+from g40cal.definitions.tomlerrors import explain as explain_syntax_error
 from g40cal.errors import Problem, UserError
 from g40cal.mail.settings import MailSettings, load_mail
-from g40cal.textcheck import bad_character
-from g40cal.tomlerrors import explain as explain_syntax_error
 
 CONFIG_NAME = "g40cal.toml"
 STATE_ENV = "G40CAL_STATE"

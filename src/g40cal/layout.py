@@ -93,7 +93,7 @@ def personal_output_problem(config: Config, path: Path) -> str | None:
 
 def private_folder_problem(config: Config) -> Problem | None:
     """Why personal feeds must not be written to ``config.private_path``, or None."""
-    from g40cal.participants import git_exposure
+    from g40cal.people.participants import git_exposure
 
     private = config.private_path.resolve()
     feeds = config.feeds_path.resolve()

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from g40cal.errors import StateError
-from g40cal.events import Event
+from g40cal.publishing.events import Event
 
 
 def _load_migrations() -> list[str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from g40cal.caldav import (
+from g40cal.caldav.client import (
     Collection,
     DavAuthError,
     DavClient,
@@ -16,10 +16,7 @@ from g40cal.caldav import (
     NotACalendar,
     normalise_path,
 )
-from g40cal.cli import AppContext, cli, emit_json, handle_errors, locked, pass_app
-from g40cal.config import CaldavTarget
-from g40cal.errors import G40Error, UserError
-from g40cal.push import (
+from g40cal.caldav.push import (
     TargetResult,
     cleartext_warning,
     display_feed,
@@ -31,6 +28,9 @@ from g40cal.push import (
     target_counts,
     target_password,
 )
+from g40cal.cli import AppContext, cli, emit_json, handle_errors, locked, pass_app
+from g40cal.config import CaldavTarget
+from g40cal.errors import G40Error, UserError
 from g40cal.state import State
 
 LIST_ACTIONS_UP_TO = 20  # a first push of 1,000 events lists counts, not 1,000 lines

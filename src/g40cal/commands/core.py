@@ -11,11 +11,11 @@ import click
 
 from g40cal import cli as cli_module
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
+from g40cal.definitions.project import Project, definition_files, load_project
 from g40cal.errors import StalePlan, UserError
 from g40cal.layout import layout_problems
-from g40cal.participants import stale_personal_data
-from g40cal.project import Project, definition_files, load_project
-from g40cal.report import (
+from g40cal.people.participants import stale_personal_data
+from g40cal.publishing.report import (
     NO_CHANGES_JSON,
     log_text,
     plan_json,
@@ -23,8 +23,8 @@ from g40cal.report import (
     problems_summary,
     problems_text,
 )
+from g40cal.publishing.sync import SyncPlan, apply_sync
 from g40cal.state import State
-from g40cal.sync import SyncPlan, apply_sync
 
 
 @cli.command()
@@ -95,7 +95,7 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
     Holds the project lock while it plans and publishes, but not while it waits for your
     answer: if another g40cal changed the state meanwhile, the sync plans again and says so.
     """
-    from g40cal.pipeline import input_fingerprint, unchanged_since_last_sync
+    from g40cal.publishing.pipeline import input_fingerprint, unchanged_since_last_sync
 
     config = app.config
     if mail_after:  # a missing [mail] is said before anything is published
@@ -129,7 +129,7 @@ def _plan_and_publish(app: AppContext, state: State, project: Project, fingerpri
                       push_after: bool, mail_after: bool, full: bool) -> bool:
     """One plan, shown and (if wanted) published. False: the state changed while the
     question was open, so the plan was dropped and must be made again."""
-    from g40cal.pipeline import prepare_sync
+    from g40cal.publishing.pipeline import prepare_sync
 
     with contextlib.ExitStack() as lock:
         lock.enter_context(app.lock("sync"))
@@ -223,8 +223,8 @@ def _nothing_changed(app: AppContext, state: State, *, as_json: bool, dry_run: b
 
 def _push_published(app: AppContext, state: State, as_json: bool) -> object:
     """``sync --push``: CalDAV targets get what was just published (commands/caldav.py)."""
+    from g40cal.caldav.push import select_targets
     from g40cal.commands.caldav import run_push
-    from g40cal.push import select_targets
 
     return run_push(app, state, select_targets(app.config), as_json=as_json, emit=not as_json)
 
@@ -279,7 +279,7 @@ def log(app: AppContext, limit: int, as_json: bool) -> None:
 @handle_errors
 def feeds(app: AppContext, as_json: bool) -> None:
     """List the public feeds and their subscription URLs."""
-    from g40cal.feeds import public_feeds
+    from g40cal.publishing.feeds import public_feeds
 
     project = load_project(app.config)
     project.raise_on_errors()

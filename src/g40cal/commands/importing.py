@@ -13,15 +13,15 @@ import click
 
 from g40cal import cli as cli_module
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
+from g40cal.definitions.groups import load_registry
+from g40cal.definitions.loader import parse_programme
 from g40cal.errors import Problem, UserError
-from g40cal.groups import load_registry
 from g40cal.importer import merge as merging
 from g40cal.importer import report as reporting
 from g40cal.importer.reading import read_document
 from g40cal.importer.recognise import NoDateError, Options, recognise
 from g40cal.importer.writer import assign_ids, programme_id, render
-from g40cal.loader import parse_programme
-from g40cal.publish import atomic_write
+from g40cal.publishing.publish import atomic_write
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:

@@ -11,6 +11,7 @@ import click
 
 from g40cal import cli as cli_module
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
+from g40cal.definitions.project import Project, load_project
 from g40cal.errors import UserError
 from g40cal.mail import outbox
 from g40cal.mail.run import (
@@ -25,8 +26,7 @@ from g40cal.mail.run import (
 )
 from g40cal.mail.sending import SendReport, check_server, send_due
 from g40cal.mail.settings import MailSettings, require_mail
-from g40cal.participants import git_exposure
-from g40cal.project import Project, load_project
+from g40cal.people.participants import git_exposure
 from g40cal.state import State
 
 

@@ -16,11 +16,12 @@ import click
 
 from g40cal import cli as cli_module
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, locked, pass_app
+from g40cal.definitions.model import TZ, Item, Programme
+from g40cal.definitions.project import Project, load_project
 from g40cal.errors import UserError
 from g40cal.layout import orphan_private_files, orphans_text, personal_output_problem
-from g40cal.matching import describe_items, match_items, optional_items, parse_time
-from g40cal.model import TZ, Item, Programme
-from g40cal.participants import (
+from g40cal.people.matching import describe_items, match_items, optional_items, parse_time
+from g40cal.people.participants import (
     Choice,
     Finding,
     Participant,
@@ -47,11 +48,10 @@ from g40cal.participants import (
     touch,
     update_participant,
 )
-from g40cal.project import Project, load_project
-from g40cal.publish import atomic_write
-from g40cal.registrations import ImportPlan, apply_import, plan_import
-from g40cal.safetext import clean, visible
-from g40cal.spreadsheet import CSV_DESCRIPTION, csv_bytes, xlsx_bytes
+from g40cal.people.registrations import ImportPlan, apply_import, plan_import
+from g40cal.people.safetext import clean, visible
+from g40cal.people.spreadsheet import CSV_DESCRIPTION, csv_bytes, xlsx_bytes
+from g40cal.publishing.publish import atomic_write
 from g40cal.state import State
 
 SYNC_HINT = "Run g40cal sync to publish the personal feeds."

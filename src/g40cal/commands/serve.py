@@ -28,7 +28,7 @@ def serve(app: AppContext, host: str, port: int) -> None:
     """
     import uvicorn
 
-    from g40cal.serve import create_app
+    from g40cal.web.serve import create_app
 
     config = app.config
     if not (config.feeds_path / "index.json").is_file():

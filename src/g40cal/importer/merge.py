@@ -15,8 +15,8 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
+from g40cal.definitions.groups import GroupRegistry
 from g40cal.errors import UserError
-from g40cal.groups import GroupRegistry
 from g40cal.importer.draft import DraftItem
 from g40cal.importer.phrases import fold
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from g40cal.groups import GroupRegistry, normalise
-from g40cal.model import Group
+from g40cal.definitions.groups import GroupRegistry, normalise
+from g40cal.definitions.model import Group
 
 # Words that introduce a list of organisers without being part of a group's name.
 _LEAD = re.compile(

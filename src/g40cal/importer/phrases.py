@@ -168,7 +168,10 @@ _CARRY_ON = {"en", "of", "van", "de", "het", "een", "te", "met", "voor", "door",
 
 def clean(text: str) -> str:
     """Markup of a Word/Markdown export removed: HTML tags, **bold**, superscript ^e^."""
-    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", text)   # control characters of a bad export
+    # Control characters (C0 and C1) and line separators of a bad export become spaces;
+    # invisible text-direction controls go: `check` refuses them in a definition.
+    text = re.sub("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]", " ", text)
+    text = re.sub("[\u202a-\u202e\u2066-\u2069]", "", text)
     text = re.sub(r"<[^>]{1,200}>", " ", text)
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)      # [label](#) → label
     text = text.replace("**", "").replace("__", "")

@@ -12,14 +12,14 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from g40cal.groups import GroupRegistry
+from g40cal.definitions.groups import GroupRegistry
+from g40cal.definitions.loader import load_programme
+from g40cal.definitions.model import Programme
 from g40cal.importer.draft import Draft
 from g40cal.importer.merge import Existing, match
 from g40cal.importer.phrases import fold
 from g40cal.importer.reading import read_document
 from g40cal.importer.recognise import NoDateError, Options, recognise
-from g40cal.loader import load_programme
-from g40cal.model import Programme
 
 FIELDS = ("title", "date", "start", "end", "room", "round", "organisers")
 SOURCES = {  # the bureau's text → the hand-made definition made from it

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, time
 from pathlib import Path
 
+from g40cal.definitions.groups import GroupRegistry
+from g40cal.definitions.model import CHOICE_KINDS
 from g40cal.errors import UserError
-from g40cal.groups import GroupRegistry
 from g40cal.importer import phrases, toelichting
 from g40cal.importer.document import Document, Source
 from g40cal.importer.draft import Draft, DraftDay, DraftItem, Unused
@@ -29,7 +30,6 @@ from g40cal.importer.organisers import (
 )
 from g40cal.importer.phrases import Slot, fold, join_text
 from g40cal.importer.titles import ROUND_WORDS, choice_kind, common_kind, round_name, split_title
-from g40cal.model import CHOICE_KINDS
 
 _HEADER_WORDS = {"tijd", "tijdstip", "wanneer", "onderdeel", "programma", "programmaonderdeel",
                  "zaal", "locatie", "ruimte", "wat", "wie", "organisatie", "spreker", "sprekers",

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import time
 
-from g40cal.groups import GroupRegistry
+from g40cal.definitions.groups import GroupRegistry
 from g40cal.importer import phrases
 from g40cal.importer.draft import DraftItem
 from g40cal.importer.lines import Line

@@ -261,6 +261,6 @@ def _item_lines(item: DraftItem, multi_day: bool) -> list[str]:
 
 
 def _default_optional(kind: str) -> bool:
-    from g40cal.model import CHOICE_KINDS
+    from g40cal.definitions.model import CHOICE_KINDS
 
     return kind in CHOICE_KINDS

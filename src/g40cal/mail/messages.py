@@ -25,14 +25,14 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 
 from g40cal.config import Config
-from g40cal.events import ONDER_VOORBEHOUD, Event
+from g40cal.definitions.model import TZ
+from g40cal.definitions.project import Project
 from g40cal.mail.outbox import OutboxRow, net_items
 from g40cal.mail.settings import MailSettings
-from g40cal.model import TZ
-from g40cal.pages import dutch_date, programme_dates
-from g40cal.participants import Participant, feed_links, feed_name, load_participants
-from g40cal.project import Project
+from g40cal.people.participants import Participant, feed_links, feed_name, load_participants
+from g40cal.publishing.events import ONDER_VOORBEHOUD, Event
 from g40cal.state import State
+from g40cal.web.pages import dutch_date, programme_dates
 
 OVERRIDE_FOLDER = Path("templates") / "mail"
 FIELD_LABELS = {"titel": "Titel", "datum": "Datum", "tijd": "Tijd", "zaal": "Zaal",

@@ -15,13 +15,13 @@ from datetime import datetime
 from pathlib import Path
 
 from g40cal.config import Config
+from g40cal.definitions.project import Project
 from g40cal.errors import UserError
 from g40cal.mail import outbox
 from g40cal.mail.messages import Composed, Composer
 from g40cal.mail.sending import addresses_of, dry_run_files
 from g40cal.mail.settings import LOOPBACK_HOSTS, MailSettings
-from g40cal.project import Project
-from g40cal.publish import atomic_write
+from g40cal.publishing.publish import atomic_write
 from g40cal.state import State
 
 

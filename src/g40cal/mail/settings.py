@@ -7,13 +7,13 @@ bad key at once, with the file, the key and what would be right (like ``config.p
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
 
+from g40cal.credentials import lookup_password
 from g40cal.errors import UserError
 
 SECURITY_CHOICES = ("starttls", "ssl", "none")
@@ -57,27 +57,12 @@ class MailSettings:
         """The login password, or None when the server needs no login."""
         if self.username is None:
             return None
-        environ = dict(os.environ) if environ is None else environ
-        if self.password_env:
-            value = environ.get(self.password_env)
-            if value is None:
-                raise UserError(f"[mail]: environment variable {self.password_env} is not set "
-                                f"(it holds the password for {self.username!r}); export it "
-                                "before sending")
-            return value
-        if self.keyring_service:
-            try:
-                import keyring  # optional: pip install 'g40cal[keyring]'
-            except ImportError:
-                raise UserError("[mail]: keyring_service is set but the keyring package is not "
-                                "installed (pip install 'g40cal[keyring]')") from None
-            value = keyring.get_password(self.keyring_service, self.username)
-            if value is None:
-                raise UserError(f"[mail]: no password for {self.username!r} in keyring service "
-                                f"{self.keyring_service!r} (store it with: keyring set "
-                                f"{self.keyring_service} {self.username})")
-            return value
-        raise UserError("[mail]: username is set without password_env or keyring_service")
+        password = lookup_password("[mail]", self.username, password_env=self.password_env,
+                                   keyring_service=self.keyring_service, purpose="sending",
+                                   environ=environ)
+        if password is None:
+            raise UserError("[mail]: username is set without password_env or keyring_service")
+        return password
 
 
 # key -> (expected type, what it is)

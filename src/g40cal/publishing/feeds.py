@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from g40cal.config import Config
-from g40cal.events import ONDER_VOORBEHOUD, Event, dates_text, in_city
-from g40cal.model import Programme
-from g40cal.project import Project
+from g40cal.definitions.model import Programme
+from g40cal.definitions.project import Project
+from g40cal.publishing.events import ONDER_VOORBEHOUD, Event, dates_text, in_city
 
 NETWORK_FEED = "network"
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from g40cal.events import Event
+from g40cal.publishing.events import Event
 from g40cal.state import EventRow
 
 ChangeKind = Literal["added", "changed", "updated", "cancelled", "restored", "dropped"]

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from g40cal.model import TZ, Item, Programme
+from g40cal.definitions.model import TZ, Item, Programme
 
 Cell = str | datetime
 

@@ -14,9 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from g40cal.config import Config
+from g40cal.definitions.project import Project, definition_files
 from g40cal.errors import UserError
-from g40cal.events import Event
-from g40cal.feeds import FeedSpec, PersonalFeeds
 from g40cal.layout import (
     check_layout,
     folder_stamp,
@@ -27,12 +26,12 @@ from g40cal.layout import (
     private_folder_problem,
 )
 from g40cal.lock import project_lock
-from g40cal.participants import audience_signature, personal_audience
-from g40cal.project import Project, definition_files
-from g40cal.publish import Stager, sweep_staged
-from g40cal.rebuild import rebuild_state
-from g40cal.state import State
-from g40cal.sync import (
+from g40cal.people.participants import audience_signature, personal_audience
+from g40cal.publishing.events import Event
+from g40cal.publishing.feeds import FeedSpec, PersonalFeeds
+from g40cal.publishing.publish import Stager, sweep_staged
+from g40cal.publishing.rebuild import rebuild_state
+from g40cal.publishing.sync import (
     SiteBuilder,
     SyncPlan,
     SyncResult,
@@ -41,6 +40,7 @@ from g40cal.sync import (
     plan_sync,
     render_signature,
 )
+from g40cal.state import State
 
 
 def personal_feed_specs(project: Project, state: State, *, complete: bool = True,
@@ -83,14 +83,14 @@ def _differing(before: dict[str, str], now: dict[str, str]) -> frozenset[str]:
 
 
 def site_builder() -> SiteBuilder:
-    from g40cal.pages import build_site
+    from g40cal.web.pages import build_site
 
     return build_site
 
 
 def personal_page(project: Project, events: dict[str, Event], spec: FeedSpec,
                   previous: bytes | None) -> bytes:
-    from g40cal.pages import build_personal_page
+    from g40cal.web.pages import build_personal_page
 
     return build_personal_page(project, events, spec, project.config, previous)
 

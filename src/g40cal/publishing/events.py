@@ -16,7 +16,7 @@ from datetime import date, datetime
 from functools import cached_property
 
 from g40cal.config import Config
-from g40cal.model import KIND_LABELS, Day, Item, Programme
+from g40cal.definitions.model import KIND_LABELS, Day, Item, Programme
 
 ESTIMATE_WORDS = {
     "date": "de datum",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from g40cal.diff import EventChange
 from g40cal.errors import Problem
-from g40cal.sync import SyncPlan
+from g40cal.publishing.diff import EventChange
+from g40cal.publishing.sync import SyncPlan
 
 _CHANGE_WORDS = {
     "added": "added",

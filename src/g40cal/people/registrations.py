@@ -27,8 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from g40cal.config import Config
+from g40cal.definitions.model import TZ, Item, Programme, Venue
+from g40cal.definitions.project import Project
 from g40cal.errors import Problem, UserError
-from g40cal.matching import (
+from g40cal.people.matching import (
     WEEKDAYS,
     YES,
     Cell,
@@ -45,8 +47,7 @@ from g40cal.matching import (
     resolve_programme,
     round_number,
 )
-from g40cal.model import TZ, Item, Programme, Venue
-from g40cal.participants import (
+from g40cal.people.participants import (
     Choice,
     Participant,
     Registration,
@@ -62,8 +63,7 @@ from g40cal.participants import (
     update_participant,
     valid_email,
 )
-from g40cal.project import Project
-from g40cal.safetext import clean, has_unsafe, visible
+from g40cal.people.safetext import clean, has_unsafe, visible
 from g40cal.state import State
 
 # Accepted headers per field, compared after folding (case, accents, punctuation ignored).

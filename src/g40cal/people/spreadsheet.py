@@ -16,7 +16,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-from g40cal.safetext import visible
+from g40cal.people.safetext import visible
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_DELIMITER = ";"

@@ -28,17 +28,17 @@ from datetime import datetime
 from pathlib import Path
 
 from g40cal.config import Config
+from g40cal.definitions.model import TZ, Item, Programme
+from g40cal.definitions.project import Project
 from g40cal.errors import G40Error, Problem, UserError
-from g40cal.events import dates_text, days_attended, listed
-from g40cal.feeds import FeedSpec, PersonalFeeds
-from g40cal.links import GOOGLE_ADD_BY_URL, outlook_add_urls, personal_url, webcal_url
 from g40cal.mail.outbox import forget_programme_mail
-from g40cal.matching import fold_text
-from g40cal.model import TZ, Item, Programme
-from g40cal.project import Project
-from g40cal.publish import remove_file
-from g40cal.safetext import visible
-from g40cal.spreadsheet import FORMULA_START
+from g40cal.people.matching import fold_text
+from g40cal.people.safetext import visible
+from g40cal.people.spreadsheet import FORMULA_START
+from g40cal.publishing.events import dates_text, days_attended, listed
+from g40cal.publishing.feeds import FeedSpec, PersonalFeeds
+from g40cal.publishing.links import GOOGLE_ADD_BY_URL, outlook_add_urls, personal_url, webcal_url
+from g40cal.publishing.publish import remove_file
 from g40cal.state import State
 
 TOKEN_BYTES = 32  # 256 random bits (the design asks for at least 128)

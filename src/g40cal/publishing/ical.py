@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from g40cal.events import Event
-from g40cal.model import TZID
-from g40cal.publish import read_intact
+from g40cal.definitions.model import TZID
+from g40cal.publishing.events import Event
+from g40cal.publishing.publish import read_intact
 
 # Bump when the rendering changes, so that every feed (and with it every personal page,
 # whose QR code a sync otherwise reuses) is rendered anew once after an upgrade.

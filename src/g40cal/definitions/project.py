@@ -6,14 +6,20 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from g40cal.buildcache import BuildCache, Compiled, compile_file, context_hash, paused_gc
-from g40cal.checks import check_programmes
 from g40cal.config import Config, load_config
+from g40cal.definitions.buildcache import (
+    BuildCache,
+    Compiled,
+    compile_file,
+    context_hash,
+    paused_gc,
+)
+from g40cal.definitions.checks import check_programmes
+from g40cal.definitions.groups import GroupRegistry, load_registry
+from g40cal.definitions.model import Programme
 from g40cal.errors import Problem, UserError
-from g40cal.events import Event, build_events
-from g40cal.groups import GroupRegistry, load_registry
-from g40cal.ical import RenderedEvent, render_event
-from g40cal.model import Programme
+from g40cal.publishing.events import Event, build_events
+from g40cal.publishing.ical import RenderedEvent, render_event
 
 
 @dataclass(frozen=True)

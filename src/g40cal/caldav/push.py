@@ -34,7 +34,6 @@ import difflib
 import hashlib
 import ipaddress
 import json
-import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -43,7 +42,7 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from g40cal.caldav import (
+from g40cal.caldav.client import (
     Collection,
     DavAuthError,
     DavClient,
@@ -64,9 +63,10 @@ from g40cal.caldav import (
     uid_of,
 )
 from g40cal.config import CaldavTarget, Config
+from g40cal.credentials import lookup_password
 from g40cal.errors import G40Error, UserError
-from g40cal.feeds import uid_for
-from g40cal.ical import (
+from g40cal.publishing.feeds import uid_for
+from g40cal.publishing.ical import (
     CANCELLED_PREFIX,
     RenderedEvent,
     render_calendar,
@@ -825,27 +825,11 @@ def _log_push(state: State, result: TargetResult, now: datetime) -> None:
 
 def target_password(target: CaldavTarget, environ: dict[str, str] | None = None) -> str:
     """The password: from the environment variable or the system keyring, never a file."""
-    environ = dict(os.environ) if environ is None else environ
-    if target.password_env:
-        value = environ.get(target.password_env)
-        if value is None:
-            raise UserError(f"target {target.name!r}: environment variable "
-                            f"{target.password_env} is not set (it holds the password for "
-                            f"{target.username!r}); export it before pushing")
-        return value
-    if target.keyring_service:
-        try:
-            import keyring  # optional: pip install 'g40cal[keyring]'
-        except ImportError:
-            raise UserError(f"target {target.name!r}: keyring_service is set but the keyring "
-                            "package is not installed (pip install 'g40cal[keyring]')") from None
-        value = keyring.get_password(target.keyring_service, target.username)
-        if value is None:
-            raise UserError(f"target {target.name!r}: no password for {target.username!r} in "
-                            f"keyring service {target.keyring_service!r} (store it with: "
-                            f"keyring set {target.keyring_service} {target.username})")
-        return value
-    return ""  # servers without authentication (e.g. Xandikos on a trusted host)
+    password = lookup_password(f"target {target.name!r}", target.username or "",
+                               password_env=target.password_env,
+                               keyring_service=target.keyring_service, purpose="pushing",
+                               environ=environ)
+    return password or ""  # servers without authentication (e.g. Xandikos on a trusted host)
 
 
 def cleartext_warning(target: CaldavTarget) -> str | None:

@@ -34,7 +34,9 @@ from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUn
 from markupsafe import Markup, escape
 
 from g40cal.config import Config
-from g40cal.events import (
+from g40cal.definitions.model import KIND_LABELS, TZ, Day, Item, Programme
+from g40cal.definitions.project import Project
+from g40cal.publishing.events import (
     ONDER_VOORBEHOUD,
     Event,
     dates_text,
@@ -44,15 +46,13 @@ from g40cal.events import (
     new_notes,
     venues_text,
 )
-from g40cal.feeds import NETWORK_FEED, FeedSpec, PageScope
-from g40cal.links import (
+from g40cal.publishing.feeds import NETWORK_FEED, FeedSpec, PageScope
+from g40cal.publishing.links import (
     GOOGLE_ADD_BY_URL,
     outlook_add_urls,
     personal_url,
     webcal_url,
 )
-from g40cal.model import KIND_LABELS, TZ, Day, Item, Programme
-from g40cal.project import Project
 
 # Personal feeds and pages are served under this prefix (see serve.py and docs/serving.md).
 

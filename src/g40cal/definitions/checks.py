@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
+from g40cal.definitions.model import Item, Programme
 from g40cal.errors import Problem
-from g40cal.model import Item, Programme
 
 _FIELD_NAMES = {
     "date": "date", "start": "start time", "end": "end time", "room": "room",

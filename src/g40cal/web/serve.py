@@ -21,7 +21,7 @@ personal feeds and pages from the private folder at ``/p/<token>.ics`` and
   characters (no forged log lines).
 
 Run it with ``g40cal serve`` (uvicorn), or under any ASGI server with the factory
-``g40cal.serve:app_factory`` (see docs/serving.md).
+``g40cal.web.serve:app_factory`` (see docs/serving.md).
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ class FeedServer:
         self.private_root = config.private_path.resolve()
         self.files = FileCache()
         self.tokens = TokenIndex(self.private_root)
-        from g40cal.pages import content_security_policy
+        from g40cal.web.pages import content_security_policy
 
         self.csp = content_security_policy()
 
@@ -368,7 +368,7 @@ def create_app(config: Config, settings: ServeSettings | None = None) -> Starlet
 
 
 def app_factory() -> Starlette:
-    """For ASGI servers: ``uvicorn --factory g40cal.serve:app_factory``.
+    """For ASGI servers: ``uvicorn --factory g40cal.web.serve:app_factory``.
 
     The project folder comes from ``G40CAL_ROOT`` (default: the working directory) and an
     optional configuration file from ``G40CAL_CONFIG``.

@@ -14,11 +14,19 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from g40cal.definitions.groups import GroupRegistry
+from g40cal.definitions.model import (
+    CHOICE_KINDS,
+    ITEM_KINDS,
+    PROGRAMME_KINDS,
+    Day,
+    Item,
+    Programme,
+    Venue,
+)
+from g40cal.definitions.textcheck import bad_character
+from g40cal.definitions.tomlerrors import explain as explain_syntax_error
 from g40cal.errors import Problem
-from g40cal.groups import GroupRegistry
-from g40cal.model import CHOICE_KINDS, ITEM_KINDS, PROGRAMME_KINDS, Day, Item, Programme, Venue
-from g40cal.textcheck import bad_character
-from g40cal.tomlerrors import explain as explain_syntax_error
 
 MAX_BYTES = 2_000_000  # a real programme is ~20 KB; anything this big is a mistake
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -24,7 +24,11 @@ from pathlib import Path
 
 from g40cal import __version__
 from g40cal.config import Config
-from g40cal.diff import (
+from g40cal.definitions.project import Project
+from g40cal.errors import StalePlan
+from g40cal.layout import folder_stamp
+from g40cal.lock import project_lock
+from g40cal.publishing.diff import (
     ChangeSet,
     EventChange,
     RenameHint,
@@ -32,9 +36,8 @@ from g40cal.diff import (
     decide_missing,
     likely_renames,
 )
-from g40cal.errors import StalePlan
-from g40cal.events import Event
-from g40cal.feeds import (
+from g40cal.publishing.events import Event
+from g40cal.publishing.feeds import (
     FeedSpec,
     PageScope,
     PersonalFeeds,
@@ -42,7 +45,7 @@ from g40cal.feeds import (
     public_feeds,
     uid_for,
 )
-from g40cal.ical import (
+from g40cal.publishing.ical import (
     RENDER_VERSION,
     RenderedEvent,
     assemble_calendar,
@@ -50,10 +53,7 @@ from g40cal.ical import (
     previous_vevents,
     render_event,
 )
-from g40cal.layout import folder_stamp
-from g40cal.lock import project_lock
-from g40cal.project import Project
-from g40cal.publish import Stager, atomic_write, fsync_dir, read_intact, remove_file
+from g40cal.publishing.publish import Stager, atomic_write, fsync_dir, read_intact, remove_file
 from g40cal.state import EventHead, EventRow, FeedRow, FileRow, MemberRow, State
 
 # Extra public files (web pages) made from the same inputs; see ``pages.py``. Its last

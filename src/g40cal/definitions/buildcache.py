@@ -35,15 +35,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from g40cal import __version__
-from g40cal.checks import programme_warnings
 from g40cal.config import Config
+from g40cal.definitions.checks import programme_warnings
+from g40cal.definitions.groups import GroupRegistry
+from g40cal.definitions.loader import parse_programme
+from g40cal.definitions.model import Day, Group, Item, Programme, Venue
 from g40cal.errors import Problem
-from g40cal.events import Event, build_events
-from g40cal.groups import GroupRegistry
-from g40cal.ical import RENDER_VERSION, RenderedEvent, render_event
-from g40cal.loader import parse_programme
-from g40cal.model import Day, Group, Item, Programme, Venue
-from g40cal.publish import atomic_write
+from g40cal.publishing.events import Event, build_events
+from g40cal.publishing.ical import RENDER_VERSION, RenderedEvent, render_event
+from g40cal.publishing.publish import atomic_write
 
 # The only classes a cache entry can become (plain frozen data, no behaviour on creation).
 _CLASSES: dict[str, type] = {c.__name__: c for c in (Programme, Day, Venue, Item, Group,

@@ -9,10 +9,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from g40cal.definitions.model import GROUP_KINDS, Group
+from g40cal.definitions.textcheck import bad_character
+from g40cal.definitions.tomlerrors import explain as explain_syntax_error
 from g40cal.errors import Problem, UserError
-from g40cal.model import GROUP_KINDS, Group
-from g40cal.textcheck import bad_character
-from g40cal.tomlerrors import explain as explain_syntax_error
 
 # Words that say *what* a group is, not *which*: "TG Duurzaamheid" is "Duurzaamheid".
 _NOISE_WORDS = {"tg", "themagroep", "themagroepen", "pijler", "de", "het", "thema", "werkgroep"}

@@ -15,9 +15,9 @@ from datetime import datetime
 import icalendar
 
 from g40cal.config import Config
-from g40cal.events import Event
-from g40cal.ical import CANCELLED_PREFIX
-from g40cal.model import KIND_LABELS, TZ
+from g40cal.definitions.model import KIND_LABELS, TZ
+from g40cal.publishing.events import Event
+from g40cal.publishing.ical import CANCELLED_PREFIX
 from g40cal.state import EventRow, FeedRow, MemberRow, State
 
 _KINDS_BY_LABEL = {label: kind for kind, label in KIND_LABELS.items()}

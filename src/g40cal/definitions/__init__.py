@@ -1,0 +1,1 @@
+"""Definitions: reading, checking and compiling the programme files (load → validate)."""

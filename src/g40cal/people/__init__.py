@@ -1,0 +1,1 @@
+"""People: participants, their registrations and choices, imports and exports."""

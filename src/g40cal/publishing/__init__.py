@@ -1,0 +1,1 @@
+"""Publishing: events, iCalendar feeds, diffing with the state, planning and applying a sync."""

@@ -60,6 +60,9 @@ def documents(draw: st.DrawFn) -> Document:
     Paragraph("donderdag 12 maart 2026", Source(line=1)),
     Paragraph("Locatie: Stadhuis\nHelmond", Source(line=2)),
     Paragraph("09.30 - 10.00 Inloop", Source(line=3)))), False)
+@example(Document(Path("programma-helmond.docx"), "docx", (     # a heading of punctuation only
+    Paragraph("donderdag 12 maart 2026", Source(line=1)),
+    Paragraph(":", Source(line=2), heading=1))), False)
 def test_any_document_gives_a_draft_check_accepts_or_a_user_error(document: Document,
                                                                   with_date: bool) -> None:
     options = Options(date=date(2026, 3, 12) if with_date else None, kind="ambtelijk",

@@ -129,6 +129,9 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
     items = _end_at_day_end(items, day_ends)
     items = [_infer_groups(_settle_groups(_transport_out_of_title(item)), registry)
              for item in items]
+    # A heading of punctuation alone (":", "—") names nothing: no item without a title.
+    untitled = [item for item in items if not _names_something(item.title)]
+    items = [item for item in items if _names_something(item.title)]
     if not items:
         notices.append("no programme items were recognised")
     notices.extend(_unreadable_titles(items, lines))
@@ -138,9 +141,15 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
                        "their start as a placeholder estimate — fill in the real times")
     unused = tuple(state.unreadable) + tuple(
         Unused(line.text, line.source, _why_unused(line)) for line in lines
-        if not line.used and line.text.strip())
+        if not line.used and line.text.strip()) + tuple(
+        Unused(item.title, item.sources[0], "no title: a heading without words")
+        for item in untitled if item.title.strip() and item.sources)
     return Draft(title=title, kind=kind, city=city, days=tuple(days), items=tuple(items),
                  unused=unused, notices=tuple(notices), source_name=document.path.name)
+
+
+def _names_something(title: str) -> bool:
+    return any(char.isalnum() for char in title)
 
 
 def _why_unused(line: Line) -> str:

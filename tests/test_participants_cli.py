@@ -295,3 +295,24 @@ def test_every_participants_command_has_help(root: Path) -> None:
                     "rotate", "purge"):
         result = ok(run(root, "participants", command, "--help"))
         assert "Usage:" in result.stdout and len(result.stdout) > 200
+
+
+@pytest.mark.parametrize("command", [("purge", "--yes"), ("list",), ("check",),
+                                     ("links", "--json")])
+def test_a_mistyped_network_day_is_an_error_not_an_empty_answer(zaandam: Path,
+                                                               command: tuple[str, ...]) -> None:
+    # "zaandam" for "zaandam-bestuurlijk": "No personal data stored" with exit 0 would make
+    # the bureau believe the registrations were purged while every one of them stays.
+    result = run(zaandam, "participants", command[0], "--programme", "zaandam", *command[1:],
+                 now=datetime(2024, 7, 1, tzinfo=UTC))
+    assert result.exit_code == 1
+    assert "no network day 'zaandam'" in result.stderr and ZAANDAM in result.stderr
+    assert len(people(zaandam)) == 7  # nothing was purged
+    assert "Traceback" not in result.stderr
+
+
+def test_a_network_day_gone_from_the_definitions_can_still_be_purged(zaandam: Path) -> None:
+    (zaandam / "programmes" / f"{ZAANDAM}.toml").unlink()
+    result = ok(run(zaandam, "participants", "purge", "--programme", ZAANDAM, "--yes",
+                    now=datetime(2024, 7, 1, tzinfo=UTC)))
+    assert "7 participant(s) and their feeds removed entirely" in result.stdout

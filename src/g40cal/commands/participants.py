@@ -92,6 +92,24 @@ def _programme(project: Project, programme_id: str) -> Programme:
     return programme
 
 
+def _known_day(project: Project, state: State, programme_id: str | None) -> None:
+    """Refuse a --programme that names no network day, in the definitions or the state.
+
+    A typo ("zaandam" for "zaandam-bestuurlijk") would otherwise read as "nobody is
+    registered": ``purge`` would say there is nothing to delete while every registration
+    stays. A day gone from the definitions but still holding registrations is known.
+    """
+    if programme_id is None or project.programme(programme_id) is not None:
+        return
+    if state.db.execute("SELECT 1 FROM registrations WHERE programme = ? LIMIT 1",
+                        (programme_id,)).fetchone():
+        return
+    known = sorted({p.id for p in project.programmes} | {
+        row[0] for row in state.db.execute("SELECT DISTINCT programme FROM registrations")})
+    raise UserError(f"no network day {programme_id!r} in the definitions or the "
+                    f"registrations; known: {', '.join(known) or 'none'}")
+
+
 def _confirm(question: str, yes: bool, refusal: str) -> None:
     """Ask on a terminal; elsewhere ``--yes`` is required (never assume consent)."""
     if yes:
@@ -512,6 +530,7 @@ def list_(app: AppContext, programme_id: str | None, wide: bool, as_json: bool) 
     """List participants: number, name, e-mail, organisation, network days, choices."""
     project = _project(app)
     with State(app.config.state_path) as state:
+        _known_day(project, state, programme_id)
         people = load_participants(state, programme=programme_id)
     findings = check_participants(project, people, programme_id)
     flagged: dict[int, int] = {}
@@ -595,6 +614,7 @@ def check(app: AppContext, programme_id: str | None, strict: bool, as_json: bool
     choices on days not attended, and chosen items that are cancelled or gone."""
     project = _project(app)
     with State(app.config.state_path) as state:
+        _known_day(project, state, programme_id)
         people = load_participants(state, programme=programme_id)
         orphans = orphan_private_files(app.config, state)
     findings = check_participants(project, people, programme_id)
@@ -633,6 +653,7 @@ def links(app: AppContext, output: Path | None, programme_id: str | None, force:
         raise click.UsageError("give --output FILE (.csv or .xlsx), or --json")
     project = _project(app)
     with State(app.config.state_path) as state:
+        _known_day(project, state, programme_id)
         people = load_participants(state, programme=programme_id)
     rows = [_link_row(app, project, p) for p in people]
     if as_json:
@@ -745,6 +766,7 @@ def purge(app: AppContext, programme_id: str, force: bool, yes: bool) -> None:
         raise UserError(f"{programme_id} ends on {programme.last_date:%d-%m-%Y}: purge after "
                         "the event (or use --force)")
     with State(app.config.state_path) as state:
+        _known_day(project, state, programme_id)
         count = len(load_participants(state, programme=programme_id))
         if count == 0:
             click.echo(f"No personal data stored for {programme_id}.")

@@ -728,3 +728,17 @@ def test_only_sent_messages_remain_and_they_keep_no_content(
             "OR message_id IS NULL"
         ).fetchone()[0]
     assert kept == 0
+
+
+def test_a_room_is_named_once_in_the_place_of_an_item() -> None:
+    from g40cal.events import build_event
+    from g40cal.mail.messages import item_line
+    from tests.conftest import REPO
+
+    project = load_project(load_config(REPO))
+    tilburg = project.programme("tilburg-bestuurlijk-2025")
+    assert tilburg is not None
+    item = next(i for i in tilburg.items if i.id == "r1-gelijke-kansen-kind")
+    line = item_line(build_event(tilburg, item, project.config))
+    # It read "zaal Werkplaats, Werkplaats, Stadhuis gemeente Tilburg".
+    assert line["place"] == "zaal Werkplaats, Stadhuis gemeente Tilburg"

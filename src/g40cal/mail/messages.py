@@ -259,7 +259,12 @@ def when_text(event: Event) -> str:
 
 
 def place_text(event: Event) -> str:
-    return ", ".join(p for p in (event.room and f"zaal {event.room}", event.location) if p)
+    """'zaal <room>, <venue>, <address>': the event's location, which starts with the room,
+    with the room named once (as 'zaal …' it reads as a room, not as a second building)."""
+    if not event.room:
+        return event.location
+    rest = event.location.removeprefix(event.room).removeprefix(", ")
+    return ", ".join(p for p in (f"zaal {event.room}", rest) if p)
 
 
 def item_line(event: Event) -> dict[str, Any]:

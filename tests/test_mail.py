@@ -400,10 +400,11 @@ def test_sync_with_mail_in_json_without_yes_reports_the_sync_and_why_nothing_was
     edit(root / ZAANDAM_FILE, 'title = "Inloop"', 'title = "Inloop met koffie"')
     result = run(root, "sync", "--mail", "--json", now=later(5))
     assert result.exit_code == 1
-    report = json.loads(result.output)
-    assert report["written"] > 0  # published
+    report = json.loads(result.stdout)
+    assert report["published"] is False and report["feeds"]  # what --yes would publish
     assert report["mail"] == {"ok": False, "error": report["mail"]["error"]}
     assert "--yes" in report["mail"]["error"] and smtp_server.received == []
+    assert "--yes" in result.stderr
 
 
 def test_sync_with_mail_but_no_mail_settings_publishes_nothing(root: Path) -> None:
@@ -742,3 +743,28 @@ def test_a_room_is_named_once_in_the_place_of_an_item() -> None:
     line = item_line(build_event(tilburg, item, project.config))
     # It read "zaal Werkplaats, Werkplaats, Stadhuis gemeente Tilburg".
     assert line["place"] == "zaal Werkplaats, Stadhuis gemeente Tilburg"
+
+
+def test_a_new_room_is_told_once_not_again_as_a_new_location(
+        root: Path, smtp_server: MailServer) -> None:
+    welcome_all(root, smtp_server)
+    edit(root / ZAANDAM_FILE, 'title = "Inloop"', 'title = "Inloop"\nroom = "Foyer"')
+    sync_at(root, later(5))
+    ok(send(root, minutes=6))
+    text = text_of(next(r for r in smtp_server.received if r.to == EVA))
+    assert "Zaal: (geen) → Foyer" in text
+    assert "Locatie:" not in text  # "Zaantheater → Foyer, Zaantheater" said it twice
+    assert "Nu: woensdag 12 juni 2024, 09:15–09:45 (onder voorbehoud), zaal Foyer, Zaantheater" \
+        in text
+
+
+def test_a_new_venue_is_still_told_as_a_new_location(
+        root: Path, smtp_server: MailServer) -> None:
+    welcome_all(root, smtp_server)
+    edit(root / ZAANDAM_FILE, '[[items]]\nid = "inloop"',
+         '[venues.elders]\nname = "Stadhuis Zaandam"\n\n'
+         '[[items]]\nid = "inloop"\nroom = "Foyer"\nvenue = "elders"')
+    sync_at(root, later(5))
+    ok(send(root, minutes=6))
+    text = text_of(next(r for r in smtp_server.received if r.to == EVA))
+    assert "Locatie: Zaantheater → Foyer, Stadhuis Zaandam" in text

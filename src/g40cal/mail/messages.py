@@ -290,14 +290,28 @@ def change_view(event: Event, entry: dict[str, Any]) -> dict[str, Any]:
         headline = "nieuw op het programma"
     else:
         headline = _HEADLINES[(entry["scope"], entry["end"])]
+    fields = _without_room_in_location(entry["fields"])
     changes = [{"label": FIELD_LABELS[name], "old": _shown(name, old), "new": _shown(name, new)}
-               for name, (old, new) in entry["fields"].items()] if entry["end"] else []
+               for name, (old, new) in fields.items()] if entry["end"] else []
     # The title carries "(onder voorbehoud)" while the timing is an estimate; the time line
     # says so already, and a title that only lost the marker did not change.
     changes = [c for c in changes if c["old"] != c["new"]]
     changes.sort(key=lambda c: list(FIELD_LABELS.values()).index(c["label"]))
     return {**item_line(event), "headline": headline, "changes": changes,
             "current": bool(entry["end"])}
+
+
+def _without_room_in_location(fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Drop the location's change when only its room changed: the location starts with the
+    room, so a new room would be told twice ("Zaal: A → B", "Locatie: A, X → B, X")."""
+    if "locatie" not in fields:
+        return fields
+    rooms = fields.get("zaal")
+    if rooms is None:
+        return fields
+    old, new = (location.removeprefix(room).removeprefix(", ") if room else location
+                for location, room in zip(fields["locatie"], rooms, strict=True))
+    return fields if old != new else {n: v for n, v in fields.items() if n != "locatie"}
 
 
 _MARKER = f" ({ONDER_VOORBEHOUD})"

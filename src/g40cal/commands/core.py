@@ -169,8 +169,11 @@ def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
     wait = None
     if not nothing and not yes:
         if as_json:  # --json is for scripts: they say --yes, or learn what would change
-            emit_json({"dry_run": False, "published": False, **plan_json(plan)})
-            raise UserError("Nothing published: --json never asks. Add --yes to publish.")
+            refusal = "Nothing published: --json never asks. Add --yes to publish."
+            emit_json({"dry_run": False, "published": False, **plan_json(plan),
+                       **({"mail": {"ok": False, "error": f"{refusal} Nothing mailed."}}
+                          if mail_after else {})})
+            raise UserError(refusal)
         if not cli_module.is_interactive():
             raise UserError(NO_CONSENT)
         unlock()  # nobody waits on a question left open; the plan is checked when applied

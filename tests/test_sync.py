@@ -349,3 +349,11 @@ def test_the_publish_question_shows_its_default_on_stderr_so_piping_stdout_keeps
     out = CliRunner().invoke(cli, ["--root", str(synced), "sync"], input="\n")
     assert "Publish these changes? [Y/n]" in out.stderr
     assert out.exit_code == 0 and "Published:" in out.stdout
+
+
+def test_log_counts_read_as_words(synced: Path) -> None:
+    edit(synced / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
+    sync_at(synced, later(10))
+    text = CliRunner().invoke(cli, ["--root", str(synced), "log", "-n", "1"]).output
+    first = text.splitlines()[0]
+    assert first.endswith("  1 changed, 3 feeds changed"), first  # not "3 feeds_changed"

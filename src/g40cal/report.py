@@ -143,12 +143,21 @@ NO_CHANGES_JSON: dict[str, Any] = {
 }
 
 
+def _count_label(name: str) -> str:
+    """A sync log's counter as words: "feeds_changed" → "feeds changed", "feed-cancelled"
+    (an item left one feed, e.g. a participant's dropped choice) → "cancelled in one feed"."""
+    if name.startswith("feed-"):
+        return f"{name.removeprefix('feed-')} in one feed"
+    return name.replace("_", " ")
+
+
 def log_text(runs: list[dict[str, Any]]) -> str:
     if not runs:
         return "No syncs recorded yet."
     lines = []
     for run in runs:
-        summary = ", ".join(f"{v} {k}" for k, v in sorted(run["summary"].items()) if v)
+        summary = ", ".join(f"{v} {_count_label(k)}" for k, v in sorted(run["summary"].items())
+                            if v)
         lines.append(f"#{run['run']}  {run['at']}  {summary or 'no changes'}")
         for change in run["changes"]:
             if change["feed"] and change["feed"].startswith("personal:"):

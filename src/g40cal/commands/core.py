@@ -101,6 +101,9 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
     if mail_after:  # a missing [mail] is said before anything is published
         from g40cal.mail.settings import require_mail
         require_mail(config.mail, config.path)
+    if push_after:  # so are missing CalDAV targets
+        from g40cal.push import select_targets
+        select_targets(config)
     fingerprint = None
     with app.lock("sync"):
         if config.state_path.exists():

@@ -768,3 +768,13 @@ def test_a_new_venue_is_still_told_as_a_new_location(
     ok(send(root, minutes=6))
     text = text_of(next(r for r in smtp_server.received if r.to == EVA))
     assert "Locatie: Zaantheater → Foyer, Stadhuis Zaandam" in text
+
+
+def test_a_dry_run_never_writes_the_messages_into_the_public_folder(
+        root: Path, smtp_server: MailServer) -> None:
+    # Every .eml holds a name, an address and a personal link: under feeds/ they are served
+    # to anyone. Refused even with --force (as `participants links -o feeds/…`).
+    for extra in ((), ("--force",)):
+        result = run(root, "mail", "send", "--dry-run", str(root / "feeds" / "review"), *extra)
+        assert result.exit_code == 1 and "inside the public folder" in result.stderr
+        assert not (root / "feeds" / "review").exists()

@@ -742,7 +742,40 @@ def test_a_room_is_named_once_in_the_place_of_an_item() -> None:
     item = next(i for i in tilburg.items if i.id == "r1-gelijke-kansen-kind")
     line = item_line(build_event(tilburg, item, project.config))
     # It read "zaal Werkplaats, Werkplaats, Stadhuis gemeente Tilburg".
-    assert line["place"] == "zaal Werkplaats, Stadhuis gemeente Tilburg"
+    assert line["place"] == "Werkplaats, Stadhuis gemeente Tilburg"
+
+
+@pytest.mark.parametrize(("item_id", "place"), [
+    ("pijler-fysiek", "Zaal Werkplaats (onder voorbehoud), LocHal, Spoorzone Tilburg"),
+    ("d2-plenair-welkom", "Raadszaal, Stadhuis gemeente Tilburg"),
+    ("safari-5-opvang-oekraine", "Een van de Tilburgse opvanglocaties voor Oekraïners"),
+])
+def test_a_room_is_named_as_the_bureau_wrote_it_as_on_the_pages(item_id: str, place: str
+                                                                 ) -> None:
+    # Not "zaal Zaal Werkplaats", "zaal Raadszaal" or "zaal Begane grond".
+    line = tilburg_line(item_id)
+    assert line["place"] == place
+
+
+def test_onder_voorbehoud_marks_the_estimated_room_not_a_firm_time() -> None:
+    fysiek = tilburg_line("pijler-fysiek")  # the room is estimated, the times are not
+    assert fysiek["when"] == "donderdag 25 september 2025, 14:45–16:00"
+    assert fysiek["place"].startswith("Zaal Werkplaats (onder voorbehoud), ")
+    kind = tilburg_line("r1-gelijke-kansen-kind")  # the times are estimated, the room not
+    assert kind["when"].endswith("11:15–12:30 (onder voorbehoud)")
+    assert "voorbehoud" not in kind["place"]
+
+
+def tilburg_line(item_id: str) -> dict:
+    from g40cal.events import build_event
+    from g40cal.mail.messages import item_line
+    from tests.conftest import REPO
+
+    project = load_project(load_config(REPO))
+    tilburg = project.programme("tilburg-bestuurlijk-2025")
+    assert tilburg is not None
+    item = next(i for i in tilburg.items if i.id == item_id)
+    return item_line(build_event(tilburg, item, project.config), tilburg.item_estimates(item))
 
 
 def test_a_new_room_is_told_once_not_again_as_a_new_location(
@@ -754,8 +787,9 @@ def test_a_new_room_is_told_once_not_again_as_a_new_location(
     text = text_of(next(r for r in smtp_server.received if r.to == EVA))
     assert "Zaal: (geen) → Foyer" in text
     assert "Locatie:" not in text  # "Zaantheater → Foyer, Zaantheater" said it twice
-    assert "Nu: woensdag 12 juni 2024, 09:15–09:45 (onder voorbehoud), zaal Foyer, Zaantheater" \
-        in text
+    # The venue is an estimate (Zaandam's day says so), the room is not.
+    assert "Nu: woensdag 12 juni 2024, 09:15–09:45 (onder voorbehoud), Foyer, Zaantheater " \
+        "(onder voorbehoud)" in text
 
 
 def test_a_new_venue_is_still_told_as_a_new_location(

@@ -77,6 +77,7 @@ class Composer:
         self.templates = {name: self.env.get_template(name) for name in TEMPLATES}
         self._events: dict[str, Event] = {}
         self._headers: dict[str, bytes] = {}
+        self._estimates: dict[str, frozenset[str] | None] = {}
         self.today = now.astimezone(TZ).date()
 
     def compose(self, rows: list[OutboxRow]) -> list[Composed]:
@@ -120,6 +121,15 @@ class Composer:
         return {"id": programme.id, "title": programme.title, "city": programme.city,
                 "dates": programme_dates(programme), "first": programme.first_date.isoformat()}
 
+    def estimates(self, event: Event) -> frozenset[str] | None:
+        """What the definition marks as estimated behind this item (None: not defined)."""
+        if event.key not in self._estimates:
+            programme = self.project.programme(event.programme_id)
+            for item in programme.items if programme else ():
+                self._estimates[f"{programme.id}/{item.id}"] = programme.item_estimates(item)
+            self._estimates.setdefault(event.key, None)
+        return self._estimates[event.key]
+
     def _upcoming(self, programme_id: str) -> bool:
         programme = self.project.programme(programme_id)
         return programme is not None and programme.last_date >= self.today
@@ -149,7 +159,7 @@ class Composer:
             if not self._upcoming(registration.programme):
                 continue  # a network day that is over (or gone) needs no links
             facts = self.programme_facts(registration.programme)
-            chosen = [item_line(event) for c in registration.choices
+            chosen = [item_line(event, self.estimates(event)) for c in registration.choices
                       if (event := self._events.get(f"{registration.programme}/{c.item}"))
                       is not None and not event.cancelled]
             chosen.sort(key=lambda line: line["sort"])
@@ -169,7 +179,7 @@ class Composer:
             if event is None or event.ends_at < self.now:
                 continue  # gone for good, or over: nobody needs to hear of it now
             per_programme.setdefault(event.programme_id, []).append(
-                change_view(event, entry))
+                change_view(event, entry, self.estimates(event)))
         if not per_programme:
             return None
         programmes = []
@@ -258,19 +268,33 @@ def when_text(event: Event) -> str:
     return f"{dutch_date(_day(event))}, {start:%H:%M}{end}"
 
 
-def place_text(event: Event) -> str:
-    """'zaal <room>, <venue>, <address>': the event's location, which starts with the room,
-    with the room named once (as 'zaal …' it reads as a room, not as a second building)."""
-    if not event.room:
-        return event.location
-    rest = event.location.removeprefix(event.room).removeprefix(", ")
-    return ", ".join(p for p in (f"zaal {event.room}", rest) if p)
+_PLACE_ESTIMATES = frozenset({"venue", "venue.name", "venue.address"})
 
 
-def item_line(event: Event) -> dict[str, Any]:
-    # An estimated date, time or place is never shown as a fact.
-    when = when_text(event) + (f" ({ONDER_VOORBEHOUD})" if event.tentative else "")
-    return {"title": event.title, "when": when, "place": place_text(event),
+def place_text(event: Event, estimates: frozenset[str] = frozenset()) -> str:
+    """The event's location as calendars and pages show it (room, venue, address; the room
+    as the bureau wrote it: "Raadszaal", "Begane grond"), "onder voorbehoud" after the
+    part that is an estimate."""
+    marker = f" ({ONDER_VOORBEHOUD})"
+    rest = event.location
+    parts = []
+    if event.room:
+        rest = rest.removeprefix(event.room).removeprefix(", ")
+        parts.append(event.room + (marker if "room" in estimates else ""))
+    if rest:
+        parts.append(rest + (marker if estimates & _PLACE_ESTIMATES else ""))
+    return ", ".join(parts)
+
+
+def item_line(event: Event, estimates: frozenset[str] | None = None) -> dict[str, Any]:
+    """One item as a message lists it. An estimated date, time or place is never shown as a
+    fact: "onder voorbehoud" goes after what is estimated (``estimates``, from the item's
+    definition); without them, after the time of any tentative event."""
+    timing = (event.tentative if estimates is None
+              else event.summary.endswith(_MARKER))  # the feed's own mark: timing, proviso
+    when = when_text(event) + (_MARKER if timing else "")
+    return {"title": event.title, "when": when,
+            "place": place_text(event, estimates or frozenset()),
             "sort": (event.start.isoformat(), event.key)}
 
 
@@ -282,7 +306,8 @@ _HEADLINES = {
 }
 
 
-def change_view(event: Event, entry: dict[str, Any]) -> dict[str, Any]:
+def change_view(event: Event, entry: dict[str, Any],
+                estimates: frozenset[str] | None = None) -> dict[str, Any]:
     """One item of a notice: what happened to it, old → new, and where it stands now."""
     if entry["start"] == entry["end"]:
         headline = "gewijzigd"
@@ -297,7 +322,7 @@ def change_view(event: Event, entry: dict[str, Any]) -> dict[str, Any]:
     # says so already, and a title that only lost the marker did not change.
     changes = [c for c in changes if c["old"] != c["new"]]
     changes.sort(key=lambda c: list(FIELD_LABELS.values()).index(c["label"]))
-    return {**item_line(event), "headline": headline, "changes": changes,
+    return {**item_line(event, estimates), "headline": headline, "changes": changes,
             "current": bool(entry["end"])}
 
 

@@ -812,3 +812,19 @@ def test_a_dry_run_never_writes_the_messages_into_the_public_folder(
         result = run(root, "mail", "send", "--dry-run", str(root / "feeds" / "review"), *extra)
         assert result.exit_code == 1 and "inside the public folder" in result.stderr
         assert not (root / "feeds" / "review").exists()
+
+
+@pytest.mark.parametrize(("template", "problem"), [
+    ("Beste {{ naam }},\n", "'naam' is undefined"),
+    ("Beste\n{{ name },\n", "unexpected '}'"),
+])
+def test_a_mistake_in_the_bureaus_template_is_named_with_its_file_and_line(
+        root: Path, smtp_server: MailServer, template: str, problem: str) -> None:
+    folder = root / "templates" / "mail"
+    folder.mkdir(parents=True)
+    (folder / "welcome.txt").write_text(template, encoding="utf-8")
+    result = send(root)
+    assert result.exit_code == 1, result.output  # the bureau's mistake, not a bug in g40cal
+    line = template.count("\n", 0, template.index("{{ na")) + 1
+    assert f"welcome.txt:{line}" in result.stderr and problem in result.stderr
+    assert "Internal error" not in result.output and smtp_server.received == []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import traceback
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.header import Header
@@ -22,9 +23,19 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+)
 
 from g40cal.config import Config
+from g40cal.errors import UserError
 from g40cal.events import ONDER_VOORBEHOUD, Event
 from g40cal.mail.outbox import OutboxRow, net_items
 from g40cal.mail.settings import MailSettings
@@ -59,6 +70,32 @@ def environment(config: Config) -> Environment:
                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
+def _load_template(env: Environment, name: str) -> Template:
+    try:
+        return env.get_template(name)
+    except TemplateSyntaxError as exc:  # the bureau's own template (the shipped ones parse)
+        raise _template_error(exc.filename or name, exc.lineno, exc.message or str(exc)) \
+            from None
+
+
+def _render(template: Template, context: dict[str, Any]) -> str:
+    try:
+        return template.render(context)
+    except TemplateError as exc:  # e.g. a name the template uses that messages do not have
+        filename = template.filename or template.name or "template"
+        # Jinja maps its frames to template lines: the last one in this file is the mistake.
+        lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__)
+                 if frame.filename == filename]
+        raise _template_error(filename, lines[-1] if lines else None,
+                              exc.message or str(exc)) from None
+
+
+def _template_error(filename: str, line: int | None, problem: str) -> UserError:
+    where = f"{filename}:{line}" if line else filename
+    return UserError(f"{where}: mail template: {problem} (fix it, or delete the file to use "
+                     "the shipped template; docs/mail.md lists what a template can use)")
+
+
 def message_id(row_id: int, token: str, settings: MailSettings) -> str:
     """Stable per outbox row (a resend after a lost connection has the same one); says
     nothing about the participant (the token is hashed)."""
@@ -74,7 +111,7 @@ class Composer:
         self.project, self.state, self.settings, self.now = project, state, settings, now
         self.config = project.config
         self.env = environment(self.config)
-        self.templates = {name: self.env.get_template(name) for name in TEMPLATES}
+        self.templates = {name: _load_template(self.env, name) for name in TEMPLATES}
         self._events: dict[str, Event] = {}
         self._headers: dict[str, bytes] = {}
         self._estimates: dict[str, frozenset[str] | None] = {}
@@ -192,9 +229,9 @@ class Composer:
     # -- the message -------------------------------------------------------------------
 
     def build(self, kind: str, context: dict[str, Any], mid: str) -> bytes:
-        subject = " ".join(self.templates[f"{kind}.subject.txt"].render(context).split())
-        text = self.templates[f"{kind}.txt"].render(context)
-        html = self.templates[f"{kind}.html"].render(context)
+        subject = " ".join(_render(self.templates[f"{kind}.subject.txt"], context).split())
+        text = _render(self.templates[f"{kind}.txt"], context)
+        html = _render(self.templates[f"{kind}.html"], context)
         return mime_message(self._header_lines(subject), mid, text, html)
 
     def _header_lines(self, subject: str) -> bytes:

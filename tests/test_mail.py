@@ -34,6 +34,7 @@ from tests.participants_support import (
     EVA,
     HANNA,
     MEHMET,
+    TILBURG,
     ZAANDAM,
     ZAANDAM_FILE,
     import_all,
@@ -828,3 +829,16 @@ def test_a_mistake_in_the_bureaus_template_is_named_with_its_file_and_line(
     line = template.count("\n", 0, template.index("{{ na")) + 1
     assert f"welcome.txt:{line}" in result.stderr and problem in result.stderr
     assert "Internal error" not in result.output and smtp_server.received == []
+
+
+def test_a_welcome_names_only_the_days_the_participant_attends(
+        root: Path, smtp_server: MailServer) -> None:
+    welcome_all(root, smtp_server)
+    ok(run(root, "participants", "add", "--name", "Dag Twee", "--email", "dag2@tilburg.example",
+           "--programme", TILBURG, "--days", "2", "--choose", "r2-veiligheid"))
+    sync_at(root, later(5))
+    ok(send(root, minutes=6))
+    text = text_of(next(r for r in smtp_server.received if r.to == "dag2@tilburg.example"))
+    # As their personal feed and page: "vrijdag 26 september 2025", not both days.
+    assert "vrijdag 26 september 2025" in text
+    assert "donderdag 25 september 2025" not in text

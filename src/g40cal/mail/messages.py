@@ -150,13 +150,17 @@ class Composer:
                          for c in r.choices}
         self._events.update({k: r.event for k, r in self.state.events(keys).items()})
 
-    def programme_facts(self, programme_id: str) -> dict[str, str]:
+    def programme_facts(self, programme_id: str,
+                        days: frozenset[int] | None = None) -> dict[str, str]:
+        """A network day's facts; ``days``: only the dates of the days a person attends
+        (as their personal feed and page say them)."""
         programme = self.project.programme(programme_id)
         if programme is None:  # its definition is gone: its items are cancelled
             return {"id": programme_id, "title": programme_id, "city": "", "dates": "",
                     "first": ""}
         return {"id": programme.id, "title": programme.title, "city": programme.city,
-                "dates": programme_dates(programme), "first": programme.first_date.isoformat()}
+                "dates": programme_dates(programme, days) or programme_dates(programme),
+                "first": programme.first_date.isoformat()}
 
     def estimates(self, event: Event) -> frozenset[str] | None:
         """What the definition marks as estimated behind this item (None: not defined)."""
@@ -195,7 +199,7 @@ class Composer:
         for registration in participant.registrations:
             if not self._upcoming(registration.programme):
                 continue  # a network day that is over (or gone) needs no links
-            facts = self.programme_facts(registration.programme)
+            facts = self.programme_facts(registration.programme, registration.days)
             chosen = [item_line(event, self.estimates(event)) for c in registration.choices
                       if (event := self._events.get(f"{registration.programme}/{c.item}"))
                       is not None and not event.cancelled]
@@ -222,7 +226,9 @@ class Composer:
         programmes = []
         for programme_id, items in per_programme.items():
             items.sort(key=lambda i: i["sort"])
-            programmes.append({**self.programme_facts(programme_id), "entries": items})
+            registration = participant.registration(programme_id)
+            days = registration.days if registration is not None else None
+            programmes.append({**self.programme_facts(programme_id, days), "entries": items})
         programmes.sort(key=lambda p: (p["entries"][0]["sort"], p["id"]))
         return self._base(participant, programmes)
 

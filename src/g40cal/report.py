@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from g40cal.diff import EventChange
+from g40cal.diff import EventChange, field_name
 from g40cal.errors import Problem
 from g40cal.sync import SyncPlan
 
@@ -167,7 +167,7 @@ def log_text(runs: list[dict[str, Any]]) -> str:
                          f"{where}")
             for name, old, new in change["detail"].get("fields", []):
                 if name != "beschrijving":
-                    lines.append(f"        {name}: {old or '—'} → {new or '—'}")
+                    lines.append(f"        {field_name(name)}: {old or '—'} → {new or '—'}")
         if run["feeds"]:
             lines.append("    feeds: " + ", ".join(run["feeds"]))
     return "\n".join(lines)

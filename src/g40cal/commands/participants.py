@@ -8,6 +8,7 @@ or rotating a token deletes the old feed file at once, so its URL stops working.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,13 @@ from g40cal import cli as cli_module
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, locked, pass_app
 from g40cal.errors import UserError
 from g40cal.layout import orphan_private_files, orphans_text, personal_output_problem
-from g40cal.matching import describe_items, match_items, optional_items, parse_time
+from g40cal.matching import (
+    describe_items,
+    fold_text,
+    match_items,
+    optional_items,
+    parse_time,
+)
 from g40cal.model import TZ, Item, Programme
 from g40cal.participants import (
     Choice,
@@ -288,14 +295,38 @@ def _choose_items(programme: Programme, texts: tuple[str, ...]) -> list[Item]:
     return chosen
 
 
+@dataclass(frozen=True)
+class _RemovedChoice:
+    """A chosen item no longer in the definition, as the state last published it."""
+
+    id: str
+    title: str
+    round: str | None
+
+
+def _removed_choices(state: State, programme: Programme,
+                     registration: Registration) -> dict[str, _RemovedChoice]:
+    """Chosen items removed from the definition since (``check`` calls them *gone*): they
+    can still be dropped, and a new choice of their round replaces them."""
+    defined = {i.id for i in programme.items}
+    keys = [f"{programme.id}/{c.item}" for c in registration.choices if c.item not in defined]
+    found = state.events(keys) if keys else {}
+    return {c.item: _RemovedChoice(c.item, row.event.title if row else c.item,
+                                   row.event.round if row else None)
+            for c in registration.choices if c.item not in defined
+            for row in [found.get(f"{programme.id}/{c.item}")]}
+
+
 def _with_choices(current: list[Choice], items: list[Item], programme: Programme,
-                  messages: list[str]) -> list[Choice]:
-    """Add items; a new item replaces an earlier choice in the same round."""
-    by_id = {i.id: i for i in programme.items}
+                  messages: list[str], removed_rounds: dict[str, str | None] | None = None,
+                  ) -> list[Choice]:
+    """Add items; a new item replaces an earlier choice in the same round (also a choice
+    removed from the definition since, whose round ``removed_rounds`` knows)."""
+    rounds = {i.id: i.round for i in programme.items} | (removed_rounds or {})
     result = list(current)
     for item in items:
         clash = [c for c in result if c.item != item.id and item.round
-                 and by_id.get(c.item) and by_id[c.item].round == item.round]
+                 and rounds.get(c.item) == item.round]
         for old in clash:
             messages.append(f"'{item.id}' replaces '{old.item}' (both in round '{item.round}')")
             result.remove(old)
@@ -403,12 +434,18 @@ def choose(app: AppContext, person: str, items: tuple[str, ...], drop: tuple[str
                                                 items or drop)
         messages: list[str] = []
         current = list(registration.choices)
+        removed = _removed_choices(state, programme, registration)
         for text in drop:
-            chosen_items = [i for i in programme.items if i.id in registration.chosen]
-            gone = _match_one(text, chosen_items, f"current choices of {participant.label}")
-            current = [c for c in current if c.item != gone.id]
-            messages.append(f"dropped '{gone.id}'")
-        current = _with_choices(current, _choose_items(programme, items), programme, messages)
+            dropped = removed.get(text) or next(
+                (e for e in removed.values() if fold_text(e.title) == fold_text(text)), None)
+            if dropped is None:
+                chosen_items = [i for i in programme.items if i.id in registration.chosen]
+                dropped = _match_one(text, chosen_items,
+                                     f"current choices of {participant.label}")
+            current = [c for c in current if c.item != dropped.id]
+            messages.append(f"dropped '{dropped.id}'")
+        current = _with_choices(current, _choose_items(programme, items), programme, messages,
+                                {item_id: e.round for item_id, e in removed.items()})
         with erasing(state):
             put_registration(state, participant.id, Registration(
                 registration.programme, registration.registered_at, registration.position,

@@ -341,3 +341,17 @@ def test_settings_and_registry_saved_with_a_byte_order_mark_are_read(
     result = run(project_dir, "check")
     assert result.exit_code == 0, result.output
     assert "not valid TOML" not in result.output
+
+
+def test_feeds_says_which_feeds_are_not_published_yet(project_dir: Path) -> None:
+    # Their URLs answer 404 until a sync: handing one out before that fails the subscriber.
+    before = run(project_dir, "feeds")
+    assert before.exit_code == 0
+    assert "not published yet" in before.output and "g40cal sync" in before.output
+    assert all(not f["published"]
+               for f in json.loads(run(project_dir, "feeds", "--json").output)["feeds"])
+    sync_at(project_dir)
+    after = run(project_dir, "feeds")
+    assert "not published yet" not in after.output
+    assert all(f["published"]
+               for f in json.loads(run(project_dir, "feeds", "--json").output)["feeds"])

@@ -291,9 +291,15 @@ def feeds(app: AppContext, as_json: bool) -> None:
     project.raise_on_errors()
     specs = public_feeds(project, project.events)
     rows = [{"kind": s.kind, "id": s.id.split(":", 1)[-1], "name": s.name, "path": s.path,
-             "events": len(s.keys), "url": app.config.public_url(s.path)} for s in specs]
+             "events": len(s.keys), "url": app.config.public_url(s.path),
+             "published": (app.config.feeds_path / s.path).is_file()} for s in specs]
     if as_json:
         emit_json({"feeds": rows})
         return
     for row in rows:
-        click.echo(f"{row['kind']:<10} {row['path']:<55} {row['events']:>4} events  {row['url']}")
+        mark = "" if row["published"] else "  (not published yet)"
+        click.echo(f"{row['kind']:<10} {row['path']:<55} {row['events']:>4} events  "
+                   f"{row['url']}{mark}")
+    if not all(row["published"] for row in rows):  # their URLs answer 404 until then
+        click.echo("Feeds marked (not published yet) are not in the feeds folder: run "
+                   "g40cal sync before handing out their links.")

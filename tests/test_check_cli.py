@@ -329,3 +329,29 @@ def test_a_syntax_error_in_the_group_registry_is_named_in_words_at_its_line(
     out = run(project_dir, "check")
     assert out.exit_code == 1 and "Traceback" not in out.output
     assert "groups.toml:1: error: [groups] with single brackets" in out.output
+
+
+@pytest.mark.parametrize("name", ["g40cal.toml", "groups.toml"])
+def test_settings_and_registry_saved_with_a_byte_order_mark_are_read(
+        project_dir: Path, name: str) -> None:
+    # Windows Notepad saves UTF-8 with a byte order mark; the definitions already allow it.
+    path = project_dir / name
+    text = path.read_text(encoding="utf-8") if path.exists() else '[network]\nname = "G40"\n'
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    result = run(project_dir, "check")
+    assert result.exit_code == 0, result.output
+    assert "not valid TOML" not in result.output
+
+
+def test_feeds_says_which_feeds_are_not_published_yet(project_dir: Path) -> None:
+    # Their URLs answer 404 until a sync: handing one out before that fails the subscriber.
+    before = run(project_dir, "feeds")
+    assert before.exit_code == 0
+    assert "not published yet" in before.output and "g40cal sync" in before.output
+    assert all(not f["published"]
+               for f in json.loads(run(project_dir, "feeds", "--json").output)["feeds"])
+    sync_at(project_dir)
+    after = run(project_dir, "feeds")
+    assert "not published yet" not in after.output
+    assert all(f["published"]
+               for f in json.loads(run(project_dir, "feeds", "--json").output)["feeds"])

@@ -34,6 +34,7 @@ from tests.participants_support import (
     EVA,
     HANNA,
     MEHMET,
+    TILBURG,
     ZAANDAM,
     ZAANDAM_FILE,
     import_all,
@@ -401,8 +402,10 @@ def test_sync_with_mail_in_json_without_yes_publishes_and_sends_nothing(
     result = run(root, "sync", "--mail", "--json", now=later(5))
     assert result.exit_code == 1
     report = json.loads(result.stdout)
-    assert report["published"] is False and "written" not in report  # --json never asks
-    assert "--yes" in result.stderr and smtp_server.received == []
+    assert report["published"] is False and report["feeds"]  # what --yes would publish
+    assert report["mail"] == {"ok": False, "error": report["mail"]["error"]}
+    assert "--yes" in report["mail"]["error"] and smtp_server.received == []
+    assert "--yes" in result.stderr
 
 
 def test_sync_with_mail_but_no_mail_settings_publishes_nothing(root: Path) -> None:
@@ -727,3 +730,115 @@ def test_only_sent_messages_remain_and_they_keep_no_content(
             "OR message_id IS NULL"
         ).fetchone()[0]
     assert kept == 0
+
+
+def test_a_room_is_named_once_in_the_place_of_an_item() -> None:
+    from g40cal.mail.messages import item_line
+    from g40cal.publishing.events import build_event
+    from tests.conftest import REPO
+
+    project = load_project(load_config(REPO))
+    tilburg = project.programme("tilburg-bestuurlijk-2025")
+    assert tilburg is not None
+    item = next(i for i in tilburg.items if i.id == "r1-gelijke-kansen-kind")
+    line = item_line(build_event(tilburg, item, project.config))
+    # It read "zaal Werkplaats, Werkplaats, Stadhuis gemeente Tilburg".
+    assert line["place"] == "Werkplaats, Stadhuis gemeente Tilburg"
+
+
+@pytest.mark.parametrize(("item_id", "place"), [
+    ("pijler-fysiek", "Zaal Werkplaats (onder voorbehoud), LocHal, Spoorzone Tilburg"),
+    ("d2-plenair-welkom", "Raadszaal, Stadhuis gemeente Tilburg"),
+    ("safari-5-opvang-oekraine", "Een van de Tilburgse opvanglocaties voor Oekraïners"),
+])
+def test_a_room_is_named_as_the_bureau_wrote_it_as_on_the_pages(item_id: str, place: str
+                                                                 ) -> None:
+    # Not "zaal Zaal Werkplaats", "zaal Raadszaal" or "zaal Begane grond".
+    line = tilburg_line(item_id)
+    assert line["place"] == place
+
+
+def test_onder_voorbehoud_marks_the_estimated_room_not_a_firm_time() -> None:
+    fysiek = tilburg_line("pijler-fysiek")  # the room is estimated, the times are not
+    assert fysiek["when"] == "donderdag 25 september 2025, 14:45–16:00"
+    assert fysiek["place"].startswith("Zaal Werkplaats (onder voorbehoud), ")
+    kind = tilburg_line("r1-gelijke-kansen-kind")  # the times are estimated, the room not
+    assert kind["when"].endswith("11:15–12:30 (onder voorbehoud)")
+    assert "voorbehoud" not in kind["place"]
+
+
+def tilburg_line(item_id: str) -> dict:
+    from g40cal.mail.messages import item_line
+    from g40cal.publishing.events import build_event
+    from tests.conftest import REPO
+
+    project = load_project(load_config(REPO))
+    tilburg = project.programme("tilburg-bestuurlijk-2025")
+    assert tilburg is not None
+    item = next(i for i in tilburg.items if i.id == item_id)
+    return item_line(build_event(tilburg, item, project.config), tilburg.item_estimates(item))
+
+
+def test_a_new_room_is_told_once_not_again_as_a_new_location(
+        root: Path, smtp_server: MailServer) -> None:
+    welcome_all(root, smtp_server)
+    edit(root / ZAANDAM_FILE, 'title = "Inloop"', 'title = "Inloop"\nroom = "Foyer"')
+    sync_at(root, later(5))
+    ok(send(root, minutes=6))
+    text = text_of(next(r for r in smtp_server.received if r.to == EVA))
+    assert "Zaal: (geen) → Foyer" in text
+    assert "Locatie:" not in text  # "Zaantheater → Foyer, Zaantheater" said it twice
+    # The venue is an estimate (Zaandam's day says so), the room is not.
+    assert "Nu: woensdag 12 juni 2024, 09:15–09:45 (onder voorbehoud), Foyer, Zaantheater " \
+        "(onder voorbehoud)" in text
+
+
+def test_a_new_venue_is_still_told_as_a_new_location(
+        root: Path, smtp_server: MailServer) -> None:
+    welcome_all(root, smtp_server)
+    edit(root / ZAANDAM_FILE, '[[items]]\nid = "inloop"',
+         '[venues.elders]\nname = "Stadhuis Zaandam"\n\n'
+         '[[items]]\nid = "inloop"\nroom = "Foyer"\nvenue = "elders"')
+    sync_at(root, later(5))
+    ok(send(root, minutes=6))
+    text = text_of(next(r for r in smtp_server.received if r.to == EVA))
+    assert "Locatie: Zaantheater → Foyer, Stadhuis Zaandam" in text
+
+
+def test_a_dry_run_never_writes_the_messages_into_the_public_folder(
+        root: Path, smtp_server: MailServer) -> None:
+    # Every .eml holds a name, an address and a personal link: under feeds/ they are served
+    # to anyone. Refused even with --force (as `participants links -o feeds/…`).
+    for extra in ((), ("--force",)):
+        result = run(root, "mail", "send", "--dry-run", str(root / "feeds" / "review"), *extra)
+        assert result.exit_code == 1 and "inside the public folder" in result.stderr
+        assert not (root / "feeds" / "review").exists()
+
+
+@pytest.mark.parametrize(("template", "problem"), [
+    ("Beste {{ naam }},\n", "'naam' is undefined"),
+    ("Beste\n{{ name },\n", "unexpected '}'"),
+])
+def test_a_mistake_in_the_bureaus_template_is_named_with_its_file_and_line(
+        root: Path, smtp_server: MailServer, template: str, problem: str) -> None:
+    folder = root / "templates" / "mail"
+    folder.mkdir(parents=True)
+    (folder / "welcome.txt").write_text(template, encoding="utf-8")
+    result = send(root)
+    assert result.exit_code == 1, result.output  # the bureau's mistake, not a bug in g40cal
+    line = template.count("\n", 0, template.index("{{ na")) + 1
+    assert f"welcome.txt:{line}" in result.stderr and problem in result.stderr
+    assert "Internal error" not in result.output and smtp_server.received == []
+
+
+def test_a_welcome_names_only_the_days_the_participant_attends(
+        root: Path, smtp_server: MailServer) -> None:
+    welcome_all(root, smtp_server)
+    ok(run(root, "participants", "add", "--name", "Dag Twee", "--email", "dag2@tilburg.example",
+           "--programme", TILBURG, "--days", "2", "--choose", "r2-veiligheid"))
+    sync_at(root, later(5))
+    ok(send(root, minutes=6))
+    text = text_of(next(r for r in smtp_server.received if r.to == "dag2@tilburg.example"))
+    # As their personal feed and page: "vrijdag 26 september 2025", not both days.
+    assert "vrijdag 26 september 2025" in text
+    assert "donderdag 25 september 2025" not in text

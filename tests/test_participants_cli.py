@@ -292,3 +292,59 @@ def test_every_participants_command_has_help(root: Path) -> None:
                     "rotate", "purge"):
         result = ok(run(root, "participants", command, "--help"))
         assert "Usage:" in result.stdout and len(result.stdout) > 200
+
+
+@pytest.mark.parametrize("command", [("purge", "--yes"), ("list",), ("check",),
+                                     ("links", "--json")])
+def test_a_mistyped_network_day_is_an_error_not_an_empty_answer(zaandam: Path,
+                                                               command: tuple[str, ...]) -> None:
+    # "zaandam" for "zaandam-bestuurlijk": "No personal data stored" with exit 0 would make
+    # the bureau believe the registrations were purged while every one of them stays.
+    result = run(zaandam, "participants", command[0], "--programme", "zaandam", *command[1:],
+                 now=datetime(2024, 7, 1, tzinfo=UTC))
+    assert result.exit_code == 1
+    assert "no network day 'zaandam'" in result.stderr and ZAANDAM in result.stderr
+    assert len(people(zaandam)) == 7  # nothing was purged
+    assert "Traceback" not in result.stderr
+
+
+def test_a_network_day_gone_from_the_definitions_can_still_be_purged(zaandam: Path) -> None:
+    (zaandam / "programmes" / f"{ZAANDAM}.toml").unlink()
+    result = ok(run(zaandam, "participants", "purge", "--programme", ZAANDAM, "--yes",
+                    now=datetime(2024, 7, 1, tzinfo=UTC)))
+    assert "7 participant(s) and their feeds removed entirely" in result.stdout
+
+
+@pytest.fixture
+def slim_met_stroom_removed(zaandam: Path) -> Path:
+    """Anna chose 'Slim met Stroom' (round 1); it was removed from the definition since."""
+    from tests.participants_support import ZAANDAM_FILE
+    from tests.syncing import later, remove_item, sync_at
+
+    sync_at(zaandam, later(5))
+    remove_item(zaandam / ZAANDAM_FILE, "r1-slim-met-stroom")
+    sync_at(zaandam, later(10))
+    assert "gone: #1 Anna de Vries" in ok(run(zaandam, "participants", "check")).stdout
+    return zaandam
+
+
+@pytest.mark.parametrize("text", ["r1-slim-met-stroom", "Slim met Stroom"])
+def test_a_choice_removed_from_the_programme_can_be_dropped(
+        slim_met_stroom_removed: Path, text: str) -> None:
+    root = slim_met_stroom_removed
+    result = ok(run(root, "participants", "choose", ANNA, "--drop", text))
+    assert "dropped 'r1-slim-met-stroom'" in result.stdout
+    assert "r1-slim-met-stroom" not in choices(root, ANNA, ZAANDAM)
+    assert "gone: #1 Anna de Vries" not in ok(run(root, "participants", "check")).stdout
+
+
+def test_a_new_choice_replaces_a_removed_one_of_the_same_round(
+        slim_met_stroom_removed: Path) -> None:
+    # What `participants check` advises ("offer another choice: g40cal participants
+    # choose") must clear the finding, not leave the removed session beside the new one.
+    root = slim_met_stroom_removed
+    result = ok(run(root, "participants", "choose", ANNA, "Migratie en Werk"))
+    assert "'r1-migratie-en-werk' replaces 'r1-slim-met-stroom'" in result.stdout
+    assert choices(root, ANNA, ZAANDAM) >= {"r1-migratie-en-werk"}
+    assert "r1-slim-met-stroom" not in choices(root, ANNA, ZAANDAM)
+    assert "gone: #1 Anna de Vries" not in ok(run(root, "participants", "check")).stdout

@@ -427,3 +427,16 @@ def test_push_says_when_the_published_feed_no_longer_matches_the_settings(
     assert result.plan.notes == [
         f"the published feed programme:{ALMELO} differs from a fresh render of the state "
         "(settings or g40cal changed since): run g40cal sync"]
+
+
+def test_sync_push_without_targets_publishes_nothing(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # As sync --mail without [mail]: the mistake is said before anything is published,
+    # not after the feeds went out with exit 1 and nothing pushed.
+    project_dir = small_project(tmp_path / "project")
+    monkeypatch.delenv("G40CAL_STATE", raising=False)
+    result = CliRunner().invoke(cli, ["--root", str(project_dir), "--now",
+                                      BEFORE_EVENTS.isoformat(), "sync", "--yes", "--push"])
+    assert result.exit_code == 1 and "no CalDAV targets configured" in result.stderr
+    assert "Published" not in result.output
+    assert not (project_dir / "feeds").exists()

@@ -427,3 +427,22 @@ def test_a_row_with_only_a_warning_is_imported_not_skipped(root: Path, tmp_path:
     result = ok(run(root, "participants", "import", str(path), "--programme", ZAANDAM))
     assert "under a column that names no single optional item" in result.stdout
     assert "a@x.example" in people(root)
+
+
+def test_a_refused_address_in_the_question_column_is_named_not_the_forms_account(
+        root: Path, tmp_path: Path) -> None:
+    # Microsoft Forms puts the respondent's account ("anonymous") in "E-mail" and the
+    # answer in the question's column: the error must show the address that was refused,
+    # under its own column, not "'anonymous' is not an e-mail address".
+    export = write_csv(
+        tmp_path / "forms.csv",
+        "E-mail;Naam;Wat is uw naam?;Wat is uw e-mailadres?",
+        "anonymous;;Piet Jansen;=1+1@evil.nl",
+        "anonymous;;Ria Smit;ria.smit@zaandam")
+    result = run(root, "participants", "import", str(export), "--programme", ZAANDAM)
+    assert result.exit_code == 1
+    assert ("forms.csv:2: error: field 'Wat is uw e-mailadres?': '=1+1@evil.nl' starts with"
+            in result.stderr)
+    assert ("forms.csv:3: error: field 'Wat is uw e-mailadres?': 'ria.smit@zaandam' is not an "
+            "e-mail address" in result.stderr)
+    assert "anonymous" not in result.stderr

@@ -198,7 +198,7 @@ def test_dry_run_shows_changes_and_writes_nothing(synced: Path) -> None:
     edit(synced / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
     out = CliRunner().invoke(cli, ["--root", str(synced), "sync", "--dry-run"])
     assert out.exit_code == 0
-    assert "zaal 1.2 Stad Almelo (1e verdieping) → Atelier" in out.output
+    assert "room 1.2 Stad Almelo (1e verdieping) → Atelier" in out.output
     assert {p: p.read_bytes() for p in (synced / "feeds").rglob("*") if p.is_file()} == before
     assert (synced / ".g40cal" / "state.sqlite").read_bytes() == state_before
 
@@ -243,7 +243,7 @@ def test_log_lists_what_was_announced_and_when(synced: Path) -> None:
     assert middle["changes"][0]["detail"]["fields"][0] == [
         "zaal", "1.2 Stad Almelo (1e verdieping)", "Atelier"]
     text = CliRunner().invoke(cli, ["--root", str(synced), "log"]).output
-    assert "zaal: 1.2 Stad Almelo (1e verdieping) → Atelier" in text
+    assert "room: 1.2 Stad Almelo (1e verdieping) → Atelier" in text
 
 
 def test_sequence_and_last_modified_change_only_with_the_event(synced: Path) -> None:
@@ -315,7 +315,7 @@ def test_a_sync_without_a_terminal_and_without_yes_publishes_nothing_and_says_to
     state_before = (synced / ".g40cal" / "state.sqlite").read_bytes()
     out = CliRunner().invoke(cli, ["--root", str(synced), "sync"])
     assert out.exit_code == 1, out.output
-    assert "zaal 1.2 Stad Almelo (1e verdieping) → Atelier" in out.output  # the plan is shown
+    assert "room 1.2 Stad Almelo (1e verdieping) → Atelier" in out.output  # the plan is shown
     assert "Nothing published" in out.output and "--yes" in out.output
     assert {p: p.read_bytes() for p in (synced / "feeds").rglob("*") if p.is_file()} == before
     assert (synced / ".g40cal" / "state.sqlite").read_bytes() == state_before
@@ -349,3 +349,24 @@ def test_the_publish_question_shows_its_default_on_stderr_so_piping_stdout_keeps
     out = CliRunner().invoke(cli, ["--root", str(synced), "sync"], input="\n")
     assert "Publish these changes? [Y/n]" in out.stderr
     assert out.exit_code == 0 and "Published:" in out.stdout
+
+
+def test_log_counts_read_as_words(synced: Path) -> None:
+    edit(synced / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
+    sync_at(synced, later(10))
+    text = CliRunner().invoke(cli, ["--root", str(synced), "log", "-n", "1"]).output
+    first = text.splitlines()[0]
+    assert first.endswith("  1 changed, 3 feeds changed"), first  # not "3 feeds_changed"
+
+
+def test_the_change_list_is_english_like_every_cli_message(synced: Path) -> None:
+    # The CLI speaks English; only the calendar's own texts (the values) are Dutch.
+    edit(synced / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
+    edit(synced / ALMELO, "We gaan met elkaar in gesprek", "We gaan samen in gesprek")
+    out = CliRunner().invoke(cli, ["--root", str(synced), "--now", later(10).isoformat(),
+                                   "sync", "--dry-run"])
+    assert out.exit_code == 0, out.output
+    assert "location 1.2 Stad Almelo (1e verdieping), " in out.output
+    assert "description changed" in out.output
+    for dutch in ("zaal ", "locatie ", "beschrijving ", "gewijzigd"):
+        assert dutch not in out.output

@@ -51,7 +51,7 @@ def test_an_unchanged_project_is_recognised_without_loading_the_definitions(
 def test_an_edited_definition_is_planned_in_full(synced: Path) -> None:
     edit(synced / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
     result = sync(synced)
-    assert "zaal 1.2 Stad Almelo (1e verdieping) → Atelier" in result.output
+    assert "room 1.2 Stad Almelo (1e verdieping) → Atelier" in result.output
 
 
 def test_a_comment_only_edit_is_planned_in_full_and_changes_nothing(synced: Path) -> None:
@@ -121,4 +121,4 @@ def test_an_edit_made_while_a_sync_runs_is_published_by_the_next_sync(
     monkeypatch.setattr(g40cal.commands.core, "load_project", loader)
     result = sync(synced)
     assert result.exit_code == 0, result.output
-    assert "zaal 1.2 Stad Almelo (1e verdieping) → Atelier" in result.output
+    assert "room 1.2 Stad Almelo (1e verdieping) → Atelier" in result.output

@@ -124,7 +124,7 @@ def load_config(root: Path, path: Path | None = None) -> Config:
             raise UserError(f"{path}: configuration file not found")
         return Config(root=root)
     try:
-        text = config_path.read_text(encoding="utf-8")
+        text = config_path.read_text(encoding="utf-8-sig")  # Notepad writes a BOM
         data = tomllib.loads(text)
     except UnicodeDecodeError as exc:
         raise UserError(f"{config_path}: not UTF-8 text", [Problem(

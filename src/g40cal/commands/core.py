@@ -101,6 +101,9 @@ def sync(app: AppContext, dry_run: bool, yes: bool, as_json: bool, push_after: b
     if mail_after:  # a missing [mail] is said before anything is published
         from g40cal.mail.settings import require_mail
         require_mail(config.mail, config.path)
+    if push_after:  # so are missing CalDAV targets
+        from g40cal.caldav.push import select_targets
+        select_targets(config)
     fingerprint = None
     with app.lock("sync"):
         if config.state_path.exists():
@@ -169,8 +172,11 @@ def _publish(app: AppContext, state: State, plan: SyncPlan, notes: list[str], *,
     wait = None
     if not nothing and not yes:
         if as_json:  # --json is for scripts: they say --yes, or learn what would change
-            emit_json({"dry_run": False, "published": False, **plan_json(plan)})
-            raise UserError("Nothing published: --json never asks. Add --yes to publish.")
+            refusal = "Nothing published: --json never asks. Add --yes to publish."
+            emit_json({"dry_run": False, "published": False, **plan_json(plan),
+                       **({"mail": {"ok": False, "error": f"{refusal} Nothing mailed."}}
+                          if mail_after else {})})
+            raise UserError(refusal)
         if not cli_module.is_interactive():
             raise UserError(NO_CONSENT)
         unlock()  # nobody waits on a question left open; the plan is checked when applied
@@ -285,9 +291,15 @@ def feeds(app: AppContext, as_json: bool) -> None:
     project.raise_on_errors()
     specs = public_feeds(project, project.events)
     rows = [{"kind": s.kind, "id": s.id.split(":", 1)[-1], "name": s.name, "path": s.path,
-             "events": len(s.keys), "url": app.config.public_url(s.path)} for s in specs]
+             "events": len(s.keys), "url": app.config.public_url(s.path),
+             "published": (app.config.feeds_path / s.path).is_file()} for s in specs]
     if as_json:
         emit_json({"feeds": rows})
         return
     for row in rows:
-        click.echo(f"{row['kind']:<10} {row['path']:<55} {row['events']:>4} events  {row['url']}")
+        mark = "" if row["published"] else "  (not published yet)"
+        click.echo(f"{row['kind']:<10} {row['path']:<55} {row['events']:>4} events  "
+                   f"{row['url']}{mark}")
+    if not all(row["published"] for row in rows):  # their URLs answer 404 until then
+        click.echo("Feeds marked (not published yet) are not in the feeds folder: run "
+                   "g40cal sync before handing out their links.")

@@ -13,6 +13,7 @@ from g40cal import cli as cli_module
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
 from g40cal.definitions.project import Project, load_project
 from g40cal.errors import UserError
+from g40cal.layout import personal_output_problem
 from g40cal.mail import outbox
 from g40cal.mail.run import (
     Prepared,
@@ -111,6 +112,8 @@ def run_mail_send(app: AppContext, *, dry_run_dir: Path | None = None, yes: bool
     with State(config.state_path) as state:
         require_published(state)
         if dry_run_dir is not None:
+            if public := personal_output_problem(config, dry_run_dir):  # never, even --force
+                raise UserError(f"refusing to write the messages: {public}")
             exposure = git_exposure(dry_run_dir, folder=True)
             if exposure and not force:
                 raise UserError(f"{dry_run_dir} would hold personal links, but {exposure}. "

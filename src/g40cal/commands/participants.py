@@ -8,6 +8,7 @@ or rotating a token deletes the old feed file at once, so its URL stops working.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,13 @@ from g40cal.definitions.model import TZ, Item, Programme
 from g40cal.definitions.project import Project, load_project
 from g40cal.errors import UserError
 from g40cal.layout import orphan_private_files, orphans_text, personal_output_problem
-from g40cal.people.matching import describe_items, match_items, optional_items, parse_time
+from g40cal.people.matching import (
+    describe_items,
+    fold_text,
+    match_items,
+    optional_items,
+    parse_time,
+)
 from g40cal.people.participants import (
     Choice,
     Finding,
@@ -90,6 +97,24 @@ def _programme(project: Project, programme_id: str) -> Programme:
         raise click.BadParameter(f"unknown programme {programme_id!r}; known: {known}",
                                  param_hint="--programme")
     return programme
+
+
+def _known_day(project: Project, state: State, programme_id: str | None) -> None:
+    """Refuse a --programme that names no network day, in the definitions or the state.
+
+    A typo ("zaandam" for "zaandam-bestuurlijk") would otherwise read as "nobody is
+    registered": ``purge`` would say there is nothing to delete while every registration
+    stays. A day gone from the definitions but still holding registrations is known.
+    """
+    if programme_id is None or project.programme(programme_id) is not None:
+        return
+    if state.db.execute("SELECT 1 FROM registrations WHERE programme = ? LIMIT 1",
+                        (programme_id,)).fetchone():
+        return
+    known = sorted({p.id for p in project.programmes} | {
+        row[0] for row in state.db.execute("SELECT DISTINCT programme FROM registrations")})
+    raise UserError(f"no network day {programme_id!r} in the definitions or the "
+                    f"registrations; known: {', '.join(known) or 'none'}")
 
 
 def _confirm(question: str, yes: bool, refusal: str) -> None:
@@ -270,14 +295,38 @@ def _choose_items(programme: Programme, texts: tuple[str, ...]) -> list[Item]:
     return chosen
 
 
+@dataclass(frozen=True)
+class _RemovedChoice:
+    """A chosen item no longer in the definition, as the state last published it."""
+
+    id: str
+    title: str
+    round: str | None
+
+
+def _removed_choices(state: State, programme: Programme,
+                     registration: Registration) -> dict[str, _RemovedChoice]:
+    """Chosen items removed from the definition since (``check`` calls them *gone*): they
+    can still be dropped, and a new choice of their round replaces them."""
+    defined = {i.id for i in programme.items}
+    keys = [f"{programme.id}/{c.item}" for c in registration.choices if c.item not in defined]
+    found = state.events(keys) if keys else {}
+    return {c.item: _RemovedChoice(c.item, row.event.title if row else c.item,
+                                   row.event.round if row else None)
+            for c in registration.choices if c.item not in defined
+            for row in [found.get(f"{programme.id}/{c.item}")]}
+
+
 def _with_choices(current: list[Choice], items: list[Item], programme: Programme,
-                  messages: list[str]) -> list[Choice]:
-    """Add items; a new item replaces an earlier choice in the same round."""
-    by_id = {i.id: i for i in programme.items}
+                  messages: list[str], removed_rounds: dict[str, str | None] | None = None,
+                  ) -> list[Choice]:
+    """Add items; a new item replaces an earlier choice in the same round (also a choice
+    removed from the definition since, whose round ``removed_rounds`` knows)."""
+    rounds = {i.id: i.round for i in programme.items} | (removed_rounds or {})
     result = list(current)
     for item in items:
         clash = [c for c in result if c.item != item.id and item.round
-                 and by_id.get(c.item) and by_id[c.item].round == item.round]
+                 and rounds.get(c.item) == item.round]
         for old in clash:
             messages.append(f"'{item.id}' replaces '{old.item}' (both in round '{item.round}')")
             result.remove(old)
@@ -385,12 +434,18 @@ def choose(app: AppContext, person: str, items: tuple[str, ...], drop: tuple[str
                                                 items or drop)
         messages: list[str] = []
         current = list(registration.choices)
+        removed = _removed_choices(state, programme, registration)
         for text in drop:
-            chosen_items = [i for i in programme.items if i.id in registration.chosen]
-            gone = _match_one(text, chosen_items, f"current choices of {participant.label}")
-            current = [c for c in current if c.item != gone.id]
-            messages.append(f"dropped '{gone.id}'")
-        current = _with_choices(current, _choose_items(programme, items), programme, messages)
+            dropped = removed.get(text) or next(
+                (e for e in removed.values() if fold_text(e.title) == fold_text(text)), None)
+            if dropped is None:
+                chosen_items = [i for i in programme.items if i.id in registration.chosen]
+                dropped = _match_one(text, chosen_items,
+                                     f"current choices of {participant.label}")
+            current = [c for c in current if c.item != dropped.id]
+            messages.append(f"dropped '{dropped.id}'")
+        current = _with_choices(current, _choose_items(programme, items), programme, messages,
+                                {item_id: e.round for item_id, e in removed.items()})
         with erasing(state):
             put_registration(state, participant.id, Registration(
                 registration.programme, registration.registered_at, registration.position,
@@ -512,6 +567,7 @@ def list_(app: AppContext, programme_id: str | None, wide: bool, as_json: bool) 
     """List participants: number, name, e-mail, organisation, network days, choices."""
     project = _project(app)
     with State(app.config.state_path) as state:
+        _known_day(project, state, programme_id)
         people = load_participants(state, programme=programme_id)
     findings = check_participants(project, people, programme_id)
     flagged: dict[int, int] = {}
@@ -595,6 +651,7 @@ def check(app: AppContext, programme_id: str | None, strict: bool, as_json: bool
     choices on days not attended, and chosen items that are cancelled or gone."""
     project = _project(app)
     with State(app.config.state_path) as state:
+        _known_day(project, state, programme_id)
         people = load_participants(state, programme=programme_id)
         orphans = orphan_private_files(app.config, state)
     findings = check_participants(project, people, programme_id)
@@ -633,6 +690,7 @@ def links(app: AppContext, output: Path | None, programme_id: str | None, force:
         raise click.UsageError("give --output FILE (.csv or .xlsx), or --json")
     project = _project(app)
     with State(app.config.state_path) as state:
+        _known_day(project, state, programme_id)
         people = load_participants(state, programme=programme_id)
     rows = [_link_row(app, project, p) for p in people]
     if as_json:
@@ -745,6 +803,7 @@ def purge(app: AppContext, programme_id: str, force: bool, yes: bool) -> None:
         raise UserError(f"{programme_id} ends on {programme.last_date:%d-%m-%Y}: purge after "
                         "the event (or use --force)")
     with State(app.config.state_path) as state:
+        _known_day(project, state, programme_id)
         count = len(load_participants(state, programme=programme_id))
         if count == 0:
             click.echo(f"No personal data stored for {programme_id}.")

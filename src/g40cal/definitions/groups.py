@@ -62,7 +62,7 @@ def load_registry(path: Path) -> GroupRegistry:
         problems.append(Problem("error", "groups", message, file=path, item=item, hint=hint))
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Notepad writes a BOM
         data = tomllib.loads(text)
     except FileNotFoundError:
         raise UserError(

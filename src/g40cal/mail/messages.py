@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import traceback
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.header import Header
@@ -22,11 +23,21 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+)
 
 from g40cal.config import Config
 from g40cal.definitions.model import TZ
 from g40cal.definitions.project import Project
+from g40cal.errors import UserError
 from g40cal.mail.outbox import OutboxRow, net_items
 from g40cal.mail.settings import MailSettings
 from g40cal.people.participants import Participant, feed_links, feed_name, load_participants
@@ -59,6 +70,32 @@ def environment(config: Config) -> Environment:
                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
+def _load_template(env: Environment, name: str) -> Template:
+    try:
+        return env.get_template(name)
+    except TemplateSyntaxError as exc:  # the bureau's own template (the shipped ones parse)
+        raise _template_error(exc.filename or name, exc.lineno, exc.message or str(exc)) \
+            from None
+
+
+def _render(template: Template, context: dict[str, Any]) -> str:
+    try:
+        return template.render(context)
+    except TemplateError as exc:  # e.g. a name the template uses that messages do not have
+        filename = template.filename or template.name or "template"
+        # Jinja maps its frames to template lines: the last one in this file is the mistake.
+        lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__)
+                 if frame.filename == filename]
+        raise _template_error(filename, lines[-1] if lines else None,
+                              exc.message or str(exc)) from None
+
+
+def _template_error(filename: str, line: int | None, problem: str) -> UserError:
+    where = f"{filename}:{line}" if line else filename
+    return UserError(f"{where}: mail template: {problem} (fix it, or delete the file to use "
+                     "the shipped template; docs/mail.md lists what a template can use)")
+
+
 def message_id(row_id: int, token: str, settings: MailSettings) -> str:
     """Stable per outbox row (a resend after a lost connection has the same one); says
     nothing about the participant (the token is hashed)."""
@@ -74,9 +111,10 @@ class Composer:
         self.project, self.state, self.settings, self.now = project, state, settings, now
         self.config = project.config
         self.env = environment(self.config)
-        self.templates = {name: self.env.get_template(name) for name in TEMPLATES}
+        self.templates = {name: _load_template(self.env, name) for name in TEMPLATES}
         self._events: dict[str, Event] = {}
         self._headers: dict[str, bytes] = {}
+        self._estimates: dict[str, frozenset[str] | None] = {}
         self.today = now.astimezone(TZ).date()
 
     def compose(self, rows: list[OutboxRow]) -> list[Composed]:
@@ -112,13 +150,26 @@ class Composer:
                          for c in r.choices}
         self._events.update({k: r.event for k, r in self.state.events(keys).items()})
 
-    def programme_facts(self, programme_id: str) -> dict[str, str]:
+    def programme_facts(self, programme_id: str,
+                        days: frozenset[int] | None = None) -> dict[str, str]:
+        """A network day's facts; ``days``: only the dates of the days a person attends
+        (as their personal feed and page say them)."""
         programme = self.project.programme(programme_id)
         if programme is None:  # its definition is gone: its items are cancelled
             return {"id": programme_id, "title": programme_id, "city": "", "dates": "",
                     "first": ""}
         return {"id": programme.id, "title": programme.title, "city": programme.city,
-                "dates": programme_dates(programme), "first": programme.first_date.isoformat()}
+                "dates": programme_dates(programme, days) or programme_dates(programme),
+                "first": programme.first_date.isoformat()}
+
+    def estimates(self, event: Event) -> frozenset[str] | None:
+        """What the definition marks as estimated behind this item (None: not defined)."""
+        if event.key not in self._estimates:
+            programme = self.project.programme(event.programme_id)
+            for item in programme.items if programme else ():
+                self._estimates[f"{programme.id}/{item.id}"] = programme.item_estimates(item)
+            self._estimates.setdefault(event.key, None)
+        return self._estimates[event.key]
 
     def _upcoming(self, programme_id: str) -> bool:
         programme = self.project.programme(programme_id)
@@ -148,8 +199,8 @@ class Composer:
         for registration in participant.registrations:
             if not self._upcoming(registration.programme):
                 continue  # a network day that is over (or gone) needs no links
-            facts = self.programme_facts(registration.programme)
-            chosen = [item_line(event) for c in registration.choices
+            facts = self.programme_facts(registration.programme, registration.days)
+            chosen = [item_line(event, self.estimates(event)) for c in registration.choices
                       if (event := self._events.get(f"{registration.programme}/{c.item}"))
                       is not None and not event.cancelled]
             chosen.sort(key=lambda line: line["sort"])
@@ -169,22 +220,24 @@ class Composer:
             if event is None or event.ends_at < self.now:
                 continue  # gone for good, or over: nobody needs to hear of it now
             per_programme.setdefault(event.programme_id, []).append(
-                change_view(event, entry))
+                change_view(event, entry, self.estimates(event)))
         if not per_programme:
             return None
         programmes = []
         for programme_id, items in per_programme.items():
             items.sort(key=lambda i: i["sort"])
-            programmes.append({**self.programme_facts(programme_id), "entries": items})
+            registration = participant.registration(programme_id)
+            days = registration.days if registration is not None else None
+            programmes.append({**self.programme_facts(programme_id, days), "entries": items})
         programmes.sort(key=lambda p: (p["entries"][0]["sort"], p["id"]))
         return self._base(participant, programmes)
 
     # -- the message -------------------------------------------------------------------
 
     def build(self, kind: str, context: dict[str, Any], mid: str) -> bytes:
-        subject = " ".join(self.templates[f"{kind}.subject.txt"].render(context).split())
-        text = self.templates[f"{kind}.txt"].render(context)
-        html = self.templates[f"{kind}.html"].render(context)
+        subject = " ".join(_render(self.templates[f"{kind}.subject.txt"], context).split())
+        text = _render(self.templates[f"{kind}.txt"], context)
+        html = _render(self.templates[f"{kind}.html"], context)
         return mime_message(self._header_lines(subject), mid, text, html)
 
     def _header_lines(self, subject: str) -> bytes:
@@ -258,14 +311,33 @@ def when_text(event: Event) -> str:
     return f"{dutch_date(_day(event))}, {start:%H:%M}{end}"
 
 
-def place_text(event: Event) -> str:
-    return ", ".join(p for p in (event.room and f"zaal {event.room}", event.location) if p)
+_PLACE_ESTIMATES = frozenset({"venue", "venue.name", "venue.address"})
 
 
-def item_line(event: Event) -> dict[str, Any]:
-    # An estimated date, time or place is never shown as a fact.
-    when = when_text(event) + (f" ({ONDER_VOORBEHOUD})" if event.tentative else "")
-    return {"title": event.title, "when": when, "place": place_text(event),
+def place_text(event: Event, estimates: frozenset[str] = frozenset()) -> str:
+    """The event's location as calendars and pages show it (room, venue, address; the room
+    as the bureau wrote it: "Raadszaal", "Begane grond"), "onder voorbehoud" after the
+    part that is an estimate."""
+    marker = f" ({ONDER_VOORBEHOUD})"
+    rest = event.location
+    parts = []
+    if event.room:
+        rest = rest.removeprefix(event.room).removeprefix(", ")
+        parts.append(event.room + (marker if "room" in estimates else ""))
+    if rest:
+        parts.append(rest + (marker if estimates & _PLACE_ESTIMATES else ""))
+    return ", ".join(parts)
+
+
+def item_line(event: Event, estimates: frozenset[str] | None = None) -> dict[str, Any]:
+    """One item as a message lists it. An estimated date, time or place is never shown as a
+    fact: "onder voorbehoud" goes after what is estimated (``estimates``, from the item's
+    definition); without them, after the time of any tentative event."""
+    timing = (event.tentative if estimates is None
+              else event.summary.endswith(_MARKER))  # the feed's own mark: timing, proviso
+    when = when_text(event) + (_MARKER if timing else "")
+    return {"title": event.title, "when": when,
+            "place": place_text(event, estimates or frozenset()),
             "sort": (event.start.isoformat(), event.key)}
 
 
@@ -277,7 +349,8 @@ _HEADLINES = {
 }
 
 
-def change_view(event: Event, entry: dict[str, Any]) -> dict[str, Any]:
+def change_view(event: Event, entry: dict[str, Any],
+                estimates: frozenset[str] | None = None) -> dict[str, Any]:
     """One item of a notice: what happened to it, old → new, and where it stands now."""
     if entry["start"] == entry["end"]:
         headline = "gewijzigd"
@@ -285,14 +358,28 @@ def change_view(event: Event, entry: dict[str, Any]) -> dict[str, Any]:
         headline = "nieuw op het programma"
     else:
         headline = _HEADLINES[(entry["scope"], entry["end"])]
+    fields = _without_room_in_location(entry["fields"])
     changes = [{"label": FIELD_LABELS[name], "old": _shown(name, old), "new": _shown(name, new)}
-               for name, (old, new) in entry["fields"].items()] if entry["end"] else []
+               for name, (old, new) in fields.items()] if entry["end"] else []
     # The title carries "(onder voorbehoud)" while the timing is an estimate; the time line
     # says so already, and a title that only lost the marker did not change.
     changes = [c for c in changes if c["old"] != c["new"]]
     changes.sort(key=lambda c: list(FIELD_LABELS.values()).index(c["label"]))
-    return {**item_line(event), "headline": headline, "changes": changes,
+    return {**item_line(event, estimates), "headline": headline, "changes": changes,
             "current": bool(entry["end"])}
+
+
+def _without_room_in_location(fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Drop the location's change when only its room changed: the location starts with the
+    room, so a new room would be told twice ("Zaal: A → B", "Locatie: A, X → B, X")."""
+    if "locatie" not in fields:
+        return fields
+    rooms = fields.get("zaal")
+    if rooms is None:
+        return fields
+    old, new = (location.removeprefix(room).removeprefix(", ") if room else location
+                for location, room in zip(fields["locatie"], rooms, strict=True))
+    return fields if old != new else {n: v for n, v in fields.items() if n != "locatie"}
 
 
 _MARKER = f" ({ONDER_VOORBEHOUD})"

@@ -477,20 +477,31 @@ class RowReader:
                 return text
         return ""
 
+    def _email_cell(self, cells: tuple[Cell, ...]) -> tuple[str, str]:
+        """The e-mail column and value to use: the first valid address; failing that, the
+        first value that looks meant as one, so an error names what the person typed
+        (Microsoft Forms' account column says "anonymous" beside the real answer)."""
+        filled = [(self.table.headers[i], str(cells[i]).strip())
+                  for i in self.columns.fields.get("email", []) if str(cells[i]).strip()]
+        for want in (lambda text: valid_email(normalise_email(text)), lambda text: "@" in text,
+                     lambda text: True):
+            for column, text in filled:
+                if want(text):
+                    return column, text
+        return self.header("email", "E-mailadres"), ""
+
     def read(self, line: int, cells: tuple[Cell, ...]) -> ImportRow | None:
         """One row, or None when it has errors (they are in ``problems``)."""
         before = len(self.problems)
         name = self._name(cells)
-        raw_email = self.value(cells, "email") or next(
-            (str(cells[i]).strip() for i in self.columns.fields.get("email", [])
-             if str(cells[i]).strip()), "")
+        email_column, raw_email = self._email_cell(cells)
         email = normalise_email(raw_email)
         if not name:
             self.error(line, "no name", self.header("name", "Naam"),
                        "every registration needs the participant's name")
         if not valid_email(email):
             self.error(line, email_problem(email) if raw_email else "no e-mail address",
-                       self.header("email", "E-mailadres"), "e.g. naam@gemeente.nl")
+                       email_column, "e.g. naam@gemeente.nl")
         programme = self._programme(line, cells)
         registered_at = self._time(line, cells)
         days: frozenset[int] | None = None

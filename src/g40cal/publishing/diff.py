@@ -19,6 +19,16 @@ ChangeKind = Literal["added", "changed", "updated", "cancelled", "restored", "dr
 _SHOWN_FIELDS = ("titel", "datum", "tijd", "zaal", "locatie", "ronde", "groepen", "status",
                  "link", "categorieën", "beschrijving")
 _LONG_FIELDS = frozenset({"beschrijving"})
+# The CLI speaks English: the fields' names in what the bureau reads (the state and --json
+# keep the Dutch keys the events were recorded with).
+FIELD_NAMES = {"titel": "title", "datum": "date", "tijd": "time", "zaal": "room",
+               "locatie": "location", "ronde": "round", "groepen": "groups",
+               "status": "status", "link": "link", "categorieën": "categories",
+               "beschrijving": "description"}
+
+
+def field_name(field: str) -> str:
+    return FIELD_NAMES.get(field, field)
 
 
 @dataclass(frozen=True)
@@ -29,8 +39,8 @@ class FieldChange:
 
     def format(self) -> str:
         if self.field in _LONG_FIELDS:
-            return f"{self.field} gewijzigd"
-        return f"{self.field} {self.old or '—'} → {self.new or '—'}"
+            return f"{field_name(self.field)} changed"
+        return f"{field_name(self.field)} {self.old or '—'} → {self.new or '—'}"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from g40cal.errors import Problem
-from g40cal.publishing.diff import EventChange
+from g40cal.publishing.diff import EventChange, field_name
 from g40cal.publishing.sync import SyncPlan
 
 _CHANGE_WORDS = {
@@ -143,12 +143,21 @@ NO_CHANGES_JSON: dict[str, Any] = {
 }
 
 
+def _count_label(name: str) -> str:
+    """A sync log's counter as words: "feeds_changed" → "feeds changed", "feed-cancelled"
+    (an item left one feed, e.g. a participant's dropped choice) → "cancelled in one feed"."""
+    if name.startswith("feed-"):
+        return f"{name.removeprefix('feed-')} in one feed"
+    return name.replace("_", " ")
+
+
 def log_text(runs: list[dict[str, Any]]) -> str:
     if not runs:
         return "No syncs recorded yet."
     lines = []
     for run in runs:
-        summary = ", ".join(f"{v} {k}" for k, v in sorted(run["summary"].items()) if v)
+        summary = ", ".join(f"{v} {_count_label(k)}" for k, v in sorted(run["summary"].items())
+                            if v)
         lines.append(f"#{run['run']}  {run['at']}  {summary or 'no changes'}")
         for change in run["changes"]:
             if change["feed"] and change["feed"].startswith("personal:"):
@@ -158,7 +167,7 @@ def log_text(runs: list[dict[str, Any]]) -> str:
                          f"{where}")
             for name, old, new in change["detail"].get("fields", []):
                 if name != "beschrijving":
-                    lines.append(f"        {name}: {old or '—'} → {new or '—'}")
+                    lines.append(f"        {field_name(name)}: {old or '—'} → {new or '—'}")
         if run["feeds"]:
             lines.append("    feeds: " + ", ".join(run["feeds"]))
     return "\n".join(lines)

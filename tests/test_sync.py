@@ -359,6 +359,19 @@ def test_log_counts_read_as_words(synced: Path) -> None:
     assert first.endswith("  1 changed, 3 feeds changed"), first  # not "3 feeds_changed"
 
 
+def test_a_room_change_is_told_once_not_again_as_a_new_location(synced: Path) -> None:
+    edit(synced / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
+    out = CliRunner().invoke(cli, ["--root", str(synced), "--now", later(10).isoformat(),
+                                   "sync", "--dry-run"])
+    assert out.exit_code == 0, out.output
+    assert "room 1.2 Stad Almelo (1e verdieping) → Atelier" in out.output
+    assert "location " not in out.output
+    data = CliRunner().invoke(cli, ["--root", str(synced), "--now", later(10).isoformat(),
+                                    "sync", "--dry-run", "--json"])
+    fields = {f["field"] for c in json.loads(data.stdout)["changes"] for f in c["fields"]}
+    assert {"zaal", "locatie"} <= fields  # scripts still get both
+
+
 def test_the_change_list_is_english_like_every_cli_message(synced: Path) -> None:
     # The CLI speaks English; only the calendar's own texts (the values) are Dutch.
     edit(synced / ALMELO, 'room = "1.2 Stad Almelo (1e verdieping)"', 'room = "Atelier"')
@@ -366,7 +379,7 @@ def test_the_change_list_is_english_like_every_cli_message(synced: Path) -> None
     out = CliRunner().invoke(cli, ["--root", str(synced), "--now", later(10).isoformat(),
                                    "sync", "--dry-run"])
     assert out.exit_code == 0, out.output
-    assert "location 1.2 Stad Almelo (1e verdieping), " in out.output
+    assert "room 1.2 Stad Almelo (1e verdieping) → Atelier" in out.output
     assert "description changed" in out.output
     for dutch in ("zaal ", "locatie ", "beschrijving ", "gewijzigd"):
         assert dutch not in out.output

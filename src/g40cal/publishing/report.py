@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from g40cal.errors import Problem
-from g40cal.publishing.diff import EventChange, field_name
+from g40cal.publishing.diff import EventChange, FieldChange, field_name
 from g40cal.publishing.sync import SyncPlan
 
 _CHANGE_WORDS = {
@@ -69,12 +69,25 @@ def _example(problem: Problem, *, shorten: bool) -> tuple[str, str]:
     return (", ".join(where) + ": " if where else ""), text
 
 
+def _shown_fields(fields: tuple[FieldChange, ...]) -> list[FieldChange]:
+    """The changed fields worth a line: a location that changed only because its room did
+    ("Zaal 1, Stadhuis" → "Zaal 2, Stadhuis") says nothing the room line does not (--json
+    keeps both)."""
+    room = next((f for f in fields if f.field == "zaal"), None)
+
+    def told_by_room(change: FieldChange) -> bool:
+        return (room is not None and change.field == "locatie" and bool(room.old)
+                and change.old.replace(room.old, room.new, 1) == change.new)
+
+    return [f for f in fields if not told_by_room(f)]
+
+
 def change_line(change: EventChange) -> str:
     text = f"  {_CHANGE_WORDS[change.change]:<10} {change.item}: {change.title}"
     if change.feed:
         text += f"  [only in {change.feed}]"
     if change.fields and change.change != "added":
-        text += "\n" + "\n".join(f"      {f.format()}" for f in change.fields)
+        text += "\n" + "\n".join(f"      {f.format()}" for f in _shown_fields(change.fields))
     if change.significant and change.change not in ("added", "dropped"):
         text += f"\n      SEQUENCE → {change.sequence}"
     return text

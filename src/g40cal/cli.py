@@ -85,6 +85,13 @@ def emit_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False))
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises no second error."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def handle_errors(func: F) -> F:
     """One translator from exceptions to messages and exit codes, for every command."""
 
@@ -106,6 +113,12 @@ def handle_errors(func: F) -> F:
             from g40cal.state import describe_sqlite_error
 
             click.echo(f"Error: state database: {describe_sqlite_error(exc)}.", err=True)
+            sys.exit(1)
+        except BrokenPipeError:  # `g40cal sync --yes | head`: the reader went away
+            _silence_stdout()
+            click.echo("Stopped: the program reading g40cal's output closed it (a closed "
+                       "pipe). What was done until then is done; nothing half-written was "
+                       "left behind.", err=True)
             sys.exit(1)
         except OSError as exc:  # disk full, no permission, a folder that is a file …
             where = f" ({exc.filename})" if exc.filename else ""

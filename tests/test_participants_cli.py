@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -348,3 +349,14 @@ def test_a_new_choice_replaces_a_removed_one_of_the_same_round(
     assert choices(root, ANNA, ZAANDAM) >= {"r1-migratie-en-werk"}
     assert "r1-slim-met-stroom" not in choices(root, ANNA, ZAANDAM)
     assert "gone: #1 Anna de Vries" not in ok(run(root, "participants", "check")).stdout
+
+
+def test_show_names_a_removed_choice_by_its_last_title_and_time(
+        slim_met_stroom_removed: Path) -> None:
+    shown = ok(run(slim_met_stroom_removed, "participants", "show", ANNA)).stdout
+    line = next(line for line in shown.splitlines() if "r1-slim-met-stroom" in line)
+    assert "Slim met Stroom" in line and "(GONE)" in line and "?" not in line
+    assert re.search(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d-\d\d-\d{4} \d\d:\d\d", line)
+    times = [line.split()[0:3] for line in shown.splitlines() if "(GONE)" in line
+             or re.match(r"\s+(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ", line)]
+    assert times == sorted(times, key=lambda t: (t[1][6:], t[1][3:5], t[1][:2], t[2]))

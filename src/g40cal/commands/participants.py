@@ -8,6 +8,7 @@ or rotating a token deletes the old feed file at once, so its URL stops working.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -58,6 +59,7 @@ from g40cal.people.participants import (
 from g40cal.people.registrations import ImportPlan, apply_import, plan_import
 from g40cal.people.safetext import clean, visible
 from g40cal.people.spreadsheet import CSV_DESCRIPTION, csv_bytes, xlsx_bytes
+from g40cal.publishing.events import Event
 from g40cal.publishing.publish import atomic_write
 from g40cal.state import State
 
@@ -495,24 +497,39 @@ def _report_person(app: AppContext, project: Project, participant: Participant,
 # -- looking -------------------------------------------------------------------------
 
 
-def _choice_rows(project: Project, registration: Registration) -> list[dict[str, Any]]:
+def _choice_rows(project: Project, registration: Registration,
+                 gone: Mapping[tuple[str, str], Event]) -> list[dict[str, Any]]:
     programme = project.programme(registration.programme)
     items = {i.id: i for i in programme.items} if programme else {}
     rows = []
     for choice in registration.choices:
         item = items.get(choice.item)
         start = programme.start_of(item) if programme and item else None
-        rows.append({"item": choice.item, "title": item.title if item else None,
-                     "round": item.round if item else None,
+        # A removed item keeps its last title and time in the state while its cancellation
+        # is announced: say what it was rather than "?".
+        removed = gone.get((registration.programme, choice.item)) if item is None else None
+        title = item.title if item else removed.title if removed else None
+        if removed is not None:
+            start = removed.start
+        rows.append({"item": choice.item, "title": title,
+                     "round": item.round if item else removed.round if removed else None,
                      "start": start.isoformat() if start else None,
                      "cancelled": bool(item and item.cancelled), "gone": item is None,
                      "form_text": choice.label})
-    return sorted(rows, key=lambda r: (r["start"] or "", r["item"]))
+    return sorted(rows, key=lambda r: (r["start"] or "9999", r["item"]))
+
+
+def _gone_events(app: AppContext) -> dict[tuple[str, str], Event]:
+    """Events removed from the definitions whose cancellation is still announced."""
+    with State(app.config.state_path) as state:
+        return {(row.event.programme_id, row.event.item_id): row.event
+                for row in state.removed_events().values()}
 
 
 def _person_json(app: AppContext, project: Project, participant: Participant) -> dict[str, Any]:
     spec = personal_feed(project, participant)
     links = feed_links(app.config, participant.token, spec.name if spec else "")
+    gone = _gone_events(app)
     return {
         "id": participant.id, "name": participant.name, "email": participant.email,
         "organisation": participant.organisation, "feed": vars(links),
@@ -522,7 +539,7 @@ def _person_json(app: AppContext, project: Project, participant: Participant) ->
             "programme": r.programme,
             "registered_at": r.registered_at.isoformat() if r.registered_at else None,
             "days": sorted(r.days) if r.days is not None else None, "source": r.source,
-            "choices": _choice_rows(project, r)} for r in participant.registrations],
+            "choices": _choice_rows(project, r, gone)} for r in participant.registrations],
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -842,3 +843,12 @@ def test_a_welcome_names_only_the_days_the_participant_attends(
     # As their personal feed and page: "vrijdag 26 september 2025", not both days.
     assert "vrijdag 26 september 2025" in text
     assert "donderdag 25 september 2025" not in text
+
+
+def test_a_welcome_names_the_city_once_when_the_title_already_does(
+        root: Path, smtp_server: MailServer) -> None:
+    ok(send(root))
+    eva = next(r for r in smtp_server.received if r.to == EVA)
+    for body in (text_of(eva), html_of(eva)):
+        line = next(line for line in body.splitlines() if "12 juni 2024" in line)
+        assert not re.search(r", Zaandam\b", line), line  # the title says Zaandam already

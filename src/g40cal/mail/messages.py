@@ -41,7 +41,7 @@ from g40cal.errors import UserError
 from g40cal.mail.outbox import OutboxRow, net_items
 from g40cal.mail.settings import MailSettings
 from g40cal.people.participants import Participant, feed_links, feed_name, load_participants
-from g40cal.publishing.events import ONDER_VOORBEHOUD, Event
+from g40cal.publishing.events import ONDER_VOORBEHOUD, Event, in_city
 from g40cal.state import State
 from g40cal.web.pages import dutch_date, programme_dates
 
@@ -158,7 +158,9 @@ class Composer:
         if programme is None:  # its definition is gone: its items are cancelled
             return {"id": programme_id, "title": programme_id, "city": "", "dates": "",
                     "first": ""}
-        return {"id": programme.id, "title": programme.title, "city": programme.city,
+        # "Bestuurlijke netwerkdag Zaandam …, Zaandam": the city only where the title lacks it.
+        city = programme.city if in_city(programme.title, programme.city) else ""
+        return {"id": programme.id, "title": programme.title, "city": city,
                 "dates": programme_dates(programme, days) or programme_dates(programme),
                 "first": programme.first_date.isoformat()}
 

@@ -178,6 +178,18 @@ def test_mail_check_distrusts_an_unknown_certificate_and_names_ca_file(
     assert "certificate is not trusted" in result.output and "ca_file" in result.output
 
 
+def test_mail_send_json_reports_a_connection_it_could_not_make_as_json(
+        root: Path, smtp_server: MailServer) -> None:
+    from tests.mail_server import free_port
+
+    configure(root, smtp_server, port=free_port())
+    result = run(root, "mail", "send", "--yes", "--json", now=later(0))
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and "refused the connection" in report["error"]
+    assert report["due"]["welcome"] == EVERYONE and "@" not in result.stdout
+
+
 def test_mail_check_says_when_nothing_listens_on_the_port(
         root: Path, smtp_server: MailServer) -> None:
     from tests.mail_server import free_port

@@ -12,7 +12,7 @@ import click
 from g40cal import cli as cli_module
 from g40cal.cli import AppContext, cli, emit_json, handle_errors, pass_app
 from g40cal.definitions.project import Project, load_project
-from g40cal.errors import UserError
+from g40cal.errors import G40Error, UserError
 from g40cal.layout import personal_output_problem
 from g40cal.mail import outbox
 from g40cal.mail.run import (
@@ -157,7 +157,13 @@ def _send(app: AppContext, state: State, project: Project, settings: MailSetting
     report = SendReport()
     if prepared.total:
         messages = compose_due(project, state, settings, app.now())
-        report = send_due(state, settings, messages, prepared.total, progress=say)
+        try:
+            report = send_due(state, settings, messages, prepared.total, progress=say)
+        except G40Error as exc:  # no connection, login refused: scripts still get JSON
+            if as_json and emit:
+                emit_json({"dry_run": False, **_prepared_json(prepared), "ok": False,
+                           "error": str(exc)})
+            raise
     result = {"dry_run": False, **_prepared_json(prepared), **report.to_json(), "ok": report.ok}
     if not emit:
         return result

@@ -694,3 +694,17 @@ def test_a_short_line_ending_in_its_time_is_an_item(registry: GroupRegistry) -> 
         ("Inloop", time(9, 15), time(12)), ("Lunch", time(12), time(13))]
     assert draft.items[1].description == \
         "We eten samen in de foyer van het theater tot 13.00 uur."
+
+
+@pytest.mark.parametrize(("head", "name"), [
+    (["Programma Ambtelijke Netwerkdag Helmond", "Donderdag 12 maart 2026"], "programma.docx"),
+    (["Programma ambtelijke netwerkdag", "Donderdag 12 maart 2026",
+      "Locatie: Boscotondo, Kasteel-Traverse 101, 5701 NR Helmond"], "programma.docx"),
+    (["Programma ambtelijke netwerkdag", "Donderdag 12 maart 2026",
+      "Locatie: Boscotondo, Kasteel-Traverse 101, Helmond"], "programma.docx"),
+    (["Programma ambtelijke netwerkdag", "Donderdag 12 maart 2026"], "programma-helmond-v2.docx"),
+])
+def test_the_host_city_is_read_from_the_title_the_venue_or_the_file_name(
+        registry: GroupRegistry, head: list[str], name: str) -> None:
+    doc = document(*paragraphs(*head), table(("09.30 - 10.00", "Inloop")), name=name)
+    assert recognise(doc, registry).city == "Helmond"

@@ -203,12 +203,40 @@ def _programme_header(document: Document, lines: list[Line],
     city = options.city
     if city is None and title:
         match = re.search(r"\b(?:in|te)\s+([A-Z][\w'-]+)\s*$", title) or re.search(
-            r"netwerkdag(?:en)?\s+(?:in\s+|te\s+)?(?:[a-z ]+\s)?([A-Z][a-z][\w'-]*)", title)
+            r"(?i:netwerkdag(?:en)?)\s+(?:in\s+|te\s+)?(?:[a-z ]+\s)?([A-Z][a-z][\w'-]*)",
+            title)
         city = match[1] if match else None
     if city is None:
-        match = re.search(r"^([a-z]+)-(?:ambtelijk|bestuurlijk)", document.path.stem)
-        city = match[1].capitalize() if match else None
+        city = _city_of_venue(lines[:40])
+    if city is None:
+        city = _city_of_file_name(document.path.stem)
     return title, kind, city
+
+
+# A Dutch address ends in its place, after a postcode ("5701 NR Helmond") or a comma.
+_POSTCODE_PLACE = re.compile(r"\b\d{4}\s?[A-Z]{2}\s+([A-Z][\w'-]+(?:[ -][A-Z][\w'-]+)*)")
+_LAST_PART = re.compile(r",\s*([A-Z][a-z][\w'-]*)\s*\.?$")
+_NOT_A_PLACE = frozenset({"programma", "netwerkdag", "netwerkdagen", "ambtelijk", "ambtelijke",
+                          "bestuurlijk", "bestuurlijke", "g40", "concept", "definitief",
+                          "versie", "def", "final", "docx", "pdf", "uitnodiging"})
+
+
+def _city_of_venue(lines: list[Line]) -> str | None:
+    """The place of the "Locatie: …" line's address, when it names one."""
+    for line in lines:
+        match = _VENUE_LINE.match(line.text)
+        if match:
+            place = _POSTCODE_PLACE.search(match[2]) or _LAST_PART.search(match[2])
+            if place:
+                return place[1]
+    return None
+
+
+def _city_of_file_name(stem: str) -> str | None:
+    """"programma-helmond-v2" → Helmond: the one word of the name that is no common word."""
+    words = [w for w in re.split(r"[-_ .]+", stem.casefold())
+             if w and w not in _NOT_A_PLACE and not any(c.isdigit() for c in w)]
+    return words[0].capitalize() if len(words) == 1 else None
 
 
 def _days(programme: list[Line], lines: list[Line], options: Options, notices: list[str]

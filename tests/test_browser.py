@@ -17,7 +17,7 @@ import pytest
 import zxingcpp
 from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from g40cal.config import Config, load_config
 from g40cal.definitions.project import Project, load_project
@@ -238,7 +238,8 @@ def test_the_copy_button_copies_the_feed_url(web, browser):
     button = page.locator(".copy-button").first
     assert button.is_visible()
     button.click()
-    assert page.locator(".copy-status").first.inner_text() == (
+    # The clipboard answers asynchronously: wait for the status (a busy host is slow).
+    expect(page.locator(".copy-status").first).to_have_text(
         "Adres gekopieerd. Plak het in uw agenda-app.")
     assert page.evaluate("navigator.clipboard.readText()") == web.feed_url(
         "programmes/oss-ambtelijk.ics")

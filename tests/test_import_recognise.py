@@ -797,3 +797,34 @@ def test_a_numbered_site_visit_keeps_a_clean_title_with_its_transport_and_capaci
     assert (visit.kind, visit.transport, visit.capacity) == ("werkbezoek", "per bus", 15)
     assert item(draft, "Themagroep Woningmarkt").title == \
         "Themagroep Woningmarkt: betaalbaar bouwen"
+
+
+def test_a_round_with_its_numbered_sessions_in_one_cell_is_a_round_not_an_item(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("11.00 - 12.00", "Keuzesessies ronde 1\n1. Themagroep Duurzaamheid: warmtenetten – "
+         "Zaal De Peel\n2. Themagroep Europa: fondsen – Studio 1"),
+        ("12.00 - 13.00", "Lunch"),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.round, i.room, i.end, i.estimated) for i in draft.items] == [
+        ("Themagroep Duurzaamheid: warmtenetten", "Keuzesessies ronde 1", "Zaal De Peel",
+         time(12), ()),
+        ("Themagroep Europa: fondsen", "Keuzesessies ronde 1", "Studio 1", time(12), ()),
+        ("Lunch", None, None, time(13), ()),
+    ]
+    assert not draft.unused
+
+
+def test_a_room_in_brackets_at_the_end_of_a_session_is_its_room(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, paragraphs(
+        "11.00 - 12.00 uur\tKeuzesessies ronde 1",
+        "1. Themagroep Duurzaamheid: warmtenetten in de wijk (zaal De Peel)",
+        "2. Pijler Economie en Werk: arbeidsmarkt (TG MKB & Dienstverlening) (Studio 1)",
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.room) for i in draft.items] == [
+        ("Themagroep Duurzaamheid: warmtenetten in de wijk", "zaal De Peel"),
+        ("Pijler Economie en Werk: arbeidsmarkt", "Studio 1"),
+    ]

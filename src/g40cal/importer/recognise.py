@@ -88,6 +88,7 @@ class _State:
     unreadable: list[Unused] = field(default_factory=list)
     room_column: int | None = None
     organiser_column: int | None = None
+    round_hosts: set[int] = field(default_factory=set)   # a round's row, its sessions listed
 
 
 def recognise(document: Document, registry: GroupRegistry, options: Options = Options()) -> Draft:
@@ -111,6 +112,7 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
     if timed:
         _read_programme(programme, day_of_line, state)
         state.items, dropped = _parallel_rows(state.items)
+        dropped |= state.round_hosts
     else:
         notes = programme + notes      # descriptions only: the whole text is a Toelichting
     if state.time_column:
@@ -676,7 +678,7 @@ def parse_entry(text: str, state: _State, room: str | None = None) -> Entry:
     start = phrases.own_start(text)
     if slot and text.find(slot.text) < 80:
         text = re.sub(r"[ \t]+", " ", text.replace(slot.text, " ", 1)).strip()
-    if room is None:
+    if room is None and not _numbered_choices(text):   # a list's last room is its last choice's
         room, text = _split_room(text)
     groups, text, unknown = parenthesised_organisers(text, state.registry)
     if unknown:
@@ -811,8 +813,20 @@ def _add_common(text: str, slot: Slot | None, room: str | None, organiser_text: 
         # a start before the list ("Met de optie om te wandelen (start 12.15 uur)") is shared
         start = phrases.own_start(entry.rest[: entry.rest.find(choices[0][0])]
                                   if choices[0][0] in entry.rest else entry.rest)
-        _add_choices(state.last_item, [(t, sources[0]) for t in
-                                       (c for c, _ in choices)], state, start)
+        host = state.last_item
+        _add_choices(host, [(t, sources[0]) for t in (c for c, _ in choices)], state, start)
+        if ROUND_WORDS.search(entry.title) and not rest and item.kind == "overig":
+            # "Keuzesessies ronde 1" over its numbered sessions in one cell: the round's
+            # name, not an item of its own
+            state.round_hosts.add(host)
+            for index in range(host + 1, len(state.items)):   # the round's time is theirs
+                session = state.items[index]
+                keep = [(f, n) for f, n in zip(session.estimated, session.estimate_notes,
+                                               strict=False) if f != "end"]
+                state.items[index] = replace(
+                    session, kind=choice_kind(session.title, entry.title), optional=None,
+                    estimated=tuple(f for f, _ in keep), estimate_notes=tuple(n for _, n in keep))
+        return host
     return state.last_item
 
 

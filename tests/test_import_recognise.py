@@ -828,3 +828,56 @@ def test_a_room_in_brackets_at_the_end_of_a_session_is_its_room(
         ("Themagroep Duurzaamheid: warmtenetten in de wijk", "zaal De Peel"),
         ("Pijler Economie en Werk: arbeidsmarkt", "Studio 1"),
     ]
+
+
+def test_an_organiser_column_names_the_organisers_of_sessions_in_rows_under_a_round(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("Tijd", "Onderdeel", "Organisatie", "Zaal"),
+        ("11.00 - 12.00", "Keuzesessies ronde 1", "", ""),
+        ("", "1. Warmtenetten in de wijk", "TG Duurzaamheid", "Zaal De Peel"),
+        ("", "2. Fondsen voor steden", "Themagroep Europa", "Studio 1"),
+        ("", "3. Wijkaanpak", "TG Onbekend", "Studio 2"),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.groups, i.room, i.notes) for i in draft.items] == [
+        ("Warmtenetten in de wijk", ("Themagroep Duurzaamheid",), "Zaal De Peel", None),
+        ("Fondsen voor steden", ("Themagroep Europa",), "Studio 1", None),
+        ("Wijkaanpak", (), "Studio 2", "TG Onbekend"),
+    ]
+    assert not draft.unused
+
+
+def test_sessions_labelled_with_letters_under_a_round_row_are_its_sessions(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("11:00–12:00", "Ronde 1: parallelle sessies", ""),
+        ("", "a. Themagroep Duurzaamheid: warmtenetten", "Zaal De Peel"),
+        ("", "b) Themagroep Europa: fondsen", "Studio 1"),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.round, i.room) for i in draft.items] == [
+        ("Themagroep Duurzaamheid: warmtenetten", "Ronde 1", "Zaal De Peel"),
+        ("Themagroep Europa: fondsen", "Ronde 1", "Studio 1"),
+    ]
+
+
+def test_numbered_choices_in_rows_under_a_lunch_row_are_the_lunch_s_choices(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("Tijd", "Onderdeel", "Zaal"),
+        ("12.00 - 13.00", "Lunch, met keuze uit:", "Foyer"),
+        ("", "1. Stadswandeling door het centrum (vertrek 12.15 uur, max. 20 personen)", ""),
+        ("", "2. Fietstocht langs de Aa, met de fiets", ""),
+        ("13.00 - 14.00", "Plenaire afsluiting", "Theaterzaal"),
+    ))
+    draft = recognise(doc, registry)
+    lunch = draft.items[0]
+    assert (lunch.title, lunch.kind, lunch.description) == ("Lunch", "lunch", "met keuze uit:")
+    walk = item(draft, "Stadswandeling")
+    ride = item(draft, "Fietstocht")
+    assert (walk.round, walk.kind, walk.start, walk.capacity) == (
+        "Lunch", "wandeling", time(12, 15), 20)
+    assert (ride.title, ride.kind, ride.transport) == (
+        "Fietstocht langs de Aa", "excursie", "met de fiets")
+    assert not draft.unused

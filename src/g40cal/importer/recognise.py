@@ -594,18 +594,22 @@ def _untimed_line(line: Line, filled: list[tuple[int, str, Source]], state: _Sta
             _organisers_by_column(filled, named, current, state)   # a row of organisers
             line.used = True
             return
-        texts = [f for f in filled if f not in rooms]
+        stated = [f for f in filled if f[0] == state.organiser_column and f not in rooms]
+        texts = [f for f in filled if f not in rooms and f not in stated]
         room = rooms[0][1] if len(rooms) == 1 and len(texts) == 1 else None
         if texts:
             _sessions(texts, room, state)
             line.used = True
+            if stated and len(current.last_row) == 1:    # its cell in the organiser column
+                _stated_organisers(current.last_row[0][1], stated[0], state)
         return
     if state.last_item is None:
         return
-    if line.is_row:
-        return          # a loose row of a table is not guessed into an item: reported
-    numbered = _NUMBERED_LINE.match(line.text)
     item = state.items[state.last_item]
+    if line.is_row:
+        _numbered_choice_row(line, filled, item, state)
+        return          # any other loose row of a table is not guessed into an item: reported
+    numbered = _NUMBERED_LINE.match(line.text)
     if numbered:
         _add_choices(state.last_item, [(numbered[2], line.source)], state)
         line.used = True
@@ -617,6 +621,44 @@ def _untimed_line(line: Line, filled: list[tuple[int, str, Source]], state: _Sta
     state.items[state.last_item] = replace(item, description=description,
                                            sources=(*item.sources, line.source))
     line.used = True
+
+
+def _numbered_choice_row(line: Line, filled: list[tuple[int, str, Source]], host: DraftItem,
+                         state: _State) -> None:
+    """ "1. Stadswandeling …" in a row of its own under "Lunch, met keuze uit:": a choice
+    of that lunch (or break, or an item that says one can choose), like a numbered list in
+    its cell."""
+    rooms = [f for f in filled if f[0] == state.room_column and phrases.is_room(f[1])]
+    texts = [f for f in filled if f not in rooms]
+    if len(texts) != 1 or not _NUMBERED_LINE.match(texts[0][1]):
+        return
+    invites = host.kind in ("lunch", "pauze") or host.title.rstrip().endswith(":") \
+        or _CHOICE_INTRO.search(" ".join(filter(None, [host.title, host.description])))
+    if not invites or host.round is not None:
+        return
+    assert state.last_item is not None
+    _add_choices(state.last_item, [(texts[0][1], texts[0][2])], state)
+    if rooms and state.items[-1].room is None:
+        state.items[-1] = replace(state.items[-1], room=rooms[0][1],
+                                  sources=(*state.items[-1].sources, rooms[0][2]))
+    line.used = True
+
+
+def _stated_organisers(index: int, cell: tuple[int, str, Source], state: _State) -> None:
+    """The organiser column's cell of a session's row: the organisers it states (through
+    groups.toml); a name the registry does not know goes into notes, never guessed."""
+    _column, text, source = cell
+    item = state.items[index]
+    groups = organisers(text, state.registry)
+    if groups:
+        keep = [(f, n) for f, n in zip(item.estimated, item.estimate_notes, strict=False)
+                if f != "groups"]
+        state.items[index] = replace(item, groups=groups, estimated=tuple(f for f, _ in keep),
+                                     estimate_notes=tuple(n for _, n in keep),
+                                     sources=(*item.sources, source))
+    else:
+        state.items[index] = replace(item, notes="; ".join(filter(None, [item.notes, text])),
+                                     sources=(*item.sources, source))
 
 
 def _organisers_by_column(filled: list[tuple[int, str, Source]],
@@ -691,6 +733,7 @@ def parse_entry(text: str, state: _State, room: str | None = None) -> Entry:
     if practical:
         label = "; ".join(filter(None, [label, practical]))
     title, rest = _title_and_rest(text, state)
+    title, rest = _without_choice_intro(title, rest)
     lead, after = leading_organisers(rest, state.registry)
     if lead:
         groups = tuple(dict.fromkeys((*groups, *lead)))
@@ -707,7 +750,8 @@ def parse_entry(text: str, state: _State, room: str | None = None) -> Entry:
                  phrases.capacity(whole), phrases.transport(whole), phrases.proviso(whole), label)
 
 
-_LIST_NUMBER = re.compile(r"^\s*\d{1,2}[.)]\s+(?=\S)")
+# "2. …", "2) …", and "b. …" before a capital ("A. de Vries" is a name, not a label)
+_LIST_NUMBER = re.compile(r"^\s*(?:\d{1,2}[.)]\s+(?=\S)|[a-h][.)]\s+(?=[A-Z\"'‘“(]))")
 
 
 def _without_list_number(text: str) -> str:
@@ -726,6 +770,14 @@ def _practical_brackets(text: str) -> tuple[str, str | None]:
         if phrases.own_start(inner) or phrases.capacity(inner):   # "(met de fiets)" stays
             return re.sub(r"[ \t]+", " ", text.replace(match[0], " ")).strip(), inner.strip()
     return text, None
+
+
+def _without_choice_intro(title: str, rest: str) -> tuple[str, str]:
+    """ "Lunch, met keuze uit:": the title is "Lunch"; the invitation opens the description."""
+    head, comma, clause = title.rpartition(", ")
+    if comma and head.strip() and _CHOICE_INTRO.search(clause):
+        return head.strip(), "\n\n".join(filter(None, [clause.strip(), rest]))
+    return title, rest
 
 
 def _practical_clauses(text: str) -> tuple[str, str | None]:

@@ -149,3 +149,46 @@ def test_numbered_sessions_in_word_rows_all_reach_the_draft(project: Path) -> No
     assert (walk["kind"], walk["start"], walk["capacity"]) == ("wandeling", "12:20", 20)
     checked = json.loads(runner.invoke(cli, ["--root", str(project), "check", "--json"]).output)
     assert checked["errors"] == []
+
+
+def write_numbered_rows_pdf(path: Path) -> Path:
+    """The same layout published as PDF (fpdf2 draws the table): numbered sessions in rows
+    under their round, a lunch walk in a row of its own."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.cell(0, 10, "Programma Ambtelijke Netwerkdag Helmond", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    pdf.cell(0, 8, "Donderdag 12 maart 2026", new_x="LMARGIN", new_y="NEXT")
+    with pdf.table(col_widths=(30, 120, 40), first_row_as_headings=False, padding=2) as table:
+        for cells in [
+            ("Tijd", "Programmaonderdeel", "Zaal"),
+            ("12.00 - 13.15", "Lunch", "Foyer"),
+            ("12.20", "Lunchwandeling door het centrum, vertrek 12.20 uur bij de ingang, "
+             "max. 20 personen", ""),
+            ("13.15 - 14.30", "Keuzesessies ronde 2", ""),
+            ("", "1. Themagroep Woningmarkt: betaalbaar bouwen", "Zaal De Peel"),
+            ("", "2. Werkbezoek Brainport Industries Campus (per bus, alleen de eerste 15 "
+             "personen)", ""),
+            ("14.45 - 15.30", "Plenaire afsluiting", "Theaterzaal"),
+        ]:
+            row = table.row()
+            for text in cells:
+                row.cell(text)
+    pdf.output(str(path))
+    return path
+
+
+def test_numbered_sessions_and_a_lunch_walk_in_a_pdf_table_all_reach_the_draft(
+        project: Path) -> None:
+    document = write_numbered_rows_pdf(project / "programma-helmond.pdf")
+    result = CliRunner().invoke(cli, ["--root", str(project), "import", str(document),
+                                      "--json", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["unused"] == []
+    assert report["rounds"] == {"Lunch": 1, "Keuzesessies ronde 2": 2}
+    assert report["kinds"] == {"afsluiting": 1, "keuzesessie": 1, "lunch": 1, "wandeling": 1,
+                               "werkbezoek": 1}

@@ -736,11 +736,11 @@ def parse_entry(text: str, state: _State, room: str | None = None) -> Entry:
     title, rest = _without_choice_intro(title, rest)
     lead, after = leading_organisers(rest, state.registry)
     if lead:
-        groups = tuple(dict.fromkeys((*groups, *lead)))
+        groups = tuple(dict.fromkeys((*lead, *groups)))     # the words it opens with first
         rest = after
     title_groups, _ = leading_organisers(title, state.registry)
     if title_groups:
-        groups = tuple(dict.fromkeys((*groups, *title_groups)))
+        groups = tuple(dict.fromkeys((*title_groups, *groups)))
     from_title = False
     if not groups:
         named = organisers(title, state.registry)

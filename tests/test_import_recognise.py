@@ -881,3 +881,17 @@ def test_numbered_choices_in_rows_under_a_lunch_row_are_the_lunch_s_choices(
     assert (ride.title, ride.kind, ride.transport) == (
         "Fietstocht langs de Aa", "excursie", "met de fiets")
     assert not draft.unused
+
+
+def test_a_session_s_label_like_sessie_1_or_workshop_2_leaves_its_title(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("10.00 - 11.00", "Themaronde 1", ""),
+        ("", "Sessie 1: Wonen in de binnenstad (TG Woningmarkt)", "Zaal De Peel"),
+        ("", "Workshop 2 – Energiearmoede", "Studio 1"),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.notes, i.groups) for i in draft.items] == [
+        ("Wonen in de binnenstad", "Sessie 1", ("Themagroep Woningmarkt",)),
+        ("Energiearmoede", "Workshop 2", ()),
+    ]

@@ -38,7 +38,9 @@ _ROOM_HEADERS = {"zaal", "ruimte", "locatie", "waar", "room"}
 _ORGANISER_HEADERS = {"organisatie", "georganiseerd door", "wie", "door"}
 _DAY_LINE = re.compile(r"^dag\s+(\d+)\b", re.IGNORECASE)
 _VENUE_LINE = re.compile(r"^(locatie|plaats|adres|waar)\s*:\s*(.+)$", re.IGNORECASE)
-_CHOICE_LABEL = re.compile(r"^(?:locatie|optie|keuze|route|groep)\s*\d+[.:)]?\s+", re.IGNORECASE)
+# "Locatie 1", "Sessie 2:", "Workshop 3 –": a label that numbers a choice, not its title
+_CHOICE_LABEL = re.compile(r"^(?:locatie|optie|keuze|route|groep|sessie|workshop|deelsessie"
+                           r"|werksessie)\s*\d+(?:\s*[-–—]\s+|[.:)]?\s+)", re.IGNORECASE)
 _NUMBERED = re.compile(r"(?:^|\s)(\d{1,2})[.)]\s+(?=[A-Z\"'‘“(])")
 _NUMBERED_LINE = re.compile(r"^\s*(\d{1,2})?\s*[.)]\s+(\S.*)$")
 _CHOICE_INTRO = re.compile(r"keuze uit|kiezen (?:voor|uit)|kunt u (?:ook )?kiezen|met de optie",
@@ -712,7 +714,7 @@ class Entry:
 def parse_entry(text: str, state: _State, room: str | None = None) -> Entry:
     text = _without_list_number(text)
     label_match = _CHOICE_LABEL.match(text)
-    label = label_match[0].strip() if label_match else None
+    label = label_match[0].strip().rstrip(".:)-–— ") if label_match else None
     if label_match:
         text = text[label_match.end():]
     whole = text

@@ -895,3 +895,21 @@ def test_a_session_s_label_like_sessie_1_or_workshop_2_leaves_its_title(
         ("Wonen in de binnenstad", "Sessie 1", ("Themagroep Woningmarkt",)),
         ("Energiearmoede", "Workshop 2", ()),
     ]
+
+
+def test_numbered_rows_under_a_timed_row_make_it_a_round_whatever_it_is_called(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("11.00 - 12.00", "Verdiepingssessies", ""),
+        ("", "1. Warmtenetten in de wijk (TG Duurzaamheid)", "Zaal De Peel"),
+        ("", "2. Brusselse fondsen (Themagroep Europa)", "Studio 1"),
+        ("12.00 - 13.00", "Lunch", "Foyer"),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.round, i.room, i.groups) for i in draft.items] == [
+        ("Warmtenetten in de wijk", "Verdiepingssessies", "Zaal De Peel",
+         ("Themagroep Duurzaamheid",)),
+        ("Brusselse fondsen", "Verdiepingssessies", "Studio 1", ("Themagroep Europa",)),
+        ("Lunch", None, "Foyer", ()),
+    ]
+    assert not draft.unused

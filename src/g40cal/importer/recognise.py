@@ -475,7 +475,10 @@ def _timed_line(line: Line, slot: Slot, entries: list[tuple[int, str, Source]],
     next_parallel = next_untimed and next_line.is_row and len(
         [f for f in next_line.filled if not phrases.is_room(f[1])]) >= 2
     first = texts[0][1]
-    looks_round = bool(ROUND_WORDS.search(first)) and next_untimed
+    # "Verdiepingssessies" over rows "1. …", "2. …": a numbered list of its sessions
+    next_numbered = next_untimed and next_line.is_row and common_kind(first) not in \
+        _COMMON_ONLY and any(_LIST_NUMBER.match(f[1]) for f in next_line.filled)
+    looks_round = (bool(ROUND_WORDS.search(first)) or next_numbered) and next_untimed
     if len(texts) == 1 and (looks_round or next_parallel):
         name, location = round_name(first)
         state.round = _Round(name, slot, state.day, [texts[0][2]], location)

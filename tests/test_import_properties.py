@@ -89,3 +89,57 @@ def test_every_written_time_slot_is_read_back(h1: int, m1: int, h2: int, m2: int
     assert slot is not None and slot.start == time(h1, m1)
     assert slot.end == (time(h2, m2) if time(h2, m2) > time(h1, m1) else None)
     assert rest == "Lezing"
+
+
+SESSION_TITLES = ["Themagroep Duurzaamheid: warmtenetten in de wijk",
+                  "Pijler Economie en Werk: arbeidsmarkt in de regio (TG MKB & Dienstverlening)",
+                  "Themagroep Europa – Brusselse fondsen voor steden", "Betaalbaar bouwen",
+                  "Werkbezoek Brainport Industries Campus (per bus, alleen de eerste 15 personen)",
+                  "Wonen in de binnenstad", "Gemeentefinanciën", "Veilige wijken"]
+COMMON_TITLES = ["Ontvangst met koffie en thee", "Plenaire opening", "Lunch",
+                 "Plenaire afsluiting", "Netwerkborrel"]
+ROOMS = ["", "Zaal De Peel", "Studio 1", "Foyer", "zaal Kempen"]
+
+
+@st.composite
+def timetables(draw: st.DrawFn) -> tuple[Document, list[tuple[Source, str]]]:
+    """A timetable Tijd | Onderdeel | Zaal: common items and rounds whose sessions stand in
+    rows under them, numbered or not; with each row's source and the words it must bring."""
+    rows: list[tuple[str, str, str]] = [("Tijd", "Programmaonderdeel", "Zaal")]
+    hour = 9
+    for _ in range(draw(st.integers(1, 5))):
+        slot = f"{hour:02d}.00 - {hour + 1:02d}.00 uur"
+        if draw(st.booleans()):
+            rows.append((slot, draw(st.sampled_from(COMMON_TITLES)), draw(st.sampled_from(ROOMS))))
+        else:
+            rows.append((slot, f"Keuzesessies ronde {hour}", ""))
+            numbered = draw(st.booleans())
+            titles = draw(st.lists(st.sampled_from(SESSION_TITLES), min_size=1, max_size=4,
+                                   unique=True))
+            for number, title in enumerate(titles, start=1):
+                rows.append(("", f"{number}. {title}" if numbered else title,
+                             draw(st.sampled_from(ROOMS))))
+        hour += 1
+    built = tuple(Row(tuple(Cell(text, Source(table=1, row=r, column=c))
+                            for c, text in enumerate(cells, start=1)), Source(table=1, row=r))
+                  for r, cells in enumerate(rows, start=1))
+    head = (Paragraph("Programma Ambtelijke Netwerkdag Helmond", Source(paragraph=1)),
+            Paragraph("Donderdag 12 maart 2026", Source(paragraph=2)))
+    expected = [(Source(table=1, row=r), cells[1].split(":")[0].split("(")[0].strip())
+                for r, cells in enumerate(rows, start=1) if r > 1]
+    return Document(Path("programma.docx"), "docx", (*head, Table(built, Source(table=1)))), \
+        expected
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(timetables())
+def test_every_row_of_a_timetable_reaches_the_draft_or_is_reported(
+        case: tuple[Document, list[tuple[Source, str]]]) -> None:
+    document, expected = case
+    draft = recognise(document, REGISTRY)
+    reported = {u.source for u in draft.unused}
+    written = " | ".join(" ".join(filter(None, [i.title, i.round, i.notes, i.description]))
+                         for i in draft.items)
+    for source, words in expected:
+        words = words.split(". ", 1)[-1] if words[:1].isdigit() else words
+        assert source in reported or words in written, (words, written)

@@ -708,3 +708,208 @@ def test_the_host_city_is_read_from_the_title_the_venue_or_the_file_name(
         registry: GroupRegistry, head: list[str], name: str) -> None:
     doc = document(*paragraphs(*head), table(("09.30 - 10.00", "Inloop")), name=name)
     assert recognise(doc, registry).city == "Helmond"
+
+
+def test_numbered_sessions_in_rows_under_a_round_row_are_each_a_session(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("Tijd", "Programmaonderdeel", "Zaal"),
+        ("11.00 - 12.00 uur", "Keuzesessies ronde 1", ""),
+        ("", "1. Themagroep Duurzaamheid: warmtenetten in de wijk", "Zaal De Peel"),
+        ("", "2. Pijler Economie en Werk: arbeidsmarkt in de regio", "Zaal Kempen"),
+        ("", "3. Themagroep Europa – Brusselse fondsen voor steden", "Studio 1"),
+        ("12.00 - 13.00 uur", "Lunch", "Foyer"),
+    ))
+    draft = recognise(doc, registry)
+    sessions = [(i.title, i.room, i.round, i.start) for i in draft.items if i.round]
+    assert sessions == [
+        ("Themagroep Duurzaamheid: warmtenetten in de wijk", "Zaal De Peel",
+         "Keuzesessies ronde 1", time(11)),
+        ("Pijler Economie en Werk: arbeidsmarkt in de regio", "Zaal Kempen",
+         "Keuzesessies ronde 1", time(11)),
+        ("Themagroep Europa – Brusselse fondsen voor steden", "Studio 1",
+         "Keuzesessies ronde 1", time(11)),
+    ]
+    assert item(draft, "Pijler Economie").groups == ("Pijler Economie en Werk",)
+    assert not draft.unused
+
+
+def test_a_session_row_that_names_nothing_is_reported_not_silently_dropped(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("11.00 - 12.00 uur", "Keuzesessies ronde 1", ""),
+        ("", "Wonen in de binnenstad", "Zaal De Peel"),
+        ("", "2. –", "Zaal Kempen"),
+    ))
+    draft = recognise(doc, registry)
+    assert [i.title for i in draft.items] == ["Wonen in de binnenstad"]
+    assert [u.text for u in draft.unused] == ["2. – Zaal Kempen"]
+    assert any("went into no item" in n for n in draft.notices)
+
+
+def test_a_bracketed_organiser_list_at_the_end_of_a_title_becomes_organisers(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("11.00 - 12.00 uur", "Keuzesessies ronde 1"),
+        ("", "Pijler Economie en Werk: arbeidsmarkt in de regio (TG MKB & Dienstverlening)"),
+        ("", "Wonen in de binnenstad (TG Onbekende Groep)"),
+    ))
+    draft = recognise(doc, registry)
+    labour = item(draft, "Pijler Economie en Werk")
+    assert labour.title == "Pijler Economie en Werk: arbeidsmarkt in de regio"
+    assert labour.groups == ("Pijler Economie en Werk",      # the words it opens with first
+                             "Themagroep MKB-dienstverlening en economische vernieuwing")
+    unknown = item(draft, "Wonen in de binnenstad")
+    assert unknown.title == "Wonen in de binnenstad" and unknown.groups == ()
+    assert unknown.notes == "TG Onbekende Groep"       # kept for the bureau, not guessed
+
+
+def test_a_lunch_walk_in_a_row_of_its_own_within_the_lunch_is_a_choice(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("12.00 - 13.15 uur", "Lunch", "Foyer"),
+        ("12.20 uur", "Lunchwandeling door het centrum, vertrek 12.20 uur bij de ingang, "
+         "max. 20 personen", ""),
+        ("13.15 - 14.30 uur", "Plenaire afsluiting", "Theaterzaal"),
+    ))
+    draft = recognise(doc, registry)
+    walk = item(draft, "Lunchwandeling")
+    assert walk.title == "Lunchwandeling door het centrum"
+    assert (walk.kind, walk.round, walk.start, walk.capacity) == (
+        "wandeling", "Lunch", time(12, 20), 20)
+    assert walk.notes == "vertrek 12.20 uur bij de ingang, max. 20 personen"
+    assert [(i.title, i.kind) for i in draft.items if i.round is None] == [
+        ("Lunch", "lunch"), ("Plenaire afsluiting", "afsluiting")]
+    assert not draft.unused
+
+
+def test_a_numbered_site_visit_keeps_a_clean_title_with_its_transport_and_capacity(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("13.15 - 14.30 uur", "Keuzesessies ronde 2", ""),
+        ("", "1. Themagroep Woningmarkt: betaalbaar bouwen", "Zaal De Peel"),
+        ("", "2. Werkbezoek Brainport Industries Campus (per bus, alleen de eerste 15 "
+         "personen)", ""),
+    ))
+    draft = recognise(doc, registry)
+    visit = item(draft, "Werkbezoek")
+    assert visit.title == "Werkbezoek Brainport Industries Campus"
+    assert (visit.kind, visit.transport, visit.capacity) == ("werkbezoek", "per bus", 15)
+    assert item(draft, "Themagroep Woningmarkt").title == \
+        "Themagroep Woningmarkt: betaalbaar bouwen"
+
+
+def test_a_round_with_its_numbered_sessions_in_one_cell_is_a_round_not_an_item(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("11.00 - 12.00", "Keuzesessies ronde 1\n1. Themagroep Duurzaamheid: warmtenetten – "
+         "Zaal De Peel\n2. Themagroep Europa: fondsen – Studio 1"),
+        ("12.00 - 13.00", "Lunch"),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.round, i.room, i.end, i.estimated) for i in draft.items] == [
+        ("Themagroep Duurzaamheid: warmtenetten", "Keuzesessies ronde 1", "Zaal De Peel",
+         time(12), ()),
+        ("Themagroep Europa: fondsen", "Keuzesessies ronde 1", "Studio 1", time(12), ()),
+        ("Lunch", None, None, time(13), ()),
+    ]
+    assert not draft.unused
+
+
+def test_a_room_in_brackets_at_the_end_of_a_session_is_its_room(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, paragraphs(
+        "11.00 - 12.00 uur\tKeuzesessies ronde 1",
+        "1. Themagroep Duurzaamheid: warmtenetten in de wijk (zaal De Peel)",
+        "2. Pijler Economie en Werk: arbeidsmarkt (TG MKB & Dienstverlening) (Studio 1)",
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.room) for i in draft.items] == [
+        ("Themagroep Duurzaamheid: warmtenetten in de wijk", "zaal De Peel"),
+        ("Pijler Economie en Werk: arbeidsmarkt", "Studio 1"),
+    ]
+
+
+def test_an_organiser_column_names_the_organisers_of_sessions_in_rows_under_a_round(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("Tijd", "Onderdeel", "Organisatie", "Zaal"),
+        ("11.00 - 12.00", "Keuzesessies ronde 1", "", ""),
+        ("", "1. Warmtenetten in de wijk", "TG Duurzaamheid", "Zaal De Peel"),
+        ("", "2. Fondsen voor steden", "Themagroep Europa", "Studio 1"),
+        ("", "3. Wijkaanpak", "TG Onbekend", "Studio 2"),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.groups, i.room, i.notes) for i in draft.items] == [
+        ("Warmtenetten in de wijk", ("Themagroep Duurzaamheid",), "Zaal De Peel", None),
+        ("Fondsen voor steden", ("Themagroep Europa",), "Studio 1", None),
+        ("Wijkaanpak", (), "Studio 2", "TG Onbekend"),
+    ]
+    assert not draft.unused
+
+
+def test_sessions_labelled_with_letters_under_a_round_row_are_its_sessions(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("11:00–12:00", "Ronde 1: parallelle sessies", ""),
+        ("", "a. Themagroep Duurzaamheid: warmtenetten", "Zaal De Peel"),
+        ("", "b) Themagroep Europa: fondsen", "Studio 1"),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.round, i.room) for i in draft.items] == [
+        ("Themagroep Duurzaamheid: warmtenetten", "Ronde 1", "Zaal De Peel"),
+        ("Themagroep Europa: fondsen", "Ronde 1", "Studio 1"),
+    ]
+
+
+def test_numbered_choices_in_rows_under_a_lunch_row_are_the_lunch_s_choices(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("Tijd", "Onderdeel", "Zaal"),
+        ("12.00 - 13.00", "Lunch, met keuze uit:", "Foyer"),
+        ("", "1. Stadswandeling door het centrum (vertrek 12.15 uur, max. 20 personen)", ""),
+        ("", "2. Fietstocht langs de Aa, met de fiets", ""),
+        ("13.00 - 14.00", "Plenaire afsluiting", "Theaterzaal"),
+    ))
+    draft = recognise(doc, registry)
+    lunch = draft.items[0]
+    assert (lunch.title, lunch.kind, lunch.description) == ("Lunch", "lunch", "met keuze uit:")
+    walk = item(draft, "Stadswandeling")
+    ride = item(draft, "Fietstocht")
+    assert (walk.round, walk.kind, walk.start, walk.capacity) == (
+        "Lunch", "wandeling", time(12, 15), 20)
+    assert (ride.title, ride.kind, ride.transport) == (
+        "Fietstocht langs de Aa", "excursie", "met de fiets")
+    assert not draft.unused
+
+
+def test_a_session_s_label_like_sessie_1_or_workshop_2_leaves_its_title(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("10.00 - 11.00", "Themaronde 1", ""),
+        ("", "Sessie 1: Wonen in de binnenstad (TG Woningmarkt)", "Zaal De Peel"),
+        ("", "Workshop 2 – Energiearmoede", "Studio 1"),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.notes, i.groups) for i in draft.items] == [
+        ("Wonen in de binnenstad", "Sessie 1", ("Themagroep Woningmarkt",)),
+        ("Energiearmoede", "Workshop 2", ()),
+    ]
+
+
+def test_numbered_rows_under_a_timed_row_make_it_a_round_whatever_it_is_called(
+        registry: GroupRegistry) -> None:
+    doc = document(HEAD, table(
+        ("11.00 - 12.00", "Verdiepingssessies", ""),
+        ("", "1. Warmtenetten in de wijk (TG Duurzaamheid)", "Zaal De Peel"),
+        ("", "2. Brusselse fondsen (Themagroep Europa)", "Studio 1"),
+        ("12.00 - 13.00", "Lunch", "Foyer"),
+    ))
+    draft = recognise(doc, registry)
+    assert [(i.title, i.round, i.room, i.groups) for i in draft.items] == [
+        ("Warmtenetten in de wijk", "Verdiepingssessies", "Zaal De Peel",
+         ("Themagroep Duurzaamheid",)),
+        ("Brusselse fondsen", "Verdiepingssessies", "Studio 1", ("Themagroep Europa",)),
+        ("Lunch", None, "Foyer", ()),
+    ]
+    assert not draft.unused

@@ -94,3 +94,101 @@ def test_a_word_programme_in_the_bureaus_style_becomes_a_checked_definition(
     assert "end" not in items["Afsluiting met een borrel"]
     checked = json.loads(runner.invoke(cli, ["--root", str(project), "check", "--json"]).output)
     assert checked["errors"] == []
+
+
+def write_numbered_rows_programme(path: Path) -> Path:
+    """A plain Word table Tijd | Programmaonderdeel | Zaal whose rounds list their sessions
+    numbered, one row each, under the round's row; a lunch walk in a row of its own."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Programma Ambtelijke Netwerkdag Helmond", 0)
+    document.add_paragraph("Donderdag 12 maart 2026")
+    document.add_paragraph("Locatie: Boscotondo, Kasteel-Traverse 101, Helmond")
+    table = document.add_table(rows=0, cols=3)
+    for cells in [
+        ("Tijd", "Programmaonderdeel", "Zaal"),
+        ("09.30 - 10.00 uur", "Ontvangst met koffie en thee", "Foyer"),
+        ("11.00 - 12.00 uur", "Keuzesessies ronde 1", ""),
+        ("", "1. Themagroep Duurzaamheid: warmtenetten in de wijk", "Zaal De Peel"),
+        ("", "2. Pijler Economie en Werk: arbeidsmarkt in de regio (TG MKB & "
+         "Dienstverlening)", "Zaal Kempen"),
+        ("", "3. Themagroep Europa – Brusselse fondsen voor steden", "Studio 1"),
+        ("12.00 - 13.15 uur", "Lunch", "Foyer"),
+        ("12.20 uur", "Lunchwandeling door het centrum, vertrek 12.20 uur bij de ingang, "
+         "max. 20 personen", ""),
+        ("13.15 - 14.30 uur", "Keuzesessies ronde 2", ""),
+        ("", "1. Themagroep Woningmarkt: betaalbaar bouwen", "Zaal De Peel"),
+        ("", "2. Werkbezoek Brainport Industries Campus (per bus, alleen de eerste 15 "
+         "personen)", ""),
+        ("14.45 - 15.30 uur", "Plenaire afsluiting", "Theaterzaal"),
+    ]:
+        for field, text in zip(table.add_row().cells, cells, strict=True):
+            field.text = text
+    document.save(str(path))
+    return path
+
+
+def test_numbered_sessions_in_word_rows_all_reach_the_draft(project: Path) -> None:
+    document = write_numbered_rows_programme(project / "programma-helmond.docx")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--root", str(project), "import", str(document), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["unused"] == [] and report["rounds"] == {
+        "Keuzesessies ronde 1": 3, "Keuzesessies ronde 2": 2, "Lunch": 1}
+    data = tomllib.loads((project / "programmes" / "helmond-ambtelijk-2026.toml")
+                         .read_text(encoding="utf-8"))
+    items = {i["title"]: i for i in data["items"]}
+    assert items["Pijler Economie en Werk: arbeidsmarkt in de regio"]["room"] == "Zaal Kempen"
+    assert items["Themagroep Europa – Brusselse fondsen voor steden"]["start"] == "11:00"
+    assert items["Themagroep Woningmarkt: betaalbaar bouwen"]["round"] == "Keuzesessies ronde 2"
+    visit = items["Werkbezoek Brainport Industries Campus"]
+    assert (visit["transport"], visit["capacity"]) == ("per bus", 15)
+    walk = items["Lunchwandeling door het centrum"]
+    assert (walk["kind"], walk["start"], walk["capacity"]) == ("wandeling", "12:20", 20)
+    checked = json.loads(runner.invoke(cli, ["--root", str(project), "check", "--json"]).output)
+    assert checked["errors"] == []
+
+
+def write_numbered_rows_pdf(path: Path) -> Path:
+    """The same layout published as PDF (fpdf2 draws the table): numbered sessions in rows
+    under their round, a lunch walk in a row of its own."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.cell(0, 10, "Programma Ambtelijke Netwerkdag Helmond", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    pdf.cell(0, 8, "Donderdag 12 maart 2026", new_x="LMARGIN", new_y="NEXT")
+    with pdf.table(col_widths=(30, 120, 40), first_row_as_headings=False, padding=2) as table:
+        for cells in [
+            ("Tijd", "Programmaonderdeel", "Zaal"),
+            ("12.00 - 13.15", "Lunch", "Foyer"),
+            ("12.20", "Lunchwandeling door het centrum, vertrek 12.20 uur bij de ingang, "
+             "max. 20 personen", ""),
+            ("13.15 - 14.30", "Keuzesessies ronde 2", ""),
+            ("", "1. Themagroep Woningmarkt: betaalbaar bouwen", "Zaal De Peel"),
+            ("", "2. Werkbezoek Brainport Industries Campus (per bus, alleen de eerste 15 "
+             "personen)", ""),
+            ("14.45 - 15.30", "Plenaire afsluiting", "Theaterzaal"),
+        ]:
+            row = table.row()
+            for text in cells:
+                row.cell(text)
+    pdf.output(str(path))
+    return path
+
+
+def test_numbered_sessions_and_a_lunch_walk_in_a_pdf_table_all_reach_the_draft(
+        project: Path) -> None:
+    document = write_numbered_rows_pdf(project / "programma-helmond.pdf")
+    result = CliRunner().invoke(cli, ["--root", str(project), "import", str(document),
+                                      "--json", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["unused"] == []
+    assert report["rounds"] == {"Lunch": 1, "Keuzesessies ronde 2": 2}
+    assert report["kinds"] == {"afsluiting": 1, "keuzesessie": 1, "lunch": 1, "wandeling": 1,
+                               "werkbezoek": 1}

@@ -26,6 +26,8 @@ class Line:
     heading: int | None = None
     bold: bool = False
     used: bool = False
+    structural: bool = False       # used for the draft's frame (header, date), not an item
+    joined_into: Source | None = None   # the joined line (of several) it went in with
     raw: str = field(default="", repr=False)
     parts: tuple[Line, ...] = field(default=(), repr=False)   # the lines a joined line joins
 

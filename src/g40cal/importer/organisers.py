@@ -53,7 +53,16 @@ def _resolve(name: str, registry: GroupRegistry) -> Group | None:
     group = registry.resolve(name)
     if group is not None:
         return group
-    return _compact_index(registry).get(normalise(name).replace(" ", ""))
+    index = _compact_index(registry)
+    compact = normalise(name).replace(" ", "")
+    if compact in index:
+        return index[compact]
+    # "TG MKB & Dienstverlening" for "MKB-dienstverlening": an "&" or "en" inside one name
+    return index.get(_without_and(normalise(name)))
+
+
+def _without_and(normalised: str) -> str:
+    return "".join(word for word in normalised.split() if word != "en")
 
 
 _COMPACT: dict[int, dict[str, Group]] = {}
@@ -66,6 +75,8 @@ def _compact_index(registry: GroupRegistry) -> dict[str, Group]:
         for group in registry.groups:
             for name in (group.name, group.short, *group.aliases):
                 index.setdefault(normalise(name).replace(" ", ""), group)
+            for name in (group.name, group.short, *group.aliases):
+                index.setdefault(_without_and(normalise(name)), group)
         _COMPACT[id(registry)] = index
     return index
 
@@ -112,16 +123,28 @@ def leading_organisers(text: str, registry: GroupRegistry) -> tuple[tuple[str, .
     return (), text
 
 
-def parenthesised_organisers(text: str, registry: GroupRegistry) -> tuple[tuple[str, ...], str]:
-    """"(TG Woningmarkt en Fysieke pijler)" anywhere in an entry: organisers, text without it."""
+def parenthesised_organisers(text: str, registry: GroupRegistry
+                             ) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """"(TG Woningmarkt en Fysieke pijler)" anywhere in an entry: (organisers, the text
+    without it, the bracketed organiser phrases no group in the registry answers to).
+
+    A bracket that starts with a marker word ("(TG Onbekend)") names organisers even when
+    groups.toml does not know them: it leaves the title all the same, and is returned so
+    the caller can keep it (never guessed into a group)."""
     found: list[str] = []
+    unknown: list[str] = []
     kept = text
     for match in re.finditer(r"\(([^()]{2,120})\)", text):
+        first = match[1].split()[0] if match[1].split() else ""
+        if not _MARKERS.search(first):
+            continue
         names = organisers(match[1], registry)
-        if names and _MARKERS.search(match[1].split()[0] if match[1].split() else ""):
+        if names:
             found.extend(n for n in names if n not in found)
-            kept = kept.replace(match[0], " ")
-    return tuple(found), re.sub(r"[ \t]+", " ", kept).strip()
+        else:
+            unknown.append(match[1].strip())
+        kept = kept.replace(match[0], " ")
+    return tuple(found), re.sub(r"[ \t]+", " ", kept).strip(), tuple(unknown)
 
 
 _MENTION = re.compile(r"\b(?:themagroep(?:en)?|tg|pijlers?)\s+", re.IGNORECASE)

@@ -197,6 +197,9 @@ _TRAILING_ROOM = re.compile(
     r"|[A-Z][\w-]*(?:zaal|kamer)|[A-Z][\w-]+\s+zaal|Foyer|Atelier|Podium|Tribune)$")
 
 
+_BRACKETED_ROOM = re.compile(r"\s*\((?P<room>[^()]{1,40})\)\s*$")
+
+
 def is_room(text: str) -> bool:
     """A short cell that is only a room name: "Studio 1", "zaal IJssel", "Raadzaal"."""
     text = text.strip()
@@ -227,6 +230,9 @@ def split_room(text: str) -> tuple[str | None, str]:
         if start is not None:
             room = " ".join(before[start:]) + " " + floor[0].strip()
             return room.strip(), " ".join(before[:start]).strip()
+    bracketed = _BRACKETED_ROOM.search(text)
+    if bracketed and is_room(bracketed["room"]) and text[: bracketed.start()].strip():
+        return bracketed["room"].strip(), text[: bracketed.start()].strip()   # "… (zaal Kempen)"
     match = _DASH_ROOM.search(text)
     if match and (re.search(r"\d", match["room"]) or re.search(ROOM_WORDS, match["room"],
                                                                re.IGNORECASE)) \

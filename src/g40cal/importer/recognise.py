@@ -38,7 +38,9 @@ _ROOM_HEADERS = {"zaal", "ruimte", "locatie", "waar", "room"}
 _ORGANISER_HEADERS = {"organisatie", "georganiseerd door", "wie", "door"}
 _DAY_LINE = re.compile(r"^dag\s+(\d+)\b", re.IGNORECASE)
 _VENUE_LINE = re.compile(r"^(locatie|plaats|adres|waar)\s*:\s*(.+)$", re.IGNORECASE)
-_CHOICE_LABEL = re.compile(r"^(?:locatie|optie|keuze|route|groep)\s*\d+[.:)]?\s+", re.IGNORECASE)
+# "Locatie 1", "Sessie 2:", "Workshop 3 –": a label that numbers a choice, not its title
+_CHOICE_LABEL = re.compile(r"^(?:locatie|optie|keuze|route|groep|sessie|workshop|deelsessie"
+                           r"|werksessie)\s*\d+(?:\s*[-–—]\s+|[.:)]?\s+)", re.IGNORECASE)
 _NUMBERED = re.compile(r"(?:^|\s)(\d{1,2})[.)]\s+(?=[A-Z\"'‘“(])")
 _NUMBERED_LINE = re.compile(r"^\s*(\d{1,2})?\s*[.)]\s+(\S.*)$")
 _CHOICE_INTRO = re.compile(r"keuze uit|kiezen (?:voor|uit)|kunt u (?:ook )?kiezen|met de optie",
@@ -88,6 +90,7 @@ class _State:
     unreadable: list[Unused] = field(default_factory=list)
     room_column: int | None = None
     organiser_column: int | None = None
+    round_hosts: set[int] = field(default_factory=set)   # a round's row, its sessions listed
 
 
 def recognise(document: Document, registry: GroupRegistry, options: Options = Options()) -> Draft:
@@ -97,7 +100,7 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
     split = next((i for i, line in enumerate(lines)
                   if not line.is_row and _TOELICHTING.match(line.text)), None)
     if split is not None:
-        lines[split].used = True
+        lines[split].used = lines[split].structural = True
         programme, notes = lines[:split], lines[split + 1:]
     else:
         split = _explanations_start(lines)
@@ -111,6 +114,7 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
     if timed:
         _read_programme(programme, day_of_line, state)
         state.items, dropped = _parallel_rows(state.items)
+        dropped |= state.round_hosts
     else:
         notes = programme + notes      # descriptions only: the whole text is a Toelichting
     if state.time_column:
@@ -124,6 +128,8 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
                        "stands under, at the time the document gives that round — check it")
     markers = _end_markers(items, state.timed, day_ends)
     dropped |= markers
+    # an "Einde programma" row is the end of the item before it: it reached the draft
+    ending = {source for index in markers for source in items[index].sources}
     items = _estimate_ends(items, [t for t in state.timed if t[2] not in markers])
     items = [item for index, item in enumerate(items) if index not in dropped]
     items = _end_at_day_end(items, day_ends)
@@ -144,8 +150,35 @@ def recognise(document: Document, registry: GroupRegistry, options: Options = Op
         if not line.used and line.text.strip()) + tuple(
         Unused(item.title, item.sources[0], "no title: a heading without words")
         for item in untitled if item.title.strip() and item.sources)
+    lost = _lost_lines(lines, items, days, unused, ending)
+    if lost:
+        notices.append(f"{len(lost)} line(s) were read but went into no item of the draft; "
+                       "they are listed below as not used — check them against the draft")
+    unused += lost
     return Draft(title=title, kind=kind, city=city, days=tuple(days), items=tuple(items),
                  unused=unused, notices=tuple(notices), source_name=document.path.name)
+
+
+def _lost_lines(lines: list[Line], items: list[DraftItem], days: list[DraftDay],
+                unused: tuple[Unused, ...], ending: set[Source]) -> tuple[Unused, ...]:
+    """The safety net under "every line was used": a line the recogniser marked used must
+    have reached the draft (an item or a day names it among its sources), or be part of the
+    draft's frame (a header row, the title, a date line). Anything else was recognised and
+    then dropped somewhere on the way: it is reported, never silently lost."""
+    reached = {s for item in items for s in item.sources}
+    reached |= {d.source for d in days if d.source is not None} | ending
+    reported = {u.source for u in unused}
+    lost = []
+    for line in lines:
+        if not line.used or line.structural or not line.text.strip():
+            continue
+        parts = (line, *line.parts)
+        sources = {s for part in parts for s in (part.source, *part.sources, part.joined_into)}
+        if sources & (reached | reported):
+            continue
+        lost.append(Unused(line.text, line.source, "read, but it went into no item of the "
+                           "draft"))
+    return tuple(lost)
 
 
 def _names_something(title: str) -> bool:
@@ -193,7 +226,7 @@ def _programme_header(document: Document, lines: list[Line],
     for line in lines[:40]:
         if title is None and "netwerkdag" in fold(line.text) and len(line.text) < 120:
             title = line.text
-            line.used = True
+            line.used = line.structural = True
     context = " ".join(filter(None, [title, document.path.stem.replace("-", " ")]))
     kind = options.kind
     if kind is None:
@@ -265,7 +298,7 @@ def _days(programme: list[Line], lines: list[Line], options: Options, notices: l
     for index, line, found, rest in candidates:
         key = (found.day, found.month, found.year)
         if key in seen:
-            line.used = True
+            line.used = line.structural = True
             day_of_line[index] = seen[key]
             continue
         when, estimated, note = _resolve_year(found, whole_text, options)
@@ -280,7 +313,7 @@ def _days(programme: list[Line], lines: list[Line], options: Options, notices: l
             day_ends[len(days)] = hours.end
         if index >= 0:                 # a date line (not a sentence of a description)
             day_of_line[index] = len(days)
-            line.used = True
+            line.used = line.structural = True
     if options.date is not None:
         if not days:
             days = [DraftDay(options.date)]
@@ -304,7 +337,7 @@ def _days(programme: list[Line], lines: list[Line], options: Options, notices: l
             else:
                 days[number - 1] = replace(day, venue=name.strip(),
                                            address=day.address or (address.strip() or None))
-            line.used = True
+            line.used = line.structural = True
     return days, day_of_line, day_ends
 
 
@@ -414,7 +447,7 @@ def _header_row(line: Line, state: _State) -> bool:
 
 
 def _mark(line: Line) -> bool:
-    line.used = True
+    line.used = line.structural = True
     return True
 
 
@@ -442,7 +475,10 @@ def _timed_line(line: Line, slot: Slot, entries: list[tuple[int, str, Source]],
     next_parallel = next_untimed and next_line.is_row and len(
         [f for f in next_line.filled if not phrases.is_room(f[1])]) >= 2
     first = texts[0][1]
-    looks_round = bool(ROUND_WORDS.search(first)) and next_untimed
+    # "Verdiepingssessies" over rows "1. …", "2. …": a numbered list of its sessions
+    next_numbered = next_untimed and next_line.is_row and common_kind(first) not in \
+        _COMMON_ONLY and any(_LIST_NUMBER.match(f[1]) for f in next_line.filled)
+    looks_round = (bool(ROUND_WORDS.search(first)) or next_numbered) and next_untimed
     if len(texts) == 1 and (looks_round or next_parallel):
         name, location = round_name(first)
         state.round = _Round(name, slot, state.day, [texts[0][2]], location)
@@ -457,6 +493,16 @@ def _timed_line(line: Line, slot: Slot, entries: list[tuple[int, str, Source]],
         state.timed.append((state.day, slot.start, None))
         _sessions(texts, room, state)
         state.round = None
+    elif _choice_during(slot, texts[0][1], state):
+        # "12.20 uur Lunchwandeling …" within the lunch: one of the lunch's choices
+        _add_choices(state.last_item, [(texts[0][1], texts[0][2])], state, slot)
+        if slot.end is not None:
+            added = state.items[-1]
+            state.items[-1] = replace(added, end=slot.end, estimated=tuple(
+                e for e in added.estimated if e != "end"), estimate_notes=tuple(
+                n for n in added.estimate_notes if "eindtijd" not in n))
+        if room is not None and state.items[-1].room is None:
+            state.items[-1] = replace(state.items[-1], room=room)
     else:
         index = _add_common(texts[0][1], slot, room, organiser_text, [texts[0][2]], state)
         state.timed.append((state.day, slot.start, index))
@@ -467,6 +513,19 @@ def _timed_line(line: Line, slot: Slot, entries: list[tuple[int, str, Source]],
         if own_slot and rest:
             index = _add_common(rest, own_slot, None, None, [source], state)
             state.timed.append((state.day, own_slot.start, index))
+
+
+def _choice_during(slot: Slot, text: str, state: _State) -> bool:
+    """A walk, excursion or visit whose time lies within the item just before it (a lunch
+    or break): a choice during that item, not an item of the common programme."""
+    if state.last_item is None or state.round is not None:
+        return False
+    host = state.items[state.last_item]
+    if host.round is not None or host.kind not in ("lunch", "pauze") or host.start is None \
+            or host.end is None:
+        return False
+    within = host.start <= slot.start < host.end and (slot.end is None or slot.end <= host.end)
+    return within and common_kind(text) in CHOICE_KINDS
 
 
 _JUNK = re.compile(r"^(?:[^a-z\s]*[^\w\s][^a-z\s]*|[A-Z]{1,5}|[A-Z]{6,}|\S*[\[\]{}|%]\S*)$")
@@ -540,18 +599,22 @@ def _untimed_line(line: Line, filled: list[tuple[int, str, Source]], state: _Sta
             _organisers_by_column(filled, named, current, state)   # a row of organisers
             line.used = True
             return
-        texts = [f for f in filled if f not in rooms]
+        stated = [f for f in filled if f[0] == state.organiser_column and f not in rooms]
+        texts = [f for f in filled if f not in rooms and f not in stated]
         room = rooms[0][1] if len(rooms) == 1 and len(texts) == 1 else None
         if texts:
             _sessions(texts, room, state)
             line.used = True
+            if stated and len(current.last_row) == 1:    # its cell in the organiser column
+                _stated_organisers(current.last_row[0][1], stated[0], state)
         return
     if state.last_item is None:
         return
-    if line.is_row:
-        return          # a loose row of a table is not guessed into an item: reported
-    numbered = _NUMBERED_LINE.match(line.text)
     item = state.items[state.last_item]
+    if line.is_row:
+        _numbered_choice_row(line, filled, item, state)
+        return          # any other loose row of a table is not guessed into an item: reported
+    numbered = _NUMBERED_LINE.match(line.text)
     if numbered:
         _add_choices(state.last_item, [(numbered[2], line.source)], state)
         line.used = True
@@ -565,12 +628,50 @@ def _untimed_line(line: Line, filled: list[tuple[int, str, Source]], state: _Sta
     line.used = True
 
 
+def _numbered_choice_row(line: Line, filled: list[tuple[int, str, Source]], host: DraftItem,
+                         state: _State) -> None:
+    """ "1. Stadswandeling …" in a row of its own under "Lunch, met keuze uit:": a choice
+    of that lunch (or break, or an item that says one can choose), like a numbered list in
+    its cell."""
+    rooms = [f for f in filled if f[0] == state.room_column and phrases.is_room(f[1])]
+    texts = [f for f in filled if f not in rooms]
+    if len(texts) != 1 or not _NUMBERED_LINE.match(texts[0][1]):
+        return
+    invites = host.kind in ("lunch", "pauze") or host.title.rstrip().endswith(":") \
+        or _CHOICE_INTRO.search(" ".join(filter(None, [host.title, host.description])))
+    if not invites or host.round is not None:
+        return
+    assert state.last_item is not None
+    _add_choices(state.last_item, [(texts[0][1], texts[0][2])], state)
+    if rooms and state.items[-1].room is None:
+        state.items[-1] = replace(state.items[-1], room=rooms[0][1],
+                                  sources=(*state.items[-1].sources, rooms[0][2]))
+    line.used = True
+
+
+def _stated_organisers(index: int, cell: tuple[int, str, Source], state: _State) -> None:
+    """The organiser column's cell of a session's row: the organisers it states (through
+    groups.toml); a name the registry does not know goes into notes, never guessed."""
+    _column, text, source = cell
+    item = state.items[index]
+    groups = organisers(text, state.registry)
+    if groups:
+        keep = [(f, n) for f, n in zip(item.estimated, item.estimate_notes, strict=False)
+                if f != "groups"]
+        state.items[index] = replace(item, groups=groups, estimated=tuple(f for f, _ in keep),
+                                     estimate_notes=tuple(n for _, n in keep),
+                                     sources=(*item.sources, source))
+    else:
+        state.items[index] = replace(item, notes="; ".join(filter(None, [item.notes, text])),
+                                     sources=(*item.sources, source))
+
+
 def _organisers_by_column(filled: list[tuple[int, str, Source]],
                           named: list[tuple[str, ...] | None], current: _Round,
                           state: _State) -> None:
     by_column = dict(current.last_row)
     columns = [c for c, _ in current.last_row]
-    for position, ((column, _text, _source), groups) in enumerate(zip(filled, named,
+    for position, ((column, _text, source), groups) in enumerate(zip(filled, named,
                                                                        strict=True)):
         target = by_column.get(column)
         if target is None and len(filled) == len(columns):
@@ -582,19 +683,20 @@ def _organisers_by_column(filled: list[tuple[int, str, Source]],
             state.items[target] = replace(
                 item, groups=tuple(dict.fromkeys((*item.groups, *groups))) if "groups" not in
                 item.estimated else groups, estimated=tuple(f for f, _ in keep),
-                estimate_notes=tuple(n for _, n in keep))
+                estimate_notes=tuple(n for _, n in keep), sources=(*item.sources, source))
 
 
 def _rooms_by_column(rooms: list[tuple[int, str, Source]], current: _Round,
                      state: _State) -> None:
     by_column = dict(current.last_row)
     columns = [c for c, _ in current.last_row]
-    for position, (column, text, _source) in enumerate(rooms):
+    for position, (column, text, source) in enumerate(rooms):
         target = by_column.get(column)
         if target is None and len(rooms) == len(columns):
             target = by_column[columns[position]]
         if target is not None and state.items[target].room is None:
-            state.items[target] = replace(state.items[target], room=text)
+            item = state.items[target]
+            state.items[target] = replace(item, room=text, sources=(*item.sources, source))
 
 
 @dataclass(frozen=True)
@@ -613,8 +715,9 @@ class Entry:
 
 
 def parse_entry(text: str, state: _State, room: str | None = None) -> Entry:
+    text = _without_list_number(text)
     label_match = _CHOICE_LABEL.match(text)
-    label = label_match[0].strip() if label_match else None
+    label = label_match[0].strip().rstrip(".:)-–— ") if label_match else None
     if label_match:
         text = text[label_match.end():]
     whole = text
@@ -622,22 +725,27 @@ def parse_entry(text: str, state: _State, room: str | None = None) -> Entry:
     start = phrases.own_start(text)
     if slot and text.find(slot.text) < 80:
         text = re.sub(r"[ \t]+", " ", text.replace(slot.text, " ", 1)).strip()
-    if room is None:
+    if room is None and not _numbered_choices(text):   # a list's last room is its last choice's
         room, text = _split_room(text)
-    groups, text = parenthesised_organisers(text, state.registry)
+    groups, text, unknown = parenthesised_organisers(text, state.registry)
+    if unknown:
+        label = "; ".join(filter(None, [label, *unknown]))
     practical = None
     if not _numbered_choices(text):      # a list's brackets belong to its choices
         text, practical = _practical_brackets(text)
+        if practical is None:
+            text, practical = _practical_clauses(text)
     if practical:
         label = "; ".join(filter(None, [label, practical]))
     title, rest = _title_and_rest(text, state)
+    title, rest = _without_choice_intro(title, rest)
     lead, after = leading_organisers(rest, state.registry)
     if lead:
-        groups = tuple(dict.fromkeys((*groups, *lead)))
+        groups = tuple(dict.fromkeys((*lead, *groups)))     # the words it opens with first
         rest = after
     title_groups, _ = leading_organisers(title, state.registry)
     if title_groups:
-        groups = tuple(dict.fromkeys((*groups, *title_groups)))
+        groups = tuple(dict.fromkeys((*title_groups, *groups)))
     from_title = False
     if not groups:
         named = organisers(title, state.registry)
@@ -647,12 +755,46 @@ def parse_entry(text: str, state: _State, room: str | None = None) -> Entry:
                  phrases.capacity(whole), phrases.transport(whole), phrases.proviso(whole), label)
 
 
+# "2. …", "2) …", and "b. …" before a capital ("A. de Vries" is a name, not a label)
+_LIST_NUMBER = re.compile(r"^\s*(?:\d{1,2}[.)]\s+(?=\S)|[a-h][.)]\s+(?=[A-Z\"'‘“(]))")
+
+
+def _without_list_number(text: str) -> str:
+    """ "2. Pijler Economie en Werk: …", one entry of a numbered list of sessions in rows:
+    the number orders the list and is no part of the title. A text that is itself a numbered
+    list ("1. Stadswandeling … 2. Fietstocht …") keeps its numbers: they part its choices."""
+    if _numbered_choices(text):
+        return text
+    return _LIST_NUMBER.sub("", text, count=1)
+
+
 def _practical_brackets(text: str) -> tuple[str, str | None]:
     """ "(vertrek 12.15 uur, max. 20 personen)" is practical information, not title: notes."""
     for match in re.finditer(r"\(([^()]{3,120})\)", text):
         inner = match[1]
         if phrases.own_start(inner) or phrases.capacity(inner):   # "(met de fiets)" stays
             return re.sub(r"[ \t]+", " ", text.replace(match[0], " ")).strip(), inner.strip()
+    return text, None
+
+
+def _without_choice_intro(title: str, rest: str) -> tuple[str, str]:
+    """ "Lunch, met keuze uit:": the title is "Lunch"; the invitation opens the description."""
+    head, comma, clause = title.rpartition(", ")
+    if comma and head.strip() and _CHOICE_INTRO.search(clause):
+        return head.strip(), "\n\n".join(filter(None, [clause.strip(), rest]))
+    return title, rest
+
+
+def _practical_clauses(text: str) -> tuple[str, str | None]:
+    """ "Lunchwandeling door het centrum, vertrek 12.20 uur bij de ingang, max. 20 personen":
+    the clauses from the first that gives a start, capacity or transport on are practical
+    information (notes), not title. Only the first paragraph of a cell is looked at."""
+    first, newline, more = text.partition("\n")
+    clauses = re.split(r",\s+(?![^()]*\))", first)
+    for i, clause in enumerate(clauses[1:], start=1):
+        if phrases.own_start(clause) or phrases.capacity(clause) or phrases.transport(clause):
+            kept = ", ".join(clauses[:i]).strip()
+            return kept + newline + more, ", ".join(clauses[i:]).strip()
     return text, None
 
 
@@ -728,8 +870,20 @@ def _add_common(text: str, slot: Slot | None, room: str | None, organiser_text: 
         # a start before the list ("Met de optie om te wandelen (start 12.15 uur)") is shared
         start = phrases.own_start(entry.rest[: entry.rest.find(choices[0][0])]
                                   if choices[0][0] in entry.rest else entry.rest)
-        _add_choices(state.last_item, [(t, sources[0]) for t in
-                                       (c for c, _ in choices)], state, start)
+        host = state.last_item
+        _add_choices(host, [(t, sources[0]) for t in (c for c, _ in choices)], state, start)
+        if ROUND_WORDS.search(entry.title) and not rest and item.kind == "overig":
+            # "Keuzesessies ronde 1" over its numbered sessions in one cell: the round's
+            # name, not an item of its own
+            state.round_hosts.add(host)
+            for index in range(host + 1, len(state.items)):   # the round's time is theirs
+                session = state.items[index]
+                keep = [(f, n) for f, n in zip(session.estimated, session.estimate_notes,
+                                               strict=False) if f != "end"]
+                state.items[index] = replace(
+                    session, kind=choice_kind(session.title, entry.title), optional=None,
+                    estimated=tuple(f for f, _ in keep), estimate_notes=tuple(n for _, n in keep))
+        return host
     return state.last_item
 
 

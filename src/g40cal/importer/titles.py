@@ -99,6 +99,9 @@ _COMMON_KINDS = (
     ("inloop", r"\binloop|\bontvangst\b|\bregistratie\b"),
     ("opening", r"^opening\b|^welkom\b|\bopening\b"),
     ("lunchlezing", r"lunchlezing"),
+    # "Lunchwandeling": a walk during the lunch, not the lunch itself
+    ("wandeling", r"lunch(?:wandeling|rondleiding)"),
+    ("excursie", r"lunch(?:excursie|tocht)"),
     ("afsluiting", r"\bafsluiting\b|\bafsluitend|\bafronding\b|\bwrap[ -]?up\b"),
     ("borrel", r"borrel|\bnazit"),
     ("diner", r"diner\b"),

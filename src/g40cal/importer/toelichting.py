@@ -210,6 +210,8 @@ def attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
 def _pass_used_on(line: Line) -> None:
     for original in line.parts:
         original.used = original.used or line.used
+        original.structural = original.structural or line.structural
+        original.joined_into = line.joined_into or line.source
         _pass_used_on(original)
 
 
@@ -255,7 +257,7 @@ def _attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
             if dated:
                 day = int(dated[1])
                 section, current = None, None
-                line.used = True
+                line.used = line.structural = True
                 continue
             match = match_item(text, items, taken, slot)
             if match is not None:
@@ -263,7 +265,8 @@ def _attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
                 level = line.heading
                 taken.add(match)
                 line.used = True
-                items[match] = _fuller_title(items[match], heading_key(text))
+                items[match] = _with_source(_fuller_title(items[match], heading_key(text)),
+                                            line)
                 continue
             key = heading_key(text)
             same_level = line.heading is not None and level is not None \
@@ -282,7 +285,7 @@ def _attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
                 section_round = None if create or kind != "round" else \
                     _table_round(items, name, slot, day, line)
                 current = None
-                line.used = True
+                line.used = line.structural = True      # the round's name, not an item
                 if create and kind == "lunch":
                     items.append(DraftItem(title=key, kind="lunch", day=day, start=None,
                                            sources=(line.source,)))
@@ -291,7 +294,7 @@ def _attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
             if create and section is None and not line.heading \
                     and not _body_follows(lines, position):
                 section = (key, _section_kind(key))     # a heading over headings
-                line.used = True
+                line.used = line.structural = True
                 continue
             if create:
                 items.append(_created(key, section, day, line))
@@ -499,6 +502,7 @@ def _body_line(items: list[DraftItem], index: int, line: Line, registry: GroupRe
                                    provisional=item.provisional or phrases.proviso(text),
                                    sources=(*item.sources, line.source))
             return index if not names.strip() else None
+    item = _with_source(item, line)       # every line below reaches this item
     if pending == index and _looks_like_speaker(text):
         items[index] = replace(item, speakers=(*item.speakers, *speaker_names(text)))
         return index
@@ -523,6 +527,14 @@ def _body_line(items: list[DraftItem], index: int, line: Line, registry: GroupRe
     items[index] = replace(item, description=description, sources=(*item.sources, line.source),
                            **update)
     return None
+
+
+def _with_source(item: DraftItem, line: Line) -> DraftItem:
+    """The item names the line among its sources (the draft's "# from:" comment, and the
+    proof that the line reached the draft)."""
+    if line.source in item.sources:
+        return item
+    return replace(item, sources=(*item.sources, line.source))
 
 
 def _stated_groups(item: DraftItem, groups: tuple[str, ...]) -> DraftItem:

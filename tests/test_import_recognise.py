@@ -913,3 +913,12 @@ def test_numbered_rows_under_a_timed_row_make_it_a_round_whatever_it_is_called(
         ("Lunch", None, "Foyer", ()),
     ]
     assert not draft.unused
+
+
+def test_a_date_line_with_venue_and_street_address_gives_both(registry: GroupRegistry) -> None:
+    doc = document(*paragraphs(
+        "Programma Bestuurlijke Netwerkdag Enschede",
+        "Vrijdag 3 april 2026, Stadhuis Enschede, Langestraat 24, 7511 HC Enschede"),
+        table(("09.30 - 10.00", "Inloop")))
+    day = recognise(doc, registry).days[0]
+    assert (day.venue, day.address) == ("Stadhuis Enschede", "Langestraat 24, 7511 HC Enschede")

@@ -307,7 +307,8 @@ def _days(programme: list[Line], lines: list[Line], options: Options, notices: l
             rest = rest.replace(hours.text, " ")
         venue = re.sub(r"^(?:in|te|bij|op|locatie:?)\s+(?:het\s+|de\s+)?", "",
                        rest.strip(" -–—,:"), flags=re.IGNORECASE) or None
-        days.append(DraftDay(when, venue, None, estimated, note, line.source))
+        venue, address = _venue_and_address(venue)
+        days.append(DraftDay(when, venue, address, estimated, note, line.source))
         seen[key] = len(days)
         if hours is not None and hours.end is not None:
             day_ends[len(days)] = hours.end
@@ -339,6 +340,17 @@ def _days(programme: list[Line], lines: list[Line], options: Options, notices: l
                                            address=day.address or (address.strip() or None))
             line.used = line.structural = True
     return days, day_of_line, day_ends
+
+
+def _venue_and_address(text: str | None) -> tuple[str | None, str | None]:
+    """"Stadhuis Enschede, Langestraat 24, 7511 HC Enschede": the venue before the first
+    comma, the address after it when that has a number (a street number or a postcode)."""
+    if not text or "," not in text:
+        return text, None
+    name, _, rest = text.partition(",")
+    if not re.search(r"\d", rest):
+        return text, None
+    return name.strip() or None, rest.strip() or None
 
 
 def _dates_of_the_day(lines: list[Line]) -> list[tuple[int, Line, phrases.FoundDate, str]]:

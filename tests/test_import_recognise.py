@@ -922,3 +922,15 @@ def test_a_date_line_with_venue_and_street_address_gives_both(registry: GroupReg
         table(("09.30 - 10.00", "Inloop")))
     day = recognise(doc, registry).days[0]
     assert (day.venue, day.address) == ("Stadhuis Enschede", "Langestraat 24, 7511 HC Enschede")
+
+
+def test_speakers_named_after_a_sentence_of_the_description_are_speakers(
+        registry: GroupRegistry) -> None:
+    doc = document(*paragraphs("Programma ambtelijke netwerkdag", "Donderdag 12 maart 2026"),
+                   table(("10.30 - 11.45", "Themagroep Veiligheid")),
+                   *paragraphs("Toelichting", "Themagroep Veiligheid",
+                               "Over ondermijning in de wijk. Spreker: Jan Jansen (gemeente "
+                               "Enschede)", heading={1: 1, 2: 2}))
+    found = item(recognise(doc, registry), "Themagroep Veiligheid")
+    assert found.description == "Over ondermijning in de wijk."
+    assert found.speakers == ("Jan Jansen (gemeente Enschede)",)

@@ -26,6 +26,8 @@ _NUMBER = re.compile(r"^\s*(?:[-*]\s*)?\d{1,2}\s*[.)]\s*")
 _SPEAKERS = re.compile(
     r"^(?:sprekers?|met|gasten?|dagvoorzitter|moderator|gespreksleider|inleiders?|panel)"
     r"(?:\s+[^:]{1,80})?\s*:\s*(?P<names>.*)$", re.IGNORECASE)
+_TRAILING_SPEAKERS = re.compile(r"(?<=[.!?])\s+(?=(?:sprekers?|dagvoorzitter|moderator"
+                                r"|gespreksleider|inleiders?)\s*:)", re.IGNORECASE)
 _WITH = re.compile(r"^[Mm]et\s+(?P<names>(?:[a-z]+\s+)?[A-Z].{2,120})$")
 _ORGANISED = re.compile(r"^georganiseerd\s+(?:door|(?:samen\s+)?met|in\s+samenwerking\s+met"
                         r"|i\.?s\.?m\.?)\s+(?P<who>.+?)\.?$", re.IGNORECASE)
@@ -488,6 +490,16 @@ def _body_line(items: list[DraftItem], index: int, line: Line, registry: GroupRe
                pending: int | None) -> int | None:
     item = items[index]
     text = line.text
+    trailing = _TRAILING_SPEAKERS.search(text)
+    if trailing and not _SPEAKERS.match(text):
+        # "Over ondermijning in de wijk. Spreker: Jan Jansen (…)": the sentence is the
+        # description, the rest names the speakers, as if they stood on a line of their own.
+        line.used = True
+        head, tail = text[:trailing.start()].strip(), text[trailing.start():].strip()
+        _body_line(items, index, replace(line, cells=(head,), sources=(line.source,)),
+                   registry, pending)
+        return _body_line(items, index, replace(line, cells=(tail,), sources=(line.source,)),
+                          registry, pending)
     speakers = _SPEAKERS.match(text)
     with_names = _WITH.match(text) if len(text.split()) <= 16 and not text.endswith(".") \
         else None

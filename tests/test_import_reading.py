@@ -777,3 +777,31 @@ def test_any_html_table_with_merged_cells_reads_back_on_its_grid(tmp_path, grid,
 def test_a_pdf_that_only_restricts_printing_and_copying_is_read(tmp_path):
     path = docs.write_protected_pdf(tmp_path / "beperkt.pdf", password="")
     assert [p.text for p in paragraphs(read_document(path))] == [docs.DORDRECHT_TITLE]
+
+
+def test_session_rows_without_a_time_under_a_round_row_of_a_tight_pdf_table_are_rows(
+        tmp_path):
+    # No lines, no padding between rows: only the cells a line fills tell a new row (a
+    # session with its room) from a title that wrapped.
+    from fpdf import FPDF
+
+    rows = [("10.45 - 12.00", "Keuzesessies ronde 1", ""),
+            ("", "Themagroep Wonen, Welzijn en Zorg: langer thuis", "Zaal 2"),
+            ("", "Themagroep Sterke Keten: de digitale overheid", "Zaal 3"),
+            ("12.00 - 13.00", "Lunch", "Foyer"),
+            ("13.00 - 14.00", "Plenaire afsluiting met een lange titel die in de cel", "Zaal 1"),
+            ("", "doorloopt", ""),
+            ("14.00 - 14.30", "Borrel", "Foyer")]
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "", 11)
+    for time, title, room in rows:
+        pdf.cell(35, 7, time)
+        pdf.cell(110, 7, title)
+        pdf.cell(40, 7, room, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(tmp_path / "apeldoorn.pdf"))
+    [schedule] = tables(read_document(tmp_path / "apeldoorn.pdf"))
+    texts = [[cell.text for cell in row.cells] for row in schedule.rows]
+    assert texts[:4] == [list(r) for r in rows[:4]]
+    assert texts[4][0] == "13.00 - 14.00" and texts[4][1].startswith("Plenaire afsluiting")
+    assert texts[4][1].endswith("doorloopt") and texts[5] == list(rows[6])

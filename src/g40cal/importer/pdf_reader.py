@@ -397,15 +397,29 @@ def _row_bands(lines: list[_Line], columns: list[float]) -> list[list[_Line]]:
     tight = _tight_gap(lines)
     rows: list[list[_Line]] = []
     has_first: list[bool] = []
+    filled: list[set[int]] = []
+    untimed: list[bool] = []  # rows started by the rule below, without a time of their own
     for previous, line in zip([None, *lines], lines, strict=False):
-        first = any(_column_of(run.x0, columns) == 1 for run in line.runs)
+        columns_here = {_column_of(run.x0, columns) for run in line.runs}
+        first = 1 in columns_here
         spaced = previous is None or line.top - previous.bottom > tight + 0.3 * line.size
-        if spaced or (first and has_first[-1]):
+        # A wrapped cell goes on in the one column that wrapped: a line that fills a column
+        # still empty in this row, or several columns at once, is a row of its own (the
+        # sessions under a round's row, each with its room).
+        # (A line with the first column's text is left to the rule below: a time centred
+        # beside a title of several lines stands on its middle line.)
+        own_row = not first and bool(filled) and bool(filled[-1]) and (
+            bool(columns_here - filled[-1]) or len(columns_here) > 1)
+        # A time after such a row starts the next row: it is not centred beside it.
+        if spaced or (first and (has_first[-1] or untimed[-1])) or own_row:
             rows.append([line])
             has_first.append(first)
+            filled.append(set(columns_here))
+            untimed.append(own_row)
         else:
             rows[-1].append(line)
             has_first[-1] = has_first[-1] or first
+            filled[-1] |= columns_here
     return rows
 
 

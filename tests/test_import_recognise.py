@@ -934,3 +934,27 @@ def test_speakers_named_after_a_sentence_of_the_description_are_speakers(
     found = item(recognise(doc, registry), "Themagroep Veiligheid")
     assert found.description == "Over ondermijning in de wijk."
     assert found.speakers == ("Jan Jansen (gemeente Enschede)",)
+
+
+def test_sessions_on_lines_below_a_round_name_in_its_cell_are_the_round_s_sessions(
+        registry: GroupRegistry) -> None:
+    # A PDF table without space between rows gives the round's cell a line per session.
+    doc = document(*paragraphs("Donderdag 8 oktober 2026"), table(
+        ("12.00 - 13.00", "Lunch", "Foyer"),
+        ("13.00 - 14.15", "Keuzesessies ronde 2\nExcursie Paleis Het Loo (met de fiets, max. "
+                          "12 personen)", ""),
+        ("", "Pijler Sociaal: armoede en schulden", "Zaal 2"),
+        ("14.30 - 15.00", "Afsluiting", "Foyer")), name="programma-apeldoorn.pdf")
+    draft = recognise(doc, registry)
+    excursion = item(draft, "Excursie Paleis Het Loo")
+    assert (excursion.round, excursion.kind) == ("Keuzesessies ronde 2", "excursie")
+    assert (excursion.capacity, excursion.transport) == (12, "met de fiets")
+    assert item(draft, "Pijler Sociaal").round == "Keuzesessies ronde 2"
+
+
+def test_a_capitalised_article_inside_a_name_does_not_end_the_title() -> None:
+    from g40cal.importer.titles import split_title
+
+    assert split_title("Excursie Paleis Het Loo") == ("Excursie Paleis Het Loo", "")
+    assert split_title("Wandeling door de binnenstad Het begint bij het stadhuis")[0] == (
+        "Wandeling door de binnenstad")

@@ -493,9 +493,14 @@ def _timed_line(line: Line, slot: Slot, entries: list[tuple[int, str, Source]],
     looks_round = (bool(ROUND_WORDS.search(first)) or next_numbered) and next_untimed
     if len(texts) == 1 and (looks_round or next_parallel):
         name, location = round_name(first)
+        sessions = _sessions_in_round_cell(first)
+        if sessions is not None:
+            name, location, sessions = sessions
         state.round = _Round(name, slot, state.day, [texts[0][2]], location)
         state.rounds.append(state.round)
         state.timed.append((state.day, slot.start, None))
+        if sessions:
+            _sessions([(texts[0][0], text, texts[0][2]) for text in sessions], None, state)
         return
     state.round = None
     if len(texts) >= 2:                               # parallel sessions side by side
@@ -951,6 +956,20 @@ def _add_choices(parent: int, texts: list[tuple[str, Source]], state: _State,
             sources=(source,), estimated=tuple(estimated), estimate_notes=tuple(notes),
             notes=entry.label, optional=True,
         ))
+
+
+def _sessions_in_round_cell(text: str) -> tuple[str, str, list[str]] | None:
+    """"Keuzesessies ronde 2" with, in the same cell, a line per session below it (a PDF
+    table without space between its rows reads so): (name, location, the sessions' lines).
+    Lines that name a room ("— Raadzaal") are the round's location, not sessions."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if len(lines) < 2 or not ROUND_WORDS.search(lines[0]) or round_name(lines[0])[1]:
+        return None
+    rooms = [line for line in lines[1:] if phrases.is_room(line.strip(" -–—"))]
+    sessions = [line for line in lines[1:] if line not in rooms]
+    if not sessions:
+        return None
+    return round_name(lines[0])[0], ", ".join(r.strip(" -–—") for r in rooms), sessions
 
 
 def _sessions(texts: list[tuple[int, str, Source]], room: str | None, state: _State) -> None:

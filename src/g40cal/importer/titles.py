@@ -75,7 +75,10 @@ def split_title(text: str, headings: Iterable[str] = ()) -> tuple[str, str]:
         if bare in _MARKER_WORDS or _starts_person(words, i):
             return " ".join(words[:i]).rstrip(",;:- "), " ".join(words[i:])
         previous_bare = previous.lower().strip(",;:")
-        if bare in _SENTENCE_STARTERS and previous_bare not in _JOINERS:
+        # "Paleis Het Loo", "Stadion De Vliert": a capitalised article between capitalised
+        # words is part of a name, not the start of a sentence.
+        in_name = previous[:1].isupper() and i + 1 < len(words) and words[i + 1][:1].isupper()
+        if bare in _SENTENCE_STARTERS and previous_bare not in _JOINERS and not in_name:
             return " ".join(words[:i]).rstrip(",;:"), " ".join(words[i:])
         if previous_bare in _JOINERS or previous[:1].isupper() or previous.endswith((",", "-")):
             continue                      # "Kansrijk Dordt West", "met Dordrecht": a name

@@ -958,3 +958,25 @@ def test_a_capitalised_article_inside_a_name_does_not_end_the_title() -> None:
     assert split_title("Excursie Paleis Het Loo") == ("Excursie Paleis Het Loo", "")
     assert split_title("Wandeling door de binnenstad Het begint bij het stadhuis")[0] == (
         "Wandeling door de binnenstad")
+
+
+def test_a_markdown_programme_with_a_separator_before_the_venue_and_speakers_in_a_sentence(
+        registry: GroupRegistry, tmp_path: Path) -> None:
+    from g40cal.importer.reading import read_document
+
+    text = ("# Ambtelijke netwerkdag Zwolle\n\n**Donderdag 19 november 2026** · Locatie: "
+            "Stadhuis Zwolle, Grote Kerkplein 15, 8011 PK Zwolle\n\n## Programma\n\n"
+            "- 09:30 – 10:00 uur: Inloop met koffie\n"
+            "- 11:00 – 12:00 uur: Keuzesessies ronde 1\n"
+            "  1. Themagroep Duurzaamheid – Warmtetransitie (zaal Vecht)\n"
+            "  2. Themagroep Veiligheid – Ondermijning (zaal IJssel)\n\n"
+            "## Toelichting\n\n### Themagroep Duurzaamheid – Warmtetransitie\n"
+            "Hoe maken we wijken aardgasvrij? Sprekers: Ineke Vos (gemeente Zwolle), "
+            "Karel Bos (BZK)\n")
+    (tmp_path / "zwolle.md").write_text(text, encoding="utf-8")
+    draft = recognise(read_document(tmp_path / "zwolle.md"), registry)
+    assert (draft.days[0].venue, draft.days[0].address) == (
+        "Stadhuis Zwolle", "Grote Kerkplein 15, 8011 PK Zwolle")
+    session = item(draft, "Themagroep Duurzaamheid")
+    assert session.speakers == ("Ineke Vos (gemeente Zwolle)", "Karel Bos (BZK)")
+    assert session.description == "Hoe maken we wijken aardgasvrij?"

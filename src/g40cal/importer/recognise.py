@@ -305,8 +305,10 @@ def _days(programme: list[Line], lines: list[Line], options: Options, notices: l
         hours = phrases.inner_slot(rest)
         if hours is not None:
             rest = rest.replace(hours.text, " ")
-        venue = re.sub(r"^(?:in|te|bij|op|locatie:?)\s+(?:het\s+|de\s+)?", "",
-                       rest.strip(" -–—,:"), flags=re.IGNORECASE) or None
+        # "· Locatie: Stadhuis Zwolle, …", "| in het Stadhuis": separators and words that
+        # introduce the place are not part of its name.
+        venue = re.sub(r"^(?:in|te|bij|op|locatie:?|adres:?|plaats:?)\s+(?:het\s+|de\s+)?", "",
+                       rest.strip(" -–—,:·•|/"), flags=re.IGNORECASE) or None
         venue, address = _venue_and_address(venue)
         days.append(DraftDay(when, venue, address, estimated, note, line.source))
         seen[key] = len(days)

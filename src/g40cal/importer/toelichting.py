@@ -278,6 +278,12 @@ def _attach(lines: list[Line], items: list[DraftItem], registry: GroupRegistry,
                 if not has_body and _names_only_organisers(items[current], registry):
                     items[current] = _retitled(items[current], key, line)
                     continue
+                if _SPEAKERS.match(text) or _TRAILING_SPEAKERS.search(text):
+                    # not a subtitle: a line of the entry that names its speakers
+                    pending_speakers = _body_line(items, current, line, registry,
+                                                  pending_speakers)
+                    has_body = True
+                    continue
                 _add_text(items, current, key, line)    # a subtitle of the same entry
                 continue
             if ROUND_WORDS.search(key) or _SECTION.match(key):

@@ -980,3 +980,16 @@ def test_a_markdown_programme_with_a_separator_before_the_venue_and_speakers_in_
     session = item(draft, "Themagroep Duurzaamheid")
     assert session.speakers == ("Ineke Vos (gemeente Zwolle)", "Karel Bos (BZK)")
     assert session.description == "Hoe maken we wijken aardgasvrij?"
+
+
+def test_a_lunch_that_offers_one_walk_in_its_text_gets_the_walk_as_its_choice(
+        registry: GroupRegistry) -> None:
+    doc = document(*paragraphs("Donderdag 19 november 2026"), table(
+        ("12:00 – 13:00 uur", "Lunch, met de mogelijkheid tot een stadswandeling (start 12.15 "
+                              "uur, max. 20 personen)"),
+        ("13:00 – 14:00 uur", "Afsluiting")), name="programma-zwolle.docx")
+    draft = recognise(doc, registry)
+    lunch, walk = item(draft, "Lunch"), item(draft, "Stadswandeling")
+    assert (lunch.title, lunch.capacity) == ("Lunch", None)
+    assert (walk.kind, walk.round, walk.start, walk.capacity) == (
+        "wandeling", "Lunch", time(12, 15), 20)

@@ -858,8 +858,24 @@ def _readable(title: str) -> bool:
     return bool(re.search(r"[^\W\d_]{2,}", title))
 
 
+_OFFERED_CHOICE = re.compile(
+    r"^(?P<host>[^,()]{2,40}?),?\s+met\s+(?:de\s+)?(?:mogelijkheid|optie|keuze)\s+"
+    r"(?:tot|voor|van)\s+(?:een\s+)?(?P<choice>[^()]*?(?:wandeling|excursie|rondleiding"
+    r"|vaartocht|fietstocht|werkbezoek))\s*(?P<rest>\([^()]*\))?\s*$", re.IGNORECASE)
+
+
 def _add_common(text: str, slot: Slot | None, room: str | None, organiser_text: str | None,
                 sources: list[Source], state: _State) -> int | None:
+    offered = _OFFERED_CHOICE.match(text) if not _numbered_choices(text) else None
+    if offered:
+        # "Lunch, met de mogelijkheid tot een stadswandeling (start 12.15 uur, max. 20
+        # personen)": the lunch, and the walk as its one choice with its own start and size
+        host = _add_common(offered["host"], slot, room, organiser_text, sources, state)
+        if host is not None:
+            walk = offered["choice"].strip()
+            _add_choices(host, [(f"{walk[:1].upper()}{walk[1:]} {offered['rest'] or ''}".strip(),
+                                 sources[0])], state)
+            return host
     entry = parse_entry(text, state, room)
     if not _readable(entry.title):
         return None                     # nothing that could be a title: the line is reported

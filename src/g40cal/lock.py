@@ -95,9 +95,22 @@ def project_lock(state_path: Path, command: str, *, wait: float = 0.0,
     ``wait``: seconds to wait for another holder (0: raise ``ProjectBusy`` at once).
     ``on_wait``: told once, in words, whom it waits for.
     """
-    key = _key(state_path)
+    with file_lock(_key(state_path), command, wait=wait, on_wait=on_wait):
+        yield
+
+
+Busy = Callable[[Path, LockHolder | None, float], Exception]
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, command: str, *, wait: float = 0.0,
+              on_wait: Callable[[str], None] | None = None,
+              busy: Busy | None = None) -> Iterator[None]:
+    """Hold the lock file ``path`` (an absolute path) while the block runs; re-entrant
+    within this process. ``busy`` makes the error raised when another holder keeps it
+    (default: ``ProjectBusy``, naming the holder)."""
     with _held_guard:
-        entry = _held.get(key)
+        entry = _held.get(path)
         if entry is not None:
             entry[1] += 1
     if entry is not None:  # re-entrant: this process holds it already
@@ -107,14 +120,14 @@ def project_lock(state_path: Path, command: str, *, wait: float = 0.0,
             with _held_guard:
                 entry[1] -= 1
         return
-    fd = _acquire(key, command, wait, on_wait)
+    fd = _acquire(path, command, wait, on_wait, busy or _busy)
     with _held_guard:
-        _held[key] = [fd, 1]
+        _held[path] = [fd, 1]
     try:
         yield
     finally:
         with _held_guard:
-            del _held[key]
+            del _held[path]
         _release(fd)
 
 
@@ -129,7 +142,7 @@ def _open(path: Path) -> int:
 
 
 def _acquire(path: Path, command: str, wait: float,
-             on_wait: Callable[[str], None] | None) -> int:
+             on_wait: Callable[[str], None] | None, busy: Busy) -> int:
     fd = _open(path)
     deadline = time.monotonic() + max(0.0, wait)
     told = False
@@ -141,7 +154,7 @@ def _acquire(path: Path, command: str, wait: float,
             except BlockingIOError:
                 holder = read_holder(path)
                 if time.monotonic() >= deadline:
-                    raise _busy(path, holder, wait) from None
+                    raise busy(path, holder, wait) from None
                 if on_wait is not None and not told:
                     on_wait(f"Waiting for another g40cal ({_who(holder)}) to finish, "
                             f"up to {wait:g} s …")

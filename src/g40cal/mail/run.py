@@ -8,7 +8,6 @@ and writes each message as an ``.eml`` file instead: the state is left as it was
 from __future__ import annotations
 
 import contextlib
-import fcntl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from pathlib import Path
 from g40cal.config import Config
 from g40cal.definitions.project import Project
 from g40cal.errors import UserError
+from g40cal.lock import file_lock
 from g40cal.mail import outbox
 from g40cal.mail.messages import Composed, Composer
 from g40cal.mail.sending import addresses_of, dry_run_files
@@ -116,19 +116,16 @@ def links_problem(config: Config) -> str | None:
 @contextlib.contextmanager
 def sending_lock(config: Config) -> Iterator[None]:
     """One sending run at a time: two at once (a scheduled run while the bureau sends by
-    hand; at 30 a minute a big batch takes half an hour) would both send what is due."""
-    path = config.state_path.with_name(config.state_path.name + ".mail-lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UserError("another g40cal mail send is running for this project; it sends "
-                            "what is due, nothing was sent now") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    hand; at 30 a minute a big batch takes half an hour) would both send what is due. Apart
+    from the project's lock, so that a sync need not wait for a batch to finish."""
+    path = config.state_path.absolute().with_name(config.state_path.name + ".mail-lock")
+
+    def busy(*_: object) -> UserError:
+        return UserError("another g40cal mail send is running for this project; it sends "
+                         "what is due, nothing was sent now")
+
+    with file_lock(path, "mail send", busy=busy):
+        yield
 
 
 def require_published(state: State) -> None:

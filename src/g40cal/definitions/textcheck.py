@@ -14,11 +14,12 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-_BIDI = "\u202a-\u202e\u2066-\u2069"
+# Text-direction embeddings, overrides and isolates (a character class range).
+DIRECTION_CONTROLS = "\u202a-\u202e\u2066-\u2069"
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-_IN_ANY_TEXT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x84\x86-\x9f{_BIDI}]")
-_IN_ONE_LINE = re.compile(f"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
-_DIRECTION = re.compile(f"[{_BIDI}]")
+_IN_ANY_TEXT = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x84\x86-\x9f{DIRECTION_CONTROLS}]")
+_IN_ONE_LINE = re.compile(f"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029{DIRECTION_CONTROLS}]")
+_DIRECTION = re.compile(f"[{DIRECTION_CONTROLS}]")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, time
 
+from g40cal.definitions.textcheck import DIRECTION_CONTROLS
+
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december")
 WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
@@ -171,7 +173,7 @@ def clean(text: str) -> str:
     # Control characters (C0 and C1) and line separators of a bad export become spaces;
     # invisible text-direction controls go: `check` refuses them in a definition.
     text = re.sub("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]", " ", text)
-    text = re.sub("[\u202a-\u202e\u2066-\u2069]", "", text)
+    text = re.sub(f"[{DIRECTION_CONTROLS}]", "", text)
     text = re.sub(r"<[^>]{1,200}>", " ", text)
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)      # [label](#) → label
     text = text.replace("**", "").replace("__", "")

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import time
 from typing import Any
 
+from g40cal.definitions.textcheck import DIRECTION_CONTROLS
 from g40cal.importer.draft import Draft, DraftItem
 
 PLACEHOLDER_START = time(9, 0)
@@ -23,8 +24,7 @@ NO_VENUE = "Locatie volgt"
 _WIDTH = 96
 # Control characters and bidi overrides (a Word field code, a stray byte of a PDF font) are
 # not text: `check` refuses them in a definition, so the draft leaves them out.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
-                     "\u2028\u2029]")
+_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f{DIRECTION_CONTROLS}\u2028\u2029]")
 
 
 _ID_STOPWORDS = {"de", "het", "een", "en", "van", "voor", "met", "over", "in", "op", "naar",

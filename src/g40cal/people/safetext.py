@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 
+from g40cal.definitions.textcheck import DIRECTION_CONTROLS
+
 # Control characters (Unicode category Cc: U+0000–U+001F, U+007F–U+009F); bidirectional
 # embeddings, overrides and isolates; the line and paragraph separators: invisible, and they
 # change how the rest of a line reads.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
-                     "\u2028\u2029]")
+_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f\u200e\u200f{DIRECTION_CONTROLS}\u2028\u2029]")
 
 
 def has_unsafe(text: str) -> bool:

@@ -41,6 +41,7 @@ from g40cal.errors import UserError
 from g40cal.mail.outbox import OutboxRow, net_items
 from g40cal.mail.settings import MailSettings
 from g40cal.people.participants import Participant, feed_links, feed_name, load_participants
+from g40cal.publishing.diff import only_the_room_moved
 from g40cal.publishing.events import ONDER_VOORBEHOUD, Event, in_city
 from g40cal.state import State
 from g40cal.web.pages import dutch_date, programme_dates
@@ -372,16 +373,12 @@ def change_view(event: Event, entry: dict[str, Any],
 
 
 def _without_room_in_location(fields: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Drop the location's change when only its room changed: the location starts with the
-    room, so a new room would be told twice ("Zaal: A → B", "Locatie: A, X → B, X")."""
-    if "locatie" not in fields:
-        return fields
+    """Drop the location's change when only its room changed (told once, as the room)."""
     rooms = fields.get("zaal")
-    if rooms is None:
+    if "locatie" not in fields or rooms is None \
+            or not only_the_room_moved(fields["locatie"], rooms):
         return fields
-    old, new = (location.removeprefix(room).removeprefix(", ") if room else location
-                for location, room in zip(fields["locatie"], rooms, strict=True))
-    return fields if old != new else {n: v for n, v in fields.items() if n != "locatie"}
+    return {n: v for n, v in fields.items() if n != "locatie"}
 
 
 _MARKER = f" ({ONDER_VOORBEHOUD})"

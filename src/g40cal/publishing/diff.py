@@ -31,6 +31,16 @@ def field_name(field: str) -> str:
     return FIELD_NAMES.get(field, field)
 
 
+def only_the_room_moved(locations: tuple[str, str] | list[str],
+                        rooms: tuple[str, str] | list[str]) -> bool:
+    """Did the location (old, new) change only because its room (old, new) did? The
+    location starts with the room, so a new room would be told twice ("zaal A → B",
+    "locatie A, X → B, X")."""
+    old, new = (location.removeprefix(room).removeprefix(", ") if room else location
+                for location, room in zip(locations, rooms, strict=True))
+    return old == new
+
+
 @dataclass(frozen=True)
 class FieldChange:
     field: str

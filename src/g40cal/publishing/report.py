@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from g40cal.errors import Problem
-from g40cal.publishing.diff import EventChange, FieldChange, field_name
+from g40cal.publishing.diff import EventChange, FieldChange, field_name, only_the_room_moved
 from g40cal.publishing.sync import SyncPlan
 
 _CHANGE_WORDS = {
@@ -71,15 +71,11 @@ def _example(problem: Problem, *, shorten: bool) -> tuple[str, str]:
 
 def _shown_fields(fields: tuple[FieldChange, ...]) -> list[FieldChange]:
     """The changed fields worth a line: a location that changed only because its room did
-    ("Zaal 1, Stadhuis" → "Zaal 2, Stadhuis") says nothing the room line does not (--json
-    keeps both)."""
+    says nothing the room line does not (--json keeps both)."""
     room = next((f for f in fields if f.field == "zaal"), None)
-
-    def told_by_room(change: FieldChange) -> bool:
-        return (room is not None and change.field == "locatie" and bool(room.old)
-                and change.old.replace(room.old, room.new, 1) == change.new)
-
-    return [f for f in fields if not told_by_room(f)]
+    return [f for f in fields if not (
+        room is not None and f.field == "locatie"
+        and only_the_room_moved((f.old, f.new), (room.old, room.new)))]
 
 
 def change_line(change: EventChange) -> str:

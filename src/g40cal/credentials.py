@@ -6,6 +6,7 @@ keyring, named in the settings. One lookup serves every server, so the messages 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 
@@ -41,3 +42,15 @@ def lookup_password(owner: str, username: str, *, password_env: str | None,
                             f"{keyring_service} {username})")
         return value
     return None
+
+
+def is_this_machine(host: str) -> bool:
+    """Is ``host`` this computer (localhost, 127.0.0.0/8, ::1)? Only there may a login go
+    unencrypted, and only there do links not work for anybody else."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import ipaddress
 import json
 import re
 import time
@@ -63,7 +62,7 @@ from g40cal.caldav.client import (
     uid_of,
 )
 from g40cal.config import CaldavTarget, Config
-from g40cal.credentials import lookup_password
+from g40cal.credentials import is_this_machine, lookup_password
 from g40cal.errors import G40Error, UserError
 from g40cal.publishing.feeds import uid_for
 from g40cal.publishing.ical import (
@@ -836,21 +835,12 @@ def cleartext_warning(target: CaldavTarget) -> str | None:
     """A warning when the target's login would cross a network unencrypted: http:// to any
     host but this machine (127.0.0.0/8, ::1, localhost)."""
     parts = urlsplit(target.url)
-    if parts.scheme != "http" or _is_this_machine(parts.hostname or ""):
+    if parts.scheme != "http" or is_this_machine(parts.hostname or ""):
         return None
     secret = ("the password" if target.password_env or target.keyring_service
               else "the login")
     return (f"{target.url} is plain http://: {secret} for {target.username!r} and the "
             f"calendar travel unencrypted to {parts.hostname}; use https://")
-
-
-def _is_this_machine(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def select_targets(config: Config, names: Iterable[str] = ()) -> list[CaldavTarget]:

@@ -12,15 +12,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from g40cal.config import Config
+from g40cal.credentials import is_this_machine
 from g40cal.definitions.project import Project
 from g40cal.errors import UserError
 from g40cal.lock import file_lock
 from g40cal.mail import outbox
 from g40cal.mail.messages import Composed, Composer
 from g40cal.mail.sending import addresses_of, dry_run_files
-from g40cal.mail.settings import LOOPBACK_HOSTS, MailSettings
+from g40cal.mail.settings import MailSettings
 from g40cal.publishing.publish import atomic_write
 from g40cal.state import State
 
@@ -106,8 +108,7 @@ def status_counts(state: State, now: datetime) -> dict[str, dict[str, int]]:
 def links_problem(config: Config) -> str | None:
     """Why the links in a message would not work for participants, or None."""
     base = config.base_url
-    host = base.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
-    if host in LOOPBACK_HOSTS:
+    if is_this_machine(urlsplit(base).hostname or ""):
         return (f"[network] base_url is {base}: the links in the messages would point to "
                 "this computer; set the public https address first")
     return None

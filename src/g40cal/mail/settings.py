@@ -13,14 +13,13 @@ from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
 
-from g40cal.credentials import lookup_password
+from g40cal.credentials import is_this_machine, lookup_password
 from g40cal.errors import UserError
 
 SECURITY_CHOICES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 # Microsoft 365 accepts 30 messages a minute from one mailbox; a safe default elsewhere too.
 DEFAULT_RATE = 30
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 @dataclass(frozen=True)
@@ -150,7 +149,7 @@ def load_mail(content: object, path: Path, bad: Bad) -> MailSettings | None:
         fail("username", "a username is set but no password source",
              "set password_env or keyring_service")
     if (security == "none" and "username" in content
-            and content.get("host") not in LOOPBACK_HOSTS):
+            and not is_this_machine(str(content.get("host", "")))):
         fail("security", "the password would travel unencrypted",
              "use starttls or ssl (a login over security = \"none\" only to localhost)")
     port = content.get("port", DEFAULT_PORTS.get(security, 587))
